@@ -1,0 +1,66 @@
+"""The whole exception tree of tidings.
+
+Every error tidings raises on purpose derives from :class:`TidingsError`;
+errors about bad input also derive from :class:`ValueError`, so callers that
+only care about "the input was wrong" can catch that::
+
+    TidingsError
+    ├── StorageError                  the database failed (wraps sqlite3 errors, cause chained)
+    │   └── SchemaVersionError        the database was written by a newer tidings
+    ├── ArchiveClosedError            the Archive was used after close()
+    ├── NotFoundError (LookupError)
+    │   └── ArticleNotFoundError
+    └── InvalidInputError (ValueError)
+        ├── DocumentError             a file is not an archive document (path and reason)
+        └── ExportTargetError         an export destination cannot be used
+
+Foreign exceptions (sqlite3, OSError) are wrapped at one boundary each: the
+store wraps sqlite3 errors, the importer turns per-file OSErrors into
+DocumentErrors in its report.
+"""
+
+from __future__ import annotations
+
+
+class TidingsError(Exception):
+    """Base class of every error tidings raises on purpose."""
+
+
+class StorageError(TidingsError):
+    """The store could not complete an operation."""
+
+
+class SchemaVersionError(StorageError):
+    """The database schema is newer than this version of tidings understands."""
+
+
+class ArchiveClosedError(TidingsError):
+    """The archive was used after it was closed."""
+
+
+class NotFoundError(TidingsError, LookupError):
+    """Something asked for by identifier does not exist."""
+
+
+class ArticleNotFoundError(NotFoundError):
+    """No article has the given identifier."""
+
+
+class InvalidInputError(TidingsError, ValueError):
+    """Input given to tidings is malformed."""
+
+
+class DocumentError(InvalidInputError):
+    """A file is not a readable archive document.
+
+    ``path`` is the file (when known) and ``reason`` a one-line explanation.
+    """
+
+    def __init__(self, reason: str, path: str | None = None) -> None:
+        self.reason = reason
+        self.path = path
+        super().__init__(f"{path}: {reason}" if path else reason)
+
+
+class ExportTargetError(InvalidInputError):
+    """An export destination cannot be written to as asked."""

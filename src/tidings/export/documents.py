@@ -1,0 +1,385 @@
+"""Writing the archive in the original repository layout.
+
+::
+
+    articles/<site>/<id>_<title>.md   one document per file, ids counting down from 0xFFFFF
+    lists/<site>.md                   the newest 100 of a site, dated in UTC+8
+    README.md                         links to every list
+
+An export into a folder that already holds such a repository continues it:
+files keep their names and ids, new articles are numbered below the lowest
+id present, a file that holds another article is never overwritten (the
+article gets a new name instead) and a file whose bytes would not change is
+not written. Files are replaced atomically (write to a temporary name, then
+rename), and nothing is written outside the destination folder.
+
+An imported file is written back with its exact framing, so import followed
+by export gives the same bytes under the same names. The newest file of an
+article follows the article's newest revision; older duplicate files keep
+the revision they were imported with.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from urllib.parse import quote
+
+from ..document import (
+    FIRST_FILE_ID,
+    Document,
+    document_file_name,
+    new_document,
+    parse_document,
+    parse_file_id,
+    render_document,
+    safe_path_component,
+)
+from ..errors import DocumentError, ExportTargetError
+from ..model import Article, DocumentFile, ExportReport, FileProblem, Revision
+from ..store import Store
+
+__all__ = ["LIST_LENGTH", "README_MARKER", "export_documents"]
+
+#: How many articles a site's list shows.
+LIST_LENGTH = 100
+#: First line of a README.md that tidings owns and may rewrite.
+README_MARKER = "<!-- tidings: this file is written by `tidings export`; edits are lost -->"
+_CHINA = timezone(timedelta(hours=8))
+_UNSAFE_LINK = re.compile(r"[\x00-\x20()<>\[\]\\`\"'{}|^%#?\x7f]")
+
+
+@dataclass(slots=True)
+class _Entry:
+    """What the site list needs to know about one file."""
+
+    title: str
+    ts: int | None
+
+
+@dataclass(slots=True)
+class _SiteFolder:
+    """The state of one site's folder during an export."""
+
+    path: Path
+    on_disk: set[str]
+    lowest_id: int
+    claimed: set[str] = field(default_factory=set)
+    entries: dict[str, _Entry] = field(default_factory=dict)
+
+    def next_name(self, title: str) -> str:
+        while True:
+            self.lowest_id -= 1
+            if self.lowest_id < 0:
+                raise ExportTargetError(f"{self.path}: no file ids left below 0")
+            name = document_file_name(self.lowest_id, title)
+            if name not in self.on_disk and name not in self.claimed:
+                return name
+
+
+def _is_safe_name(name: str) -> bool:
+    return (
+        bool(name)
+        and name not in (".", "..")
+        and "/" not in name
+        and "\\" not in name
+        and "\x00" not in name
+        and len(name.encode("utf-8", "surrogatepass")) <= 255
+    )
+
+
+def _inside(path: Path, root: Path) -> bool:
+    try:
+        path.resolve().relative_to(root)
+    except ValueError:
+        return False
+    return True
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    temporary = path.with_name(f".{path.name[:100]}.tidings-tmp")
+    try:
+        with open(temporary, "wb") as handle:
+            handle.write(data)
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+
+
+def _write_if_changed(path: Path, data: bytes) -> bool:
+    """Write unless the file already holds these bytes; True when written."""
+    try:
+        if path.stat().st_size == len(data) and path.read_bytes() == data:
+            return False
+    except FileNotFoundError:
+        pass
+    _write_atomic(path, data)
+    return True
+
+
+def _link_path(text: str) -> str:
+    """Percent-encode what would break a Markdown link target; keep other characters readable."""
+    return _UNSAFE_LINK.sub(lambda m: quote(m.group(0), safe=""), text)
+
+
+def _link_text(title: str) -> str:
+    return title.replace("\\", "\\\\").replace("[", "\\[").replace("]", "\\]")
+
+
+def _timestamp_ms(article: Article) -> int:
+    moment = article.published or article.first_seen
+    return int(moment.timestamp() * 1000)
+
+
+class _Exporter:
+    def __init__(self, store: Store, out: Path) -> None:
+        self.store = store
+        self.out = out
+        self.written = 0
+        self.unchanged = 0
+        self.renamed: list[FileProblem] = []
+        self.paths: list[str] = []
+
+    def _open_site(self, site: str, recorded_ids: list[int]) -> _SiteFolder:
+        folder_name = safe_path_component(site) or "site"
+        path = self.out / "articles" / folder_name
+        path.mkdir(parents=True, exist_ok=True)
+        if not _inside(path, self.out):
+            raise ExportTargetError(f"{path} leads outside {self.out}; refusing to write there")
+        on_disk = {entry.name for entry in os.scandir(path) if entry.name.endswith(".md")}
+        ids = [i for i in map(parse_file_id, on_disk) if i is not None] + recorded_ids
+        return _SiteFolder(path, on_disk, min(ids, default=FIRST_FILE_ID + 1))
+
+    def _holds_other_article(self, path: Path, article: Article) -> bool:
+        """Whether an existing file belongs to something other than this article."""
+        if path.is_symlink() or not path.is_file():
+            return True
+        try:
+            existing = parse_document(path.read_bytes())
+        except (DocumentError, OSError):
+            return True
+        return existing.url != article.url
+
+    def _place(
+        self, folder: _SiteFolder, name: str, data: bytes, article: Article, entry: _Entry
+    ) -> str:
+        """Write one file under its name, or under a new one if the name is taken."""
+        if not _is_safe_name(name) or name in folder.claimed:
+            name = folder.next_name(entry.title)
+        path = folder.path / name
+        if name in folder.on_disk:
+            try:
+                same = path.read_bytes() == data and not path.is_symlink()
+            except OSError:
+                same = False
+            if same:
+                self.unchanged += 1
+                folder.claimed.add(name)
+                folder.entries[name] = entry
+                return name
+            if self._holds_other_article(path, article):
+                new_name = folder.next_name(entry.title)
+                self.renamed.append(
+                    FileProblem(str(path), f"holds another article; wrote {new_name} instead")
+                )
+                name, path = new_name, folder.path / new_name
+        _write_atomic(path, data)
+        self.written += 1
+        self.paths.append(str(path))
+        folder.claimed.add(name)
+        folder.on_disk.add(name)
+        folder.entries[name] = entry
+        return name
+
+    def export_site(self, site: str) -> int:
+        store = self.store
+        records: dict[int, list[DocumentFile]] = defaultdict(list)
+        recorded_ids = []
+        for record in store.document_files(site):
+            records[record.article_id].append(record)
+            if record.file_id is not None:
+                recorded_ids.append(record.file_id)
+        folder = self._open_site(site, recorded_ids)
+        articles = {article.id: article for article in store.iter_articles(site)}
+        latest = {rev.article_id: rev for rev in store.iter_revisions(site, latest_only=True)}
+
+        unnamed: list[Article] = []
+        for article in articles.values():
+            own = records.get(article.id)
+            if not own:
+                unnamed.append(article)
+                continue
+            newest = max(own, key=lambda r: (r.revision_id, -(r.file_id or 0)))
+            for record in own:
+                self._export_record(folder, article, record, latest[article.id], record is newest)
+
+        unnamed.sort(key=lambda a: (_timestamp_ms(a), a.id))
+        by_url = self._unclaimed_by_url(folder) if unnamed else {}
+        for article in unnamed:
+            revision = latest[article.id]
+            doc = new_document(_timestamp_ms(article), revision.title, article.url, revision.content_html)
+            name = by_url.pop(article.url, None) or folder.next_name(doc.title)
+            placed = self._place(folder, name, render_document(doc), article, _Entry(doc.title, doc.ts))
+            store.put_document_file(
+                DocumentFile(site, placed, parse_file_id(placed), article.id, revision.id)
+            )
+        self._write_list(site, folder)
+        return len(articles)
+
+    def _export_record(
+        self,
+        folder: _SiteFolder,
+        article: Article,
+        record: DocumentFile,
+        latest: Revision,
+        newest: bool,
+    ) -> None:
+        if newest and latest.id != record.revision_id:
+            revision = latest
+            doc = new_document(_timestamp_ms(article), latest.title, article.url, latest.content_html)
+        else:
+            revision = latest if latest.id == record.revision_id else self._revision(record)
+            doc = self._framed(record, revision, article)
+        self._place(folder, record.file_name, render_document(doc), article, _Entry(doc.title, doc.ts))
+
+    def _revision(self, record: DocumentFile) -> Revision:
+        for revision in self.store.revisions(record.article_id):
+            if revision.id == record.revision_id:
+                return revision
+        raise ExportTargetError(f"revision {record.revision_id} of {record.file_name} is missing")
+
+    @staticmethod
+    def _framed(record: DocumentFile, revision: Revision, article: Article) -> Document:
+        if record.head is None:
+            return new_document(
+                _timestamp_ms(article), revision.title, article.url, revision.content_html
+            )
+        ts = parse_document_ts(record.head)
+        return Document(
+            ts=ts,
+            title=revision.title,
+            url=article.url,
+            html=revision.content_html,
+            head=record.head,
+            tail=record.tail,
+            bom=record.bom,
+        )
+
+    def _unclaimed_by_url(self, folder: _SiteFolder) -> dict[str, str]:
+        """Links of files already in the folder that no recorded article claims."""
+        found: dict[str, str] = {}
+        for name in sorted(folder.on_disk - folder.claimed):
+            path = folder.path / name
+            if path.is_symlink():
+                continue
+            try:
+                doc = parse_document(path.read_bytes())
+            except (DocumentError, OSError):
+                continue
+            found.setdefault(doc.url, name)
+        return found
+
+    def _write_list(self, site: str, folder: _SiteFolder) -> None:
+        lists = self.out / "lists"
+        lists.mkdir(exist_ok=True)
+        names = sorted(
+            folder.on_disk,
+            key=lambda n: (parse_file_id(n) is None, parse_file_id(n) or 0, n),
+        )[:LIST_LENGTH]
+        folder_name = folder.path.name
+        items = []
+        for name in names:
+            entry = folder.entries.get(name) or self._entry_of(folder.path / name)
+            date = ""
+            if entry.ts is not None:
+                try:
+                    moment = datetime.fromtimestamp(entry.ts / 1000, _CHINA)
+                    date = f"{moment.month}-{moment.day} "
+                except (OverflowError, OSError, ValueError):
+                    date = ""
+            target = _link_path(f"/articles/{folder_name}/{name}")
+            items.append(f"{date}[{_link_text(entry.title)}]({target})")
+        more = _link_path(f"/articles/{folder_name}")
+        text = f"{site}\n------\n\n" + "\n\n".join(items) + f"\n\n[查看更多]({more})\n"
+        path = lists / f"{folder_name}.md"
+        if _write_if_changed(path, text.encode("utf-8")):
+            self.written += 1
+            self.paths.append(str(path))
+        else:
+            self.unchanged += 1
+
+    @staticmethod
+    def _entry_of(path: Path) -> _Entry:
+        try:
+            doc = parse_document(path.read_bytes())
+            return _Entry(doc.title, doc.ts)
+        except (DocumentError, OSError):
+            stem = path.name.removesuffix(".md")
+            file_id = parse_file_id(stem)
+            return _Entry(stem.split("_", 1)[1] if file_id is not None else stem, None)
+
+    def write_readme(self, sites: Iterable[str]) -> None:
+        path = self.out / "README.md"
+        links = [
+            (site, _link_path(f"lists/{safe_path_component(site) or 'site'}.md")) for site in sites
+        ]
+        try:
+            current = path.read_text("utf-8")
+        except FileNotFoundError:
+            current = None
+        except (OSError, UnicodeDecodeError):
+            return  # not ours and not text we can extend: leave it alone
+        if current is None or current.startswith(README_MARKER):
+            body = "\n".join(f"- [{_link_text(site)}]({target})" for site, target in links)
+            text = f"{README_MARKER}\n# 新闻存档 · News archive\n\n{body}\n"
+        else:
+            missing = [(s, t) for s, t in links if f"]({t})" not in current]
+            if not missing:
+                self.unchanged += 1
+                return
+            text = current.rstrip("\n") + "\n" + "".join(
+                f"\n- [{_link_text(site)}]({target})" for site, target in missing
+            ) + "\n"
+        if _write_if_changed(path, text.encode("utf-8")):
+            self.written += 1
+            self.paths.append(str(path))
+        else:
+            self.unchanged += 1
+
+
+def parse_document_ts(head: str) -> int | None:
+    """The timestamp a recorded head states (for site lists)."""
+    start = head.find("<!--")
+    end = head.find("-->", start)
+    if start < 0 or end < 0:
+        return None
+    text = head[start + 4 : end].strip()
+    return int(text) if text.lstrip("+-").isdigit() and len(text) <= 19 else None
+
+
+def export_documents(store: Store, out: Path, *, site: str | None = None) -> ExportReport:
+    """Write (or continue) a repository of the original layout at ``out``."""
+    if out.exists() and not out.is_dir():
+        raise ExportTargetError(f"{out} exists and is not a folder")
+    out.mkdir(parents=True, exist_ok=True)
+    out = out.resolve()
+    exporter = _Exporter(store, out)
+    sites = [s.name for s in store.sites() if site is None or s.name == site]
+    articles = 0
+    with store.transaction():
+        for name in sites:
+            articles += exporter.export_site(name)
+        exporter.write_readme(s.name for s in store.sites())
+    return ExportReport(
+        articles=articles,
+        written=exporter.written,
+        unchanged=exporter.unchanged,
+        renamed=tuple(exporter.renamed),
+        paths=tuple(exporter.paths),
+    )

@@ -1,0 +1,97 @@
+"""JSON Lines: one article per line with every revision, for programs and backups.
+
+Each line is an object::
+
+    {"id", "site", "key", "url", "published", "first_seen", "last_seen", "state",
+     "feed_id", "title", "files": [{"name", "id"}],
+     "revisions": [{"id", "seen", "title", "author", "summary", "content_html",
+                    "content_hash", "source", "enclosures", "language"}]}
+
+``title`` is the newest revision's; times are ISO 8601 in UTC (or null);
+``content_html`` is exactly as received. Articles come in id order and
+revisions oldest first.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any, TextIO
+
+from ..model import Article, DocumentFile, Revision
+from ..store import Store
+
+__all__ = ["article_record", "export_jsonl"]
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat().replace("+00:00", "Z") if moment is not None else None
+
+
+def _revision_record(revision: Revision) -> dict[str, Any]:
+    return {
+        "id": revision.id,
+        "seen": _iso(revision.seen),
+        "title": revision.title,
+        "author": revision.author,
+        "summary": revision.summary,
+        "content_html": revision.content_html,
+        "content_hash": revision.content_hash,
+        "source": revision.source.value,
+        "enclosures": list(revision.enclosures),
+        "language": revision.language,
+    }
+
+
+def article_record(
+    article: Article, revisions: list[Revision], files: list[DocumentFile]
+) -> dict[str, Any]:
+    """The JSON object of one article."""
+    return {
+        "id": article.id,
+        "site": article.site,
+        "key": article.key,
+        "url": article.url,
+        "published": _iso(article.published),
+        "first_seen": _iso(article.first_seen),
+        "last_seen": _iso(article.last_seen),
+        "state": article.state.value,
+        "feed_id": article.feed_id,
+        "title": revisions[-1].title if revisions else None,
+        "files": [{"name": f.file_name, "id": f.file_id} for f in files],
+        "revisions": [_revision_record(r) for r in revisions],
+    }
+
+
+def _grouped(revisions: Iterator[Revision]) -> Iterator[tuple[int, list[Revision]]]:
+    group: list[Revision] = []
+    for revision in revisions:
+        if group and group[0].article_id != revision.article_id:
+            yield group[0].article_id, group
+            group = []
+        group.append(revision)
+    if group:
+        yield group[0].article_id, group
+
+
+def export_jsonl(store: Store, out: TextIO, *, site: str | None = None) -> int:
+    """Write one JSON line per article to ``out``; returns the number of articles."""
+    files: dict[int, list[DocumentFile]] = defaultdict(list)
+    for record in store.document_files(site):
+        files[record.article_id].append(record)
+    revisions = _grouped(store.iter_revisions(site))
+    pending = next(revisions, None)
+    count = 0
+    for article in store.iter_articles(site):
+        own: list[Revision] = []
+        while pending is not None and pending[0] <= article.id:
+            if pending[0] == article.id:
+                own = pending[1]
+            pending = next(revisions, None)
+        record = article_record(article, own, files.get(article.id, []))
+        out.write(json.dumps(record, ensure_ascii=False))
+        out.write("\n")
+        count += 1
+    return count

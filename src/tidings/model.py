@@ -1,0 +1,213 @@
+"""Plain, frozen data types shared by every part of tidings.
+
+Times are aware UTC datetimes everywhere. Identifiers are integers assigned
+by the store.
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+__all__ = [
+    "Article",
+    "ArticleState",
+    "DocumentFile",
+    "ExportReport",
+    "FetchRecord",
+    "Feed",
+    "FileProblem",
+    "ImportReport",
+    "NewRevision",
+    "Revision",
+    "RevisionSource",
+    "Site",
+    "Stats",
+    "content_hash",
+    "utc_now",
+]
+
+
+def utc_now() -> datetime:
+    """The current time as an aware UTC datetime."""
+    return datetime.now(timezone.utc)
+
+
+class ArticleState(str, enum.Enum):
+    """Where an article stands with respect to its source."""
+
+    PRESENT = "present"
+    MISSING = "missing"  # gone from the feed while older items remain
+    DELETED = "deleted"  # the link answers 404/410 or redirects to a front page
+
+
+class RevisionSource(str, enum.Enum):
+    """Where a revision's content came from."""
+
+    FEED = "feed"
+    EXTRACTED = "extracted"
+    IMPORT = "import"
+
+
+@dataclass(frozen=True, slots=True)
+class Site:
+    """A publisher; articles and feeds belong to one."""
+
+    id: int
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class Feed:
+    """A subscription to one feed URL."""
+
+    id: int
+    url: str
+    site: str
+    title: str | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    interval_seconds: int = 3600
+    next_fetch: datetime | None = None
+    last_fetch: datetime | None = None
+    last_success: datetime | None = None
+    error_count: int = 0
+    error_kind: str | None = None
+    error_message: str | None = None
+    state: str = "active"
+
+
+@dataclass(frozen=True, slots=True)
+class Article:
+    """The identity of an article: which story it is, not what it says."""
+
+    id: int
+    site: str
+    key: str
+    url: str
+    first_seen: datetime
+    last_seen: datetime
+    published: datetime | None
+    state: ArticleState = ArticleState.PRESENT
+    feed_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class NewRevision:
+    """Content of an article as received, before the store numbers it."""
+
+    seen: datetime
+    title: str
+    content_html: str
+    source: RevisionSource
+    author: str | None = None
+    summary: str | None = None
+    enclosures: tuple[dict[str, str], ...] = ()
+    language: str | None = None
+
+    @property
+    def content_hash(self) -> str:
+        return content_hash(self.title, self.content_html)
+
+
+@dataclass(frozen=True, slots=True)
+class Revision:
+    """One distinct content of an article, kept forever."""
+
+    id: int
+    article_id: int
+    seen: datetime
+    title: str
+    content_html: str
+    content_hash: str
+    source: RevisionSource
+    author: str | None = None
+    summary: str | None = None
+    enclosures: tuple[dict[str, str], ...] = ()
+    language: str | None = None
+
+
+def content_hash(title: str, content_html: str) -> str:
+    """The identity of a revision's content: title (whitespace-normalised) and exact HTML."""
+    digest = hashlib.sha256()
+    digest.update(" ".join(title.split()).encode("utf-8", "surrogatepass"))
+    digest.update(b"\x00")
+    digest.update(content_html.encode("utf-8", "surrogatepass"))
+    return digest.hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentFile:
+    """A file of the original layout that holds one revision of an article.
+
+    ``head``/``tail``/``bom`` are the file's exact framing around the HTML, so
+    that the file can be written back byte for byte; ``head`` is None for
+    files tidings named itself and renders in the canonical form.
+    """
+
+    site: str
+    file_name: str
+    file_id: int | None
+    article_id: int
+    revision_id: int
+    head: str | None = None
+    tail: str = "\n"
+    bom: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class FetchRecord:
+    """One entry of the fetch log."""
+
+    feed_id: int
+    started: datetime
+    status: int | None
+    bytes: int
+    duration_ms: int
+    new_articles: int = 0
+    changed_articles: int = 0
+    error_kind: str | None = None
+    error_message: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FileProblem:
+    """A file an import or export could not handle, with the reason."""
+
+    path: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class ImportReport:
+    """What an import did."""
+
+    files: int = 0
+    new_articles: int = 0
+    new_revisions: int = 0
+    unchanged: int = 0
+    errors: tuple[FileProblem, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ExportReport:
+    """What an export did."""
+
+    articles: int = 0
+    written: int = 0
+    unchanged: int = 0
+    renamed: tuple[FileProblem, ...] = ()
+    paths: tuple[str, ...] = field(default=(), repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Stats:
+    """Counts describing an archive."""
+
+    sites: int
+    feeds: int
+    articles: int
+    revisions: int
+    database_bytes: int

@@ -1,0 +1,113 @@
+"""Storage: one :class:`Store` protocol that every backend implements.
+
+The archive talks to storage only through this protocol; a backend owns its
+schema, its migrations and the mapping of its own errors to
+:class:`~tidings.errors.StorageError`. Every backend passes the contract
+tests in ``tests/test_store_contract.py``.
+
+Writes outside :meth:`Store.transaction` are committed one by one; inside it
+they are committed together when the block ends, or not at all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import AbstractContextManager
+from datetime import datetime
+from typing import Protocol
+
+from ..model import (
+    Article,
+    DocumentFile,
+    Feed,
+    FetchRecord,
+    NewRevision,
+    Revision,
+    Site,
+    Stats,
+)
+
+__all__ = ["Store"]
+
+
+class Store(Protocol):
+    """What tidings needs from a database."""
+
+    def close(self) -> None:
+        """Release the connection; the store cannot be used afterwards."""
+
+    def transaction(self) -> AbstractContextManager[None]:
+        """Group writes: all of them are committed at the end of the block, or none."""
+
+    # sites and feeds
+
+    def site(self, name: str) -> Site:
+        """The site with this name, created if it does not exist."""
+
+    def sites(self) -> list[Site]:
+        """Every site, by name."""
+
+    def add_feed(self, url: str, site: str) -> Feed:
+        """Subscribe to a feed URL (the site is created if needed)."""
+
+    def feeds(self) -> list[Feed]:
+        """Every feed, by id."""
+
+    def record_fetch(self, record: FetchRecord) -> None:
+        """Append one entry to the fetch log."""
+
+    def fetch_log(self, feed_id: int) -> list[FetchRecord]:
+        """The fetch log of one feed, oldest first."""
+
+    # articles and revisions
+
+    def find_article(self, site_id: int, key: str) -> Article | None:
+        """The article of a site with this identity key, if any."""
+
+    def add_article(
+        self,
+        site_id: int,
+        key: str,
+        url: str,
+        seen: datetime,
+        published: datetime | None,
+        feed_id: int | None = None,
+    ) -> Article:
+        """Create an article; (site, key) must be new."""
+
+    def touch_article(self, article_id: int, seen: datetime) -> None:
+        """Record that the article was seen again."""
+
+    def get_article(self, article_id: int) -> Article:
+        """The article with this id; ArticleNotFoundError if there is none."""
+
+    def add_revision(self, article_id: int, revision: NewRevision) -> tuple[Revision, bool]:
+        """Store a revision unless the article already has one with the same content.
+
+        Returns the stored revision and whether it is new.
+        """
+
+    def revisions(self, article_id: int) -> list[Revision]:
+        """Every revision of an article, oldest first."""
+
+    def iter_articles(self, site: str | None = None) -> Iterator[Article]:
+        """Articles (of one site, or all), by id."""
+
+    def iter_revisions(
+        self, site: str | None = None, *, latest_only: bool = False
+    ) -> Iterator[Revision]:
+        """Revisions ordered by article id then age; only each article's newest when asked."""
+
+    # files of the original document layout
+
+    def document_file(self, site_id: int, file_name: str) -> DocumentFile | None:
+        """The record of a file name of a site's folder, if any."""
+
+    def put_document_file(self, record: DocumentFile) -> None:
+        """Create or replace the record of a file name."""
+
+    def document_files(self, site: str | None = None) -> list[DocumentFile]:
+        """Records of document files (of one site, or all)."""
+
+    def stats(self) -> Stats:
+        """Counts and size of the archive."""

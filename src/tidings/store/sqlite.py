@@ -1,0 +1,582 @@
+"""The embedded store: one SQLite file in WAL mode, one writer at a time.
+
+Migrations are an append-only list of SQL scripts; the schema version is the
+number applied, kept in ``PRAGMA user_version``. Every sqlite3 error is
+wrapped into :class:`~tidings.errors.StorageError` here, with the cause
+chained. Times are stored as integer epoch milliseconds (UTC).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import sqlite3
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, ParamSpec, TypeVar
+
+from ..errors import ArticleNotFoundError, SchemaVersionError, StorageError
+from ..model import (
+    Article,
+    ArticleState,
+    DocumentFile,
+    Feed,
+    FetchRecord,
+    NewRevision,
+    Revision,
+    RevisionSource,
+    Site,
+    Stats,
+)
+
+__all__ = ["MIGRATIONS", "SQLiteStore"]
+
+MIGRATIONS: tuple[str, ...] = (
+    # 1: the archive
+    """
+    CREATE TABLE sites (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE
+    );
+    CREATE TABLE feeds (
+        id INTEGER PRIMARY KEY,
+        url TEXT NOT NULL UNIQUE,
+        site_id INTEGER NOT NULL REFERENCES sites(id),
+        title TEXT,
+        etag TEXT,
+        last_modified TEXT,
+        interval_s INTEGER NOT NULL DEFAULT 3600,
+        next_fetch INTEGER,
+        last_fetch INTEGER,
+        last_success INTEGER,
+        error_count INTEGER NOT NULL DEFAULT 0,
+        error_kind TEXT,
+        error_message TEXT,
+        state TEXT NOT NULL DEFAULT 'active',
+        options TEXT NOT NULL DEFAULT '{}',
+        created INTEGER NOT NULL
+    );
+    CREATE TABLE articles (
+        id INTEGER PRIMARY KEY,
+        site_id INTEGER NOT NULL REFERENCES sites(id),
+        feed_id INTEGER REFERENCES feeds(id),
+        key TEXT NOT NULL,
+        url TEXT NOT NULL,
+        first_seen INTEGER NOT NULL,
+        last_seen INTEGER NOT NULL,
+        published INTEGER,
+        state TEXT NOT NULL DEFAULT 'present',
+        UNIQUE (site_id, key)
+    );
+    CREATE INDEX articles_url ON articles(url);
+    CREATE TABLE revisions (
+        id INTEGER PRIMARY KEY,
+        article_id INTEGER NOT NULL REFERENCES articles(id),
+        seen INTEGER NOT NULL,
+        content_hash TEXT NOT NULL,
+        title TEXT NOT NULL,
+        author TEXT,
+        summary TEXT,
+        content_html TEXT NOT NULL,
+        enclosures TEXT NOT NULL DEFAULT '[]',
+        language TEXT,
+        source TEXT NOT NULL,
+        UNIQUE (article_id, content_hash)
+    );
+    CREATE TABLE document_files (
+        site_id INTEGER NOT NULL REFERENCES sites(id),
+        file_name TEXT NOT NULL,
+        file_id INTEGER,
+        article_id INTEGER NOT NULL REFERENCES articles(id),
+        revision_id INTEGER NOT NULL REFERENCES revisions(id),
+        head TEXT,
+        tail TEXT NOT NULL DEFAULT '\n',
+        bom INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (site_id, file_name)
+    ) WITHOUT ROWID;
+    CREATE INDEX document_files_article ON document_files(article_id);
+    CREATE TABLE fetches (
+        id INTEGER PRIMARY KEY,
+        feed_id INTEGER NOT NULL REFERENCES feeds(id),
+        started INTEGER NOT NULL,
+        status INTEGER,
+        bytes INTEGER NOT NULL,
+        duration_ms INTEGER NOT NULL,
+        new_articles INTEGER NOT NULL DEFAULT 0,
+        changed_articles INTEGER NOT NULL DEFAULT 0,
+        error_kind TEXT,
+        error_message TEXT
+    );
+    CREATE INDEX fetches_feed ON fetches(feed_id, started);
+    """,
+)
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def _wrap_errors(func: Callable[P, R]) -> Callable[P, R]:
+    """Turn sqlite3 errors raised by a store method into StorageError."""
+
+    @functools.wraps(func)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return func(*args, **kwargs)
+        except sqlite3.Error as exc:
+            raise StorageError(f"database error in {func.__name__}: {exc}") from exc
+
+    return wrapper
+
+
+def _ms(value: datetime | None) -> int | None:
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        raise ValueError("naive datetime given to the store; tidings uses aware UTC times")
+    return int(value.timestamp() * 1000)
+
+
+def _dt(value: int | None) -> datetime | None:
+    if value is None:
+        return None
+    return datetime.fromtimestamp(value / 1000, timezone.utc)
+
+
+def _dt_required(value: int) -> datetime:
+    return datetime.fromtimestamp(value / 1000, timezone.utc)
+
+
+_ARTICLE_COLUMNS = (
+    "a.id, s.name, a.key, a.url, a.first_seen, a.last_seen, a.published, a.state, a.feed_id"
+)
+_REVISION_COLUMNS = (
+    "r.id, r.article_id, r.seen, r.title, r.content_html, r.content_hash, r.source,"
+    " r.author, r.summary, r.enclosures, r.language"
+)
+_FEED_COLUMNS = (
+    "f.id, f.url, s.name, f.title, f.etag, f.last_modified, f.interval_s, f.next_fetch,"
+    " f.last_fetch, f.last_success, f.error_count, f.error_kind, f.error_message, f.state"
+)
+
+
+def _article(row: tuple[Any, ...]) -> Article:
+    return Article(
+        id=row[0],
+        site=row[1],
+        key=row[2],
+        url=row[3],
+        first_seen=_dt_required(row[4]),
+        last_seen=_dt_required(row[5]),
+        published=_dt(row[6]),
+        state=ArticleState(row[7]),
+        feed_id=row[8],
+    )
+
+
+def _revision(row: tuple[Any, ...]) -> Revision:
+    return Revision(
+        id=row[0],
+        article_id=row[1],
+        seen=_dt_required(row[2]),
+        title=row[3],
+        content_html=row[4],
+        content_hash=row[5],
+        source=RevisionSource(row[6]),
+        author=row[7],
+        summary=row[8],
+        enclosures=tuple(json.loads(row[9])),
+        language=row[10],
+    )
+
+
+def _feed(row: tuple[Any, ...]) -> Feed:
+    return Feed(
+        id=row[0],
+        url=row[1],
+        site=row[2],
+        title=row[3],
+        etag=row[4],
+        last_modified=row[5],
+        interval_seconds=row[6],
+        next_fetch=_dt(row[7]),
+        last_fetch=_dt(row[8]),
+        last_success=_dt(row[9]),
+        error_count=row[10],
+        error_kind=row[11],
+        error_message=row[12],
+        state=row[13],
+    )
+
+
+class SQLiteStore:
+    """The :class:`~tidings.store.Store` on a SQLite file."""
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = Path(path)
+        try:
+            if str(path) != ":memory:":
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(
+                str(path), isolation_level=None, check_same_thread=False, timeout=30
+            )
+        except (OSError, sqlite3.Error) as exc:
+            raise StorageError(f"cannot open database {path}: {exc}") from exc
+        self._depth = 0
+        self._site_ids: dict[str, int] = {}
+        try:
+            self._configure()
+            self._migrate()
+        except sqlite3.DatabaseError as exc:
+            self._db.close()
+            raise StorageError(f"cannot use {path} as a tidings database: {exc}") from exc
+        except BaseException:
+            self._db.close()
+            raise
+
+    def _configure(self) -> None:
+        db = self._db
+        db.execute("PRAGMA journal_mode=WAL")
+        # NORMAL in WAL mode keeps every committed transaction across a process
+        # kill; only a power loss can drop the last few.
+        db.execute("PRAGMA synchronous=NORMAL")
+        db.execute("PRAGMA foreign_keys=ON")
+        db.execute("PRAGMA busy_timeout=30000")
+
+    def _migrate(self) -> None:
+        version = self._db.execute("PRAGMA user_version").fetchone()[0]
+        if version > len(MIGRATIONS):
+            raise SchemaVersionError(
+                f"{self.path} has schema version {version}; this tidings knows {len(MIGRATIONS)}"
+                " (upgrade tidings)"
+            )
+        for number in range(version, len(MIGRATIONS)):
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                for statement in MIGRATIONS[number].split(";"):
+                    if statement.strip():
+                        self._db.execute(statement)
+                self._db.execute(f"PRAGMA user_version={number + 1}")
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+
+    @property
+    def schema_version(self) -> int:
+        return int(self._db.execute("PRAGMA user_version").fetchone()[0])
+
+    def close(self) -> None:
+        self._db.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        if self._depth:
+            self._depth += 1
+            try:
+                yield
+            finally:
+                self._depth -= 1
+            return
+        try:
+            self._db.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as exc:
+            raise StorageError(f"cannot start a transaction: {exc}") from exc
+        self._depth = 1
+        try:
+            yield
+        except BaseException:
+            self._depth = 0
+            self._site_ids.clear()
+            self._db.execute("ROLLBACK")
+            raise
+        self._depth = 0
+        try:
+            self._db.execute("COMMIT")
+        except sqlite3.Error as exc:
+            self._site_ids.clear()
+            raise StorageError(f"cannot commit: {exc}") from exc
+
+    # sites and feeds
+
+    @_wrap_errors
+    def site(self, name: str) -> Site:
+        site_id = self._site_ids.get(name)
+        if site_id is None:
+            row = self._db.execute(
+                "INSERT INTO sites(name) VALUES (?) ON CONFLICT(name) DO UPDATE SET name=name"
+                " RETURNING id",
+                (name,),
+            ).fetchone()
+            site_id = self._site_ids[name] = row[0]
+        return Site(site_id, name)
+
+    @_wrap_errors
+    def sites(self) -> list[Site]:
+        rows = self._db.execute("SELECT id, name FROM sites ORDER BY name").fetchall()
+        return [Site(*row) for row in rows]
+
+    @_wrap_errors
+    def add_feed(self, url: str, site: str) -> Feed:
+        with self.transaction():
+            site_id = self.site(site).id
+            now = _ms(datetime.now(timezone.utc))
+            row = self._db.execute(
+                "INSERT INTO feeds(url, site_id, created) VALUES (?, ?, ?) RETURNING id",
+                (url, site_id, now),
+            ).fetchone()
+            return self._feed(row[0])
+
+    def _feed(self, feed_id: int) -> Feed:
+        row = self._db.execute(
+            f"SELECT {_FEED_COLUMNS} FROM feeds f JOIN sites s ON s.id = f.site_id WHERE f.id = ?",
+            (feed_id,),
+        ).fetchone()
+        return _feed(row)
+
+    @_wrap_errors
+    def feeds(self) -> list[Feed]:
+        rows = self._db.execute(
+            f"SELECT {_FEED_COLUMNS} FROM feeds f JOIN sites s ON s.id = f.site_id ORDER BY f.id"
+        ).fetchall()
+        return [_feed(row) for row in rows]
+
+    @_wrap_errors
+    def record_fetch(self, record: FetchRecord) -> None:
+        self._db.execute(
+            "INSERT INTO fetches(feed_id, started, status, bytes, duration_ms, new_articles,"
+            " changed_articles, error_kind, error_message) VALUES (?,?,?,?,?,?,?,?,?)",
+            (
+                record.feed_id,
+                _ms(record.started),
+                record.status,
+                record.bytes,
+                record.duration_ms,
+                record.new_articles,
+                record.changed_articles,
+                record.error_kind,
+                record.error_message,
+            ),
+        )
+
+    @_wrap_errors
+    def fetch_log(self, feed_id: int) -> list[FetchRecord]:
+        rows = self._db.execute(
+            "SELECT feed_id, started, status, bytes, duration_ms, new_articles, changed_articles,"
+            " error_kind, error_message FROM fetches WHERE feed_id = ? ORDER BY started, id",
+            (feed_id,),
+        ).fetchall()
+        return [
+            FetchRecord(row[0], _dt_required(row[1]), *row[2:]) for row in rows
+        ]
+
+    # articles and revisions
+
+    @_wrap_errors
+    def find_article(self, site_id: int, key: str) -> Article | None:
+        row = self._db.execute(
+            f"SELECT {_ARTICLE_COLUMNS} FROM articles a JOIN sites s ON s.id = a.site_id"
+            " WHERE a.site_id = ? AND a.key = ?",
+            (site_id, key),
+        ).fetchone()
+        return _article(row) if row else None
+
+    @_wrap_errors
+    def add_article(
+        self,
+        site_id: int,
+        key: str,
+        url: str,
+        seen: datetime,
+        published: datetime | None,
+        feed_id: int | None = None,
+    ) -> Article:
+        seen_ms = _ms(seen)
+        row = self._db.execute(
+            "INSERT INTO articles(site_id, feed_id, key, url, first_seen, last_seen, published)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
+            (site_id, feed_id, key, url, seen_ms, seen_ms, _ms(published)),
+        ).fetchone()
+        return self.get_article(row[0])
+
+    @_wrap_errors
+    def touch_article(self, article_id: int, seen: datetime) -> None:
+        self._db.execute(
+            "UPDATE articles SET last_seen = max(last_seen, ?) WHERE id = ?",
+            (_ms(seen), article_id),
+        )
+
+    @_wrap_errors
+    def get_article(self, article_id: int) -> Article:
+        row = self._db.execute(
+            f"SELECT {_ARTICLE_COLUMNS} FROM articles a JOIN sites s ON s.id = a.site_id"
+            " WHERE a.id = ?",
+            (article_id,),
+        ).fetchone()
+        if row is None:
+            raise ArticleNotFoundError(f"no article with id {article_id}")
+        return _article(row)
+
+    @_wrap_errors
+    def add_revision(self, article_id: int, revision: NewRevision) -> tuple[Revision, bool]:
+        digest = revision.content_hash
+        row = self._db.execute(
+            "INSERT INTO revisions(article_id, seen, content_hash, title, author, summary,"
+            " content_html, enclosures, language, source) VALUES (?,?,?,?,?,?,?,?,?,?)"
+            " ON CONFLICT(article_id, content_hash) DO NOTHING RETURNING id",
+            (
+                article_id,
+                _ms(revision.seen),
+                digest,
+                revision.title,
+                revision.author,
+                revision.summary,
+                revision.content_html,
+                json.dumps(list(revision.enclosures), ensure_ascii=False),
+                revision.language,
+                revision.source.value,
+            ),
+        ).fetchone()
+        created = row is not None
+        if created:
+            revision_id = row[0]
+        else:
+            revision_id = self._db.execute(
+                "SELECT id FROM revisions WHERE article_id = ? AND content_hash = ?",
+                (article_id, digest),
+            ).fetchone()[0]
+        stored = Revision(
+            id=revision_id,
+            article_id=article_id,
+            seen=revision.seen,
+            title=revision.title,
+            content_html=revision.content_html,
+            content_hash=digest,
+            source=revision.source,
+            author=revision.author,
+            summary=revision.summary,
+            enclosures=revision.enclosures,
+            language=revision.language,
+        )
+        if not created:
+            stored = self._revision(revision_id)
+        return stored, created
+
+    def _revision(self, revision_id: int) -> Revision:
+        row = self._db.execute(
+            f"SELECT {_REVISION_COLUMNS} FROM revisions r WHERE r.id = ?", (revision_id,)
+        ).fetchone()
+        return _revision(row)
+
+    @_wrap_errors
+    def revisions(self, article_id: int) -> list[Revision]:
+        rows = self._db.execute(
+            f"SELECT {_REVISION_COLUMNS} FROM revisions r WHERE r.article_id = ? ORDER BY r.id",
+            (article_id,),
+        ).fetchall()
+        return [_revision(row) for row in rows]
+
+    @_wrap_errors
+    def iter_articles(self, site: str | None = None) -> Iterator[Article]:
+        query = f"SELECT {_ARTICLE_COLUMNS} FROM articles a JOIN sites s ON s.id = a.site_id"
+        params: tuple[Any, ...] = ()
+        if site is not None:
+            query += " WHERE s.name = ?"
+            params = (site,)
+        # Fetch all at once: callers may write to the store while iterating.
+        rows = self._db.execute(query + " ORDER BY a.id", params).fetchall()
+        return (_article(row) for row in rows)
+
+    @_wrap_errors
+    def iter_revisions(
+        self, site: str | None = None, *, latest_only: bool = False
+    ) -> Iterator[Revision]:
+        where: list[str] = []
+        params: list[Any] = []
+        if site is not None:
+            where.append(
+                "r.article_id IN (SELECT a.id FROM articles a JOIN sites s ON s.id = a.site_id"
+                " WHERE s.name = ?)"
+            )
+            params.append(site)
+        if latest_only:
+            where.append("r.id IN (SELECT max(id) FROM revisions GROUP BY article_id)")
+        query = f"SELECT {_REVISION_COLUMNS} FROM revisions r"
+        if where:
+            query += " WHERE " + " AND ".join(where)
+        cursor = self._db.execute(query + " ORDER BY r.article_id, r.id", params)
+        return self._stream(cursor)
+
+    @staticmethod
+    def _stream(cursor: sqlite3.Cursor) -> Iterator[Revision]:
+        while rows := cursor.fetchmany(512):
+            for row in rows:
+                yield _revision(row)
+
+    # files of the original document layout
+
+    @_wrap_errors
+    def document_file(self, site_id: int, file_name: str) -> DocumentFile | None:
+        row = self._db.execute(
+            "SELECT s.name, d.file_name, d.file_id, d.article_id, d.revision_id, d.head, d.tail,"
+            " d.bom FROM document_files d JOIN sites s ON s.id = d.site_id"
+            " WHERE d.site_id = ? AND d.file_name = ?",
+            (site_id, file_name),
+        ).fetchone()
+        return _document_file(row) if row else None
+
+    @_wrap_errors
+    def put_document_file(self, record: DocumentFile) -> None:
+        site_id = self.site(record.site).id
+        self._db.execute(
+            "INSERT OR REPLACE INTO document_files(site_id, file_name, file_id, article_id,"
+            " revision_id, head, tail, bom) VALUES (?,?,?,?,?,?,?,?)",
+            (
+                site_id,
+                record.file_name,
+                record.file_id,
+                record.article_id,
+                record.revision_id,
+                record.head,
+                record.tail,
+                int(record.bom),
+            ),
+        )
+
+    @_wrap_errors
+    def document_files(self, site: str | None = None) -> list[DocumentFile]:
+        query = (
+            "SELECT s.name, d.file_name, d.file_id, d.article_id, d.revision_id, d.head, d.tail,"
+            " d.bom FROM document_files d JOIN sites s ON s.id = d.site_id"
+        )
+        params: tuple[Any, ...] = ()
+        if site is not None:
+            query += " WHERE s.name = ?"
+            params = (site,)
+        rows = self._db.execute(query + " ORDER BY s.name, d.file_name", params).fetchall()
+        return [_document_file(row) for row in rows]
+
+    @_wrap_errors
+    def stats(self) -> Stats:
+        counts = self._db.execute(
+            "SELECT (SELECT count(*) FROM sites), (SELECT count(*) FROM feeds),"
+            " (SELECT count(*) FROM articles), (SELECT count(*) FROM revisions)"
+        ).fetchone()
+        page_size = self._db.execute("PRAGMA page_size").fetchone()[0]
+        page_count = self._db.execute("PRAGMA page_count").fetchone()[0]
+        return Stats(*counts, database_bytes=page_size * page_count)
+
+
+def _document_file(row: tuple[Any, ...]) -> DocumentFile:
+    return DocumentFile(
+        site=row[0],
+        file_name=row[1],
+        file_id=row[2],
+        article_id=row[3],
+        revision_id=row[4],
+        head=row[5],
+        tail=row[6],
+        bom=bool(row[7]),
+    )
