@@ -66,6 +66,7 @@ _DATE_LINE = re.compile(r"日期[：:]\s*(.*)")
 _TITLE_BREAKS = re.compile(r"\r\n|[\r\n\t\v\f\x85\u2028\u2029]")
 # A run of HTML whitespace that holds at least one line break.
 _BREAKING_SPACE = re.compile(r"[ \t\f]*[\r\n][ \t\r\n\f]*")
+_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
 _LINE_BREAK = re.compile(r"\r\n|[\r\n]")
 _PRESERVING = re.compile(r"<(pre|textarea)\b[^>]*>.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
 # Characters never allowed in a file or folder name on any common system.
@@ -105,8 +106,12 @@ class Document:
 
 
 def normalise_title(title: str) -> str:
-    """Put a title on one line: each line break or tab becomes a space, ends trimmed."""
-    return _TITLE_BREAKS.sub(" ", title).strip()
+    """Put a title on one line: each line break or tab becomes a space, ends trimmed.
+
+    Other control characters (NUL, escape sequences) are dropped: they are
+    never text, and a NUL would make the file look binary.
+    """
+    return _CONTROL.sub("", _TITLE_BREAKS.sub(" ", title)).strip()
 
 
 def one_line_html(html: str) -> str:
@@ -115,7 +120,9 @@ def one_line_html(html: str) -> str:
     Each run of whitespace holding a line break becomes one space, so words on
     either side of a break are never glued together. Inside ``<pre>`` and
     ``<textarea>``, where line breaks are content, each becomes ``&#10;``.
+    NUL characters become U+FFFD, as an HTML parser would read them.
     """
+    html = html.replace("\x00", "\ufffd")  # as an HTML parser reads it
     if "\n" not in html and "\r" not in html:
         return html
     parts: list[str] = []

@@ -50,6 +50,7 @@ __all__ = ["LIST_LENGTH", "README_MARKER", "export_documents"]
 LIST_LENGTH = 100
 #: First line of a README.md that tidings owns and may rewrite.
 README_MARKER = "<!-- tidings: this file is written by `tidings export`; edits are lost -->"
+_LAYOUT_NAME = re.compile(r"\d+_.*\.md", re.DOTALL)
 _CHINA = timezone(timedelta(hours=8))
 _UNSAFE_LINK = re.compile(r"[\x00-\x20()<>\[\]\\`\"'{}|^%#?\x7f]")
 
@@ -71,6 +72,7 @@ class _SiteFolder:
     lowest_id: int
     claimed: set[str] = field(default_factory=set)
     entries: dict[str, _Entry] = field(default_factory=dict)
+    by_url: dict[str, str] | None = None
 
     def next_name(self, title: str) -> str:
         while True:
@@ -80,6 +82,10 @@ class _SiteFolder:
             name = document_file_name(self.lowest_id, title)
             if name not in self.on_disk and name not in self.claimed:
                 return name
+
+
+def _is_layout_name(name: str) -> bool:
+    return _LAYOUT_NAME.fullmatch(name) is not None
 
 
 def _is_safe_name(name: str) -> bool:
@@ -112,13 +118,21 @@ def _write_atomic(path: Path, data: bytes) -> None:
         raise
 
 
+def _same_bytes(path: Path, data: bytes) -> bool:
+    try:
+        return (
+            not path.is_symlink()
+            and path.stat().st_size == len(data)
+            and path.read_bytes() == data
+        )
+    except OSError:
+        return False
+
+
 def _write_if_changed(path: Path, data: bytes) -> bool:
     """Write unless the file already holds these bytes; True when written."""
-    try:
-        if path.stat().st_size == len(data) and path.read_bytes() == data:
-            return False
-    except FileNotFoundError:
-        pass
+    if _same_bytes(path, data):
+        return False
     _write_atomic(path, data)
     return True
 
@@ -174,21 +188,22 @@ class _Exporter:
             name = folder.next_name(entry.title)
         path = folder.path / name
         if name in folder.on_disk:
-            try:
-                same = path.read_bytes() == data and not path.is_symlink()
-            except OSError:
-                same = False
-            if same:
+            if _same_bytes(path, data):
                 self.unchanged += 1
                 folder.claimed.add(name)
                 folder.entries[name] = entry
                 return name
             if self._holds_other_article(path, article):
-                new_name = folder.next_name(entry.title)
+                new_name = self._existing_file(folder, article) or folder.next_name(entry.title)
                 self.renamed.append(
                     FileProblem(str(path), f"holds another article; wrote {new_name} instead")
                 )
                 name, path = new_name, folder.path / new_name
+                if _same_bytes(path, data):
+                    self.unchanged += 1
+                    folder.claimed.add(name)
+                    folder.entries[name] = entry
+                    return name
         _write_atomic(path, data)
         self.written += 1
         self.paths.append(str(path))
@@ -203,7 +218,7 @@ class _Exporter:
         recorded_ids = []
         for record in store.document_files(site):
             records[record.article_id].append(record)
-            if record.file_id is not None:
+            if record.file_id is not None and _is_layout_name(record.file_name):
                 recorded_ids.append(record.file_id)
         folder = self._open_site(site, recorded_ids)
         articles = {article.id: article for article in store.iter_articles(site)}
@@ -211,7 +226,7 @@ class _Exporter:
 
         unnamed: list[Article] = []
         for article in articles.values():
-            own = records.get(article.id)
+            own = [r for r in records.get(article.id, ()) if _is_layout_name(r.file_name)]
             if not own:
                 unnamed.append(article)
                 continue
@@ -219,15 +234,28 @@ class _Exporter:
             for record in own:
                 self._export_record(folder, article, record, latest[article.id], record is newest)
 
+        # Articles without a file of the layout: new ones, and files imported under
+        # other names (kept with their framing, renamed <id>_<title>.md).
         unnamed.sort(key=lambda a: (_timestamp_ms(a), a.id))
-        by_url = self._unclaimed_by_url(folder) if unnamed else {}
         for article in unnamed:
             revision = latest[article.id]
-            doc = new_document(_timestamp_ms(article), revision.title, article.url, revision.content_html)
-            name = by_url.pop(article.url, None) or folder.next_name(doc.title)
+            template = next(
+                (r for r in records.get(article.id, ()) if r.revision_id == revision.id), None
+            )
+            doc = self._framed(template, revision, article)
+            name = self._existing_file(folder, article) or folder.next_name(doc.title)
             placed = self._place(folder, name, render_document(doc), article, _Entry(doc.title, doc.ts))
             store.put_document_file(
-                DocumentFile(site, placed, parse_file_id(placed), article.id, revision.id)
+                DocumentFile(
+                    site,
+                    placed,
+                    parse_file_id(placed),
+                    article.id,
+                    revision.id,
+                    head=template.head if template else None,
+                    tail=template.tail if template else "\n",
+                    bom=template.bom if template else False,
+                )
             )
         self._write_list(site, folder)
         return len(articles)
@@ -255,8 +283,8 @@ class _Exporter:
         raise ExportTargetError(f"revision {record.revision_id} of {record.file_name} is missing")
 
     @staticmethod
-    def _framed(record: DocumentFile, revision: Revision, article: Article) -> Document:
-        if record.head is None:
+    def _framed(record: DocumentFile | None, revision: Revision, article: Article) -> Document:
+        if record is None or record.head is None:
             return new_document(
                 _timestamp_ms(article), revision.title, article.url, revision.content_html
             )
@@ -271,8 +299,16 @@ class _Exporter:
             bom=record.bom,
         )
 
-    def _unclaimed_by_url(self, folder: _SiteFolder) -> dict[str, str]:
-        """Links of files already in the folder that no recorded article claims."""
+    def _existing_file(self, folder: _SiteFolder, article: Article) -> str | None:
+        """A file already in the folder, not yet claimed, that holds this article."""
+        if folder.by_url is None:
+            folder.by_url = self._unclaimed_by_url(folder)
+        name = folder.by_url.pop(article.url, None)
+        return name if name is not None and name not in folder.claimed else None
+
+    @staticmethod
+    def _unclaimed_by_url(folder: _SiteFolder) -> dict[str, str]:
+        """Links of files already in the folder that no article has claimed so far."""
         found: dict[str, str] = {}
         for name in sorted(folder.on_disk - folder.claimed):
             path = folder.path / name
