@@ -25,7 +25,6 @@ def check(source: Path) -> bool:
     articles = source / "articles" if (source / "articles").is_dir() else source
     with tempfile.TemporaryDirectory(prefix="tidings-check-") as work:
         with tidings.open_archive(Path(work) / "check.sqlite3") as archive:
-            # Each first-level folder is a site, as in articles/<site>/.
             report = archive.import_documents(source)
             out = Path(work) / "out"
             archive.export_documents(out)

@@ -1,0 +1,124 @@
+"""The shape of the package: public names, import layering, docs that match the code."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+import click
+
+import tidings
+from tidings.cli import cli
+
+SRC = Path(tidings.__file__).parent
+ROOT = SRC.parent.parent
+
+# Each module may import only from modules of a lower layer (or its own package).
+LAYERS = [
+    {"errors"},
+    {"model"},
+    {"document", "store"},
+    {"importing", "export"},
+    {"archive"},
+    {"cli", "__init__"},
+    {"__main__"},
+]
+
+
+def layer_of(module: str) -> int:
+    for index, names in enumerate(LAYERS):
+        if module in names:
+            return index
+    raise AssertionError(f"module {module} is in no layer; add it to LAYERS")
+
+
+def test_public_names():
+    exported = {
+        name
+        for name, value in vars(tidings).items()
+        if not name.startswith("_") and not isinstance(value, type(sys)) and name != "annotations"
+    }
+    assert sorted(tidings.__all__) == sorted(exported | {"__version__"})
+    for name in tidings.__all__:
+        assert getattr(tidings, name) is not None
+    assert issubclass(tidings.DocumentError, ValueError)
+    assert issubclass(tidings.DocumentError, tidings.TidingsError)
+    assert issubclass(tidings.StorageError, tidings.TidingsError)
+
+
+def test_imports_flow_one_way():
+    problems = []
+    for path in SRC.rglob("*.py"):
+        relative = path.relative_to(SRC)
+        top = relative.parts[0].removesuffix(".py")
+        tree = ast.parse(path.read_text("utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.level > 0:
+                depth = node.level - (1 if len(relative.parts) > 1 else 0)
+                if depth != 1 or not node.module:
+                    continue  # within the same subpackage
+                target = node.module.split(".")[0]
+                if target != top and layer_of(target) >= layer_of(top):
+                    problems.append(f"{relative} imports {target}")
+            elif isinstance(node, ast.ImportFrom) and node.module == "tidings":
+                problems.append(f"{relative} imports the package root")
+    assert problems == []
+
+
+def test_only_the_store_imports_sqlite3():
+    users = [
+        str(path.relative_to(SRC))
+        for path in SRC.rglob("*.py")
+        if "import sqlite3" in path.read_text("utf-8")
+    ]
+    assert users == ["store/sqlite.py"]
+
+
+def walk_commands(group: click.Group, prefix: str = "") -> list[tuple[str, click.Command]]:
+    found = []
+    for name, command in group.commands.items():
+        found.append((f"{prefix}{name}", command))
+        if isinstance(command, click.Group):
+            found.extend(walk_commands(command, f"{prefix}{name} "))
+    return found
+
+
+def test_every_command_and_option_is_in_the_readme():
+    readme = (ROOT / "README.md").read_text("utf-8")
+    missing = []
+    for name, command in walk_commands(cli):
+        if f"tidings {name}" not in readme:
+            missing.append(f"command {name}")
+        for param in command.params:
+            for opt in getattr(param, "opts", []):
+                if opt.startswith("-") and opt not in ("--help",) and opt not in readme:
+                    missing.append(f"{name} {opt}")
+    for param in cli.params:
+        for opt in getattr(param, "opts", []):
+            if opt not in readme:
+                missing.append(f"global {opt}")
+    assert missing == []
+
+
+def test_every_module_has_a_docstring():
+    undocumented = [
+        str(path.relative_to(SRC))
+        for path in SRC.rglob("*.py")
+        if ast.get_docstring(ast.parse(path.read_text("utf-8"))) is None
+    ]
+    assert undocumented == []
+
+
+def test_python_dash_m_runs_the_cli():
+    result = subprocess.run(
+        [sys.executable, "-m", "tidings", "--version"], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == f"tidings, version {tidings.__version__}"
+
+
+def test_readme_test_command_is_what_ci_runs():
+    ci = (ROOT / ".ci" / "run").read_text("utf-8")
+    readme = (ROOT / "README.md").read_text("utf-8")
+    assert "bash scripts/test" in ci and "bash scripts/test" in readme
