@@ -122,3 +122,13 @@ def test_readme_test_command_is_what_ci_runs():
     ci = (ROOT / ".ci" / "run").read_text("utf-8")
     readme = (ROOT / "README.md").read_text("utf-8")
     assert "bash scripts/test" in ci and "bash scripts/test" in readme
+
+
+def test_the_library_type_checks_strictly():
+    result = subprocess.run(
+        [sys.executable, "-m", "mypy", "--config-file", str(ROOT / "pyproject.toml")],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr

@@ -33,9 +33,10 @@ class _State:
 @contextmanager
 def _archive(ctx: click.Context) -> Iterator[Archive]:
     """Open the archive named by --db/TIDINGS_DB; turn tidings errors into clean exits."""
-    state: _State = ctx.find_object(_State)
+    state = ctx.find_object(_State)
+    db = state.db if state is not None else None
     try:
-        with open_archive(state.db or default_database_path()) as archive:
+        with open_archive(db or default_database_path()) as archive:
             yield archive
     except InvalidInputError as exc:
         click.echo(f"error: {exc}", err=True)

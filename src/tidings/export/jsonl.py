@@ -90,8 +90,8 @@ def export_jsonl(store: Store, out: TextIO, *, site: str | None = None) -> int:
             if pending[0] == article.id:
                 own = pending[1]
             pending = next(revisions, None)
-        record = article_record(article, own, files.get(article.id, []))
-        out.write(json.dumps(record, ensure_ascii=False))
+        line = article_record(article, own, files.get(article.id, []))
+        out.write(json.dumps(line, ensure_ascii=False))
         out.write("\n")
         count += 1
     return count

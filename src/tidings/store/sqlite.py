@@ -566,7 +566,13 @@ class SQLiteStore:
         ).fetchone()
         page_size = self._db.execute("PRAGMA page_size").fetchone()[0]
         page_count = self._db.execute("PRAGMA page_count").fetchone()[0]
-        return Stats(*counts, database_bytes=page_size * page_count)
+        return Stats(
+            sites=counts[0],
+            feeds=counts[1],
+            articles=counts[2],
+            revisions=counts[3],
+            database_bytes=page_size * page_count,
+        )
 
 
 def _document_file(row: tuple[Any, ...]) -> DocumentFile:
