@@ -66,11 +66,13 @@ _DATE_LINE = re.compile(r"日期[：:]\s*(.*)")
 _TITLE_BREAKS = re.compile(r"\r\n|[\r\n\t\v\f\x85\u2028\u2029]")
 # A run of HTML whitespace that holds at least one line break.
 _BREAKING_SPACE = re.compile(r"[ \t\f]*[\r\n][ \t\r\n\f]*")
-_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
+# Control characters and lone surrogates: never text, and unwritable as UTF-8.
+_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f\ud800-\udfff]")
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
 _LINE_BREAK = re.compile(r"\r\n|[\r\n]")
 _PRESERVING = re.compile(r"<(pre|textarea)\b[^>]*>.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
 # Characters never allowed in a file or folder name on any common system.
-_UNSAFE_NAME_CHARS = re.compile(r'[\x00-\x1f\x7f\x80-\x9f\\/:*?"<>|]')
+_UNSAFE_NAME_CHARS = re.compile(r'[\x00-\x1f\x7f\x80-\x9f\ud800-\udfff\\/:*?"<>|]')
 _FILE_ID = re.compile(r"(\d{1,9})_")
 
 
@@ -122,14 +124,21 @@ def one_line_html(html: str) -> str:
     ``<textarea>``, where line breaks are content, each becomes ``&#10;``.
     NUL characters become U+FFFD, as an HTML parser would read them.
     """
-    html = html.replace("\x00", "\ufffd")  # as an HTML parser reads it
+    # NUL as an HTML parser reads it; lone surrogates cannot be written as UTF-8.
+    html = _SURROGATE.sub("\ufffd", html.replace("\x00", "\ufffd"))
     if "\n" not in html and "\r" not in html:
         return html
     parts: list[str] = []
     pos = 0
     for match in _PRESERVING.finditer(html):
         parts.append(_BREAKING_SPACE.sub(" ", html[pos : match.start()]))
-        parts.append(_LINE_BREAK.sub("&#10;", match.group(0)))
+        element = match.group(0)
+        inner_start = element.index(">") + 1
+        inner_end = element.rindex("</")
+        # Breaks inside the tags themselves are only whitespace between attributes.
+        parts.append(_BREAKING_SPACE.sub(" ", element[:inner_start]))
+        parts.append(_LINE_BREAK.sub("&#10;", element[inner_start:inner_end]))
+        parts.append(_BREAKING_SPACE.sub(" ", element[inner_end:]))
         pos = match.end()
     parts.append(_BREAKING_SPACE.sub(" ", html[pos:]))
     return "".join(parts)
@@ -145,7 +154,7 @@ def serialise_url(url: str) -> str:
     try:
         href = URL(url).href
     except ValueError:
-        href = _TITLE_BREAKS.sub("", url)
+        href = _CONTROL.sub("", _TITLE_BREAKS.sub("", url))
     return href.replace("](", "%5D(")
 
 
@@ -165,7 +174,7 @@ def new_document(ts: int, title: str, url: str, html: str) -> Document:
 def render_document(doc: Document) -> bytes:
     """The bytes of a document file."""
     text = doc.head + doc.html + doc.tail
-    return ((_BOM + text) if doc.bom else text).encode("utf-8", "surrogatepass")
+    return ((_BOM + text) if doc.bom else text).encode("utf-8", "replace")
 
 
 class _Lines:
@@ -269,7 +278,10 @@ def _parse_date(text: str) -> datetime | None:
         return None
     if value.tzinfo is None:
         return None
-    return value.astimezone(timezone.utc)
+    try:
+        return value.astimezone(timezone.utc)
+    except OverflowError:
+        return None
 
 
 def _show(line: str, limit: int = 60) -> str:
@@ -284,7 +296,7 @@ def safe_path_component(name: str, *, max_bytes: int = MAX_FILE_NAME_BYTES) -> s
     ``max_bytes`` of UTF-8 on a character boundary.
     """
     cleaned = _UNSAFE_NAME_CHARS.sub("", name).strip(" .")
-    encoded = cleaned.encode("utf-8", "surrogatepass")
+    encoded = cleaned.encode("utf-8")
     if len(encoded) > max_bytes:
         cleaned = encoded[:max_bytes].decode("utf-8", "ignore").rstrip(" .")
     return cleaned

@@ -57,7 +57,7 @@ def find_documents(root: Path, site: str | None = None) -> list[_Source]:
         here = Path(directory)
         rel_parts = here.relative_to(base).parts
         file_site = site or (rel_parts[0] if rel_parts else default_site)
-        for name in sorted(files):
+        for name in sorted(files, key=_oldest_first):
             if name.startswith("."):
                 continue
             if repository and not name.endswith(".md"):
@@ -66,6 +66,16 @@ def find_documents(root: Path, site: str | None = None) -> list[_Source]:
                 continue
             sources.append(_Source(here / name, file_site))
     return sources
+
+
+def _oldest_first(name: str) -> tuple[int, int, str]:
+    """Order of import within a folder: ids count down, so the highest id is the oldest.
+
+    Importing the oldest file first makes the newest the current revision when
+    one article was written to several files.
+    """
+    file_id = parse_file_id(name)
+    return (0, -file_id, name) if file_id is not None else (1, 0, name)
 
 
 def article_key(doc: Document) -> str:

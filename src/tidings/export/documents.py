@@ -230,9 +230,15 @@ class _Exporter:
             if not own:
                 unnamed.append(article)
                 continue
-            newest = max(own, key=lambda r: (r.revision_id, -(r.file_id or 0)))
+            current = latest[article.id]
+            # The file that follows the article: the newest holding its current revision,
+            # else the one holding its most recent revision.
+            newest = min(
+                own,
+                key=lambda r: (r.revision_id != current.id, -r.revision_id, r.file_id or 0),
+            )
             for record in own:
-                self._export_record(folder, article, record, latest[article.id], record is newest)
+                self._export_record(folder, article, record, current, record is newest)
 
         # Articles without a file of the layout: new ones, and files imported under
         # other names (kept with their framing, renamed <id>_<title>.md).

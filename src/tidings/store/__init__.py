@@ -84,7 +84,8 @@ class Store(Protocol):
     def add_revision(self, article_id: int, revision: NewRevision) -> tuple[Revision, bool]:
         """Store a revision unless the article already has one with the same content.
 
-        Returns the stored revision and whether it is new.
+        Either way the revision becomes the article's current one (content can
+        return to an earlier version). Returns the revision and whether it is new.
         """
 
     def revisions(self, article_id: int) -> list[Revision]:
@@ -96,7 +97,7 @@ class Store(Protocol):
     def iter_revisions(
         self, site: str | None = None, *, latest_only: bool = False
     ) -> Iterator[Revision]:
-        """Revisions ordered by article id then age; only each article's newest when asked."""
+        """Revisions ordered by article id then age; only each article's current one when asked."""
 
     # files of the original document layout
 

@@ -14,7 +14,7 @@ import os
 import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
@@ -69,6 +69,7 @@ MIGRATIONS: tuple[str, ...] = (
         last_seen INTEGER NOT NULL,
         published INTEGER,
         state TEXT NOT NULL DEFAULT 'present',
+        current_revision_id INTEGER,
         UNIQUE (site_id, key)
     );
     CREATE INDEX articles_url ON articles(url);
@@ -131,22 +132,28 @@ def _wrap_errors(func: Callable[P, R]) -> Callable[P, R]:
     return wrapper
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_MILLISECOND = timedelta(milliseconds=1)
+
+
 def _ms(value: datetime | None) -> int | None:
-    if value is None:
-        return None
+    return None if value is None else _ms_required(value)
+
+
+def _ms_required(value: datetime) -> int:
     if value.tzinfo is None:
         raise ValueError("naive datetime given to the store; tidings uses aware UTC times")
-    return int(value.timestamp() * 1000)
+    return (value - _EPOCH) // _MILLISECOND  # exact: no float rounding
 
 
 def _dt(value: int | None) -> datetime | None:
     if value is None:
         return None
-    return datetime.fromtimestamp(value / 1000, timezone.utc)
+    return _EPOCH + value * _MILLISECOND
 
 
 def _dt_required(value: int) -> datetime:
-    return datetime.fromtimestamp(value / 1000, timezone.utc)
+    return _EPOCH + value * _MILLISECOND
 
 
 _ARTICLE_COLUMNS = (
@@ -422,13 +429,14 @@ class SQLiteStore:
     @_wrap_errors
     def add_revision(self, article_id: int, revision: NewRevision) -> tuple[Revision, bool]:
         digest = revision.content_hash
+        seen = _ms_required(revision.seen)
         row = self._db.execute(
             "INSERT INTO revisions(article_id, seen, content_hash, title, author, summary,"
             " content_html, enclosures, language, source) VALUES (?,?,?,?,?,?,?,?,?,?)"
             " ON CONFLICT(article_id, content_hash) DO NOTHING RETURNING id",
             (
                 article_id,
-                _ms(revision.seen),
+                seen,
                 digest,
                 revision.title,
                 revision.author,
@@ -439,29 +447,33 @@ class SQLiteStore:
                 revision.source.value,
             ),
         ).fetchone()
-        created = row is not None
-        if created:
-            revision_id = row[0]
-        else:
+        if row is None:
+            # Content seen before (perhaps an edit that was reverted): it is current again.
             revision_id = self._db.execute(
                 "SELECT id FROM revisions WHERE article_id = ? AND content_hash = ?",
                 (article_id, digest),
             ).fetchone()[0]
-        stored = Revision(
-            id=revision_id,
-            article_id=article_id,
-            seen=revision.seen,
-            title=revision.title,
-            content_html=revision.content_html,
-            content_hash=digest,
-            source=revision.source,
-            author=revision.author,
-            summary=revision.summary,
-            enclosures=revision.enclosures,
-            language=revision.language,
+            stored, created = self._revision(revision_id), False
+        else:
+            stored = Revision(
+                id=row[0],
+                article_id=article_id,
+                seen=_dt_required(seen),
+                title=revision.title,
+                content_html=revision.content_html,
+                content_hash=digest,
+                source=revision.source,
+                author=revision.author,
+                summary=revision.summary,
+                enclosures=revision.enclosures,
+                language=revision.language,
+            )
+            created = True
+        self._db.execute(
+            "UPDATE articles SET current_revision_id = ? WHERE id = ?"
+            " AND current_revision_id IS NOT ?",
+            (stored.id, article_id, stored.id),
         )
-        if not created:
-            stored = self._revision(revision_id)
         return stored, created
 
     def _revision(self, revision_id: int) -> Revision:
@@ -502,7 +514,7 @@ class SQLiteStore:
             )
             params.append(site)
         if latest_only:
-            where.append("r.id IN (SELECT max(id) FROM revisions GROUP BY article_id)")
+            where.append("r.id IN (SELECT current_revision_id FROM articles)")
         query = f"SELECT {_REVISION_COLUMNS} FROM revisions r"
         if where:
             query += " WHERE " + " AND ".join(where)
