@@ -12,7 +12,9 @@ only care about "the input was wrong" can catch that::
     │   └── ArticleNotFoundError
     └── InvalidInputError (ValueError)
         ├── DocumentError             a file is not an archive document (path and reason)
-        └── ExportTargetError         an export destination cannot be used
+        ├── ExportTargetError         an export destination cannot be used
+        └── FeedParseError            bytes that cannot be read as a feed
+            └── NotAFeedError         well-formed, but not a feed (an HTML page, other XML, JSON)
 
 Foreign exceptions (sqlite3, OSError) are wrapped at one boundary each: the
 store wraps sqlite3 errors, the importer turns per-file OSErrors into
@@ -64,3 +66,11 @@ class DocumentError(InvalidInputError):
 
 class ExportTargetError(InvalidInputError):
     """An export destination cannot be written to as asked."""
+
+
+class FeedParseError(InvalidInputError):
+    """Bytes that cannot be read as a feed at all; the message says what was received."""
+
+
+class NotAFeedError(FeedParseError):
+    """The input is readable but is not a feed (for example an HTML page)."""

@@ -15,12 +15,15 @@ __all__ = [
     "Article",
     "ArticleState",
     "DocumentFile",
+    "Enclosure",
     "ExportReport",
     "FetchRecord",
     "Feed",
     "FileProblem",
     "ImportReport",
     "NewRevision",
+    "ParsedEntry",
+    "ParsedFeed",
     "Revision",
     "RevisionSource",
     "Site",
@@ -211,3 +214,63 @@ class Stats:
     articles: int
     revisions: int
     database_bytes: int
+
+
+@dataclass(frozen=True, slots=True)
+class Enclosure:
+    """A file attached to an entry: RSS enclosure, Media RSS content or thumbnail, JSON attachment."""
+
+    url: str
+    type: str | None = None
+    length: int | None = None
+    medium: str | None = None
+    title: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedEntry:
+    """One entry of a feed, as the parser read it.
+
+    ``title`` is plain text; ``summary`` and ``content`` are HTML exactly as the
+    feed gave it (plain-text fields are HTML-escaped into it); ``base`` is the
+    URL relative links inside them are resolved against. Times are aware UTC.
+    """
+
+    id: str | None = None
+    link: str | None = None
+    title: str | None = None
+    author: str | None = None
+    published: datetime | None = None
+    updated: datetime | None = None
+    summary: str | None = None
+    content: str | None = None
+    enclosures: tuple[Enclosure, ...] = ()
+    categories: tuple[str, ...] = ()
+    language: str | None = None
+    base: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedFeed:
+    """A whole feed as the parser read it.
+
+    ``version`` names the format (``rss20``, ``rss10``, ``rss090``, ``rss091``,
+    ``rss092``, ``atom10``, ``atom03``, ``json1``, ``json11``); ``encoding``
+    the character encoding used; ``recovered`` is true when the document was
+    not well-formed and was read by the error-tolerant path, and ``problems``
+    says what was wrong or corrected.
+    """
+
+    version: str
+    encoding: str
+    entries: tuple[ParsedEntry, ...] = ()
+    title: str | None = None
+    link: str | None = None
+    subtitle: str | None = None
+    language: str | None = None
+    updated: datetime | None = None
+    author: str | None = None
+    image: str | None = None
+    ttl_minutes: int | None = None
+    recovered: bool = False
+    problems: tuple[str, ...] = ()

@@ -1,0 +1,81 @@
+"""Parsing feeds: bytes (plus the HTTP Content-Type and the feed URL) into :class:`ParsedFeed`.
+
+:func:`parse_feed` sniffs the format (JSON Feed, an XML feed, or something
+that is not a feed, such as an HTML page) and hands the bytes to the adapter
+for it. It returns a :class:`~tidings.model.ParsedFeed` or raises
+:class:`~tidings.errors.FeedParseError` (:class:`~tidings.errors.NotAFeedError`
+when the input is readable but not a feed); nothing else escapes it.
+"""
+
+from __future__ import annotations
+
+import re
+import zlib
+
+from ..errors import FeedParseError, NotAFeedError
+from ..model import ParsedFeed
+from .encoding import decode_feed
+from .jsonfeed import parse_json_feed
+from .xmlfeed import parse_xml_feed
+
+__all__ = ["parse_feed"]
+
+_HTML_START = re.compile(rb"\s*(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html[\s>])", re.IGNORECASE | re.DOTALL)
+_HTML_TITLE = re.compile(rb"<title[^>]*>([^<]{1,200})", re.IGNORECASE)
+
+
+#: Largest document accepted after decompressing gzip or zlib input.
+MAX_DECOMPRESSED = 256 * 1024 * 1024
+
+
+def _decompress(data: bytes) -> bytes:
+    """Unwrap gzip or zlib bytes (a saved compressed response), bounded in size."""
+    wbits = 16 + zlib.MAX_WBITS if data[:2] == b"\x1f\x8b" else zlib.MAX_WBITS
+    inflater = zlib.decompressobj(wbits)
+    try:
+        out = inflater.decompress(data, MAX_DECOMPRESSED)
+    except zlib.error as exc:
+        raise FeedParseError(f"received broken compressed data: {exc}") from exc
+    if inflater.unconsumed_tail:
+        raise FeedParseError(f"too large when decompressed (over {MAX_DECOMPRESSED} bytes)")
+    return out
+
+
+def _sniff(data: bytes) -> str:
+    head = data[:4096].lstrip(b"\xef\xbb\xbf \t\r\n")
+    if head.startswith((b"{", b"[")):
+        return "json"
+    if _HTML_START.match(head):
+        return "html"
+    return "xml"
+
+
+def parse_feed(
+    data: bytes, *, content_type: str | None = None, url: str | None = None
+) -> ParsedFeed:
+    """Parse a feed document.
+
+    ``content_type`` is the HTTP Content-Type header (its charset counts);
+    ``url`` is where the feed came from, against which relative links resolve.
+    """
+    if data[:2] == b"\x1f\x8b" or data[:2] in (b"\x78\x9c", b"\x78\x01", b"\x78\xda"):
+        data = _decompress(data)
+    if not data.strip():
+        raise FeedParseError("received an empty document, not a feed")
+    kind = _sniff(data)
+    try:
+        if kind == "json":
+            decoded = decode_feed(data, content_type)
+            return parse_json_feed(decoded.text, url, decoded.encoding)
+        if kind == "html":
+            title = _HTML_TITLE.search(data[:16384])
+            named = ""
+            if title:
+                text = decode_feed(title.group(1), content_type).text.strip()
+                named = f" ({' '.join(text.split())[:80]!r})" if text else ""
+            raise NotAFeedError(f"received an HTML page{named}, not a feed")
+        return parse_xml_feed(data, content_type, url)
+    except FeedParseError:
+        raise
+    except (ValueError, TypeError, LookupError, RecursionError, MemoryError) as exc:
+        raise FeedParseError(f"cannot read the feed: {type(exc).__name__}: {exc}") from exc

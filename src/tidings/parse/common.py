@@ -1,0 +1,185 @@
+"""What the feed format adapters share: element keys, text helpers, URL resolution.
+
+An element's *key* is its local name prefixed by the short name of its
+namespace (``content:encoded``, ``dc:date``, ``atom:link``, ``media:content``);
+RSS's own elements, in no namespace or in one of RSS's namespaces, have a
+bare, lower-case key (``pubdate``). Keys are cached per tag string, so an
+adapter compares short strings instead of parsing Clark notation per element.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urljoin
+
+from lxml import etree
+
+__all__ = [
+    "Context",
+    "NAMESPACES",
+    "element_key",
+    "has_cjk",
+    "html_to_text",
+    "inner_markup",
+    "resolve_url",
+    "text_to_html",
+]
+
+ATOM10 = "http://www.w3.org/2005/Atom"
+ATOM03 = "http://purl.org/atom/ns#"
+RSS090 = "http://my.netscape.com/rdf/simple/0.9/"
+RSS10 = "http://purl.org/rss/1.0/"
+RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+XHTML = "http://www.w3.org/1999/xhtml"
+XML = "http://www.w3.org/XML/1998/namespace"
+
+NAMESPACES = {
+    "": "",
+    RSS090: "",
+    RSS10: "",
+    "http://backend.userland.com/rss2": "",
+    "http://backend.userland.com/rss": "",
+    "http://blogs.law.harvard.edu/tech/rss": "",
+    ATOM10: "atom",
+    ATOM03: "atom",
+    RDF: "rdf",
+    "http://purl.org/rss/1.0/modules/content/": "content",
+    "http://purl.org/dc/elements/1.1/": "dc",
+    "http://purl.org/dc/terms/": "dcterms",
+    "http://search.yahoo.com/mrss/": "media",
+    "http://search.yahoo.com/mrss": "media",
+    "http://www.itunes.com/dtds/podcast-1.0.dtd": "itunes",
+    "http://rssnamespace.org/feedburner/ext/1.0": "feedburner",
+    XHTML: "xhtml",
+    "http://purl.org/rss/1.0/modules/slash/": "slash",
+    "http://wellformedweb.org/CommentAPI/": "wfw",
+}
+
+_KEYS: dict[str, str] = {}
+_XML_LANG = f"{{{XML}}}lang"
+_XML_BASE = f"{{{XML}}}base"
+_TAG = re.compile(r"<[^>]*>")
+_REFERENCE = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
+_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff\U00020000-\U0002fa1f]")
+_XHTML_NS_DECL = re.compile(r'\s+xmlns(?::\w+)?="http://www\.w3\.org/1999/xhtml"')
+_XHTML_PREFIX = re.compile(r"<(/?)(?:html|xhtml|h):")
+
+
+def element_key(tag: str) -> str:
+    """The key of an element tag (see the module docstring)."""
+    key = _KEYS.get(tag)
+    if key is None:
+        if tag[:1] == "{":
+            namespace, _, local = tag[1:].partition("}")
+        else:
+            namespace, local = "", tag
+        prefix = NAMESPACES.get(namespace)
+        if prefix is None:
+            key = tag  # an unknown namespace keeps its Clark notation
+        elif prefix:
+            key = f"{prefix}:{local.lower()}"
+        else:
+            key = local.lower()
+        _KEYS[tag] = key
+    return key
+
+
+@dataclass(slots=True)
+class Context:
+    """What an adapter knows about the feed while it reads entries."""
+
+    url: str | None
+    version: str
+    language: str | None = None
+    chinese: bool = False
+    uses_xml_base: bool = False
+    problems: list[str] = field(default_factory=list)
+
+    def base_of(self, element: Any) -> str | None:
+        """The URL relative links in an element resolve against."""
+        if self.uses_xml_base:
+            base = element.base
+            if base:
+                return str(base)
+        return self.url
+
+    def language_of(self, element: Any) -> str | None:
+        return element.get(_XML_LANG) or self.language
+
+
+def has_cjk(text: str | None) -> bool:
+    """Whether the text contains Chinese (CJK ideograph) characters."""
+    return bool(text) and _CJK.search(text) is not None  # type: ignore[arg-type]
+
+
+def html_to_text(value: str) -> str:
+    """Plain text of a title-like HTML fragment: tags dropped, entities decoded, ends trimmed."""
+    if "<" in value:
+        value = _TAG.sub("", value)
+    if "&" in value:
+        # Only complete references: "AT&T" and "Q&A" stay as they are.
+        value = _REFERENCE.sub(lambda m: html.unescape(m.group(0)), value)
+    return value.strip()
+
+
+def text_to_html(value: str) -> str:
+    """HTML that displays the plain text as it is."""
+    return html.escape(value, quote=False)
+
+
+def inner_markup(element: Any) -> str:
+    """The content of an element: its text, or its children serialised as markup."""
+    if len(element) == 0:
+        return element.text or ""
+    parts = [html.escape(element.text, quote=False) if element.text else ""]
+    for child in element:
+        if isinstance(child.tag, str):
+            parts.append(etree.tostring(child, encoding="unicode", with_tail=True))
+        elif child.tail:
+            parts.append(html.escape(child.tail, quote=False))
+    markup = "".join(parts)
+    if "xhtml" in markup:
+        markup = _XHTML_NS_DECL.sub("", markup)
+        markup = _XHTML_PREFIX.sub(r"<\1", markup)
+    return markup
+
+
+def resolve_url(base: str | None, url: str | None) -> str | None:
+    """An absolute URL for a link, resolved against the base when relative."""
+    if not url:
+        return None
+    url = url.strip()
+    if not url:
+        return None
+    if base and "://" not in url[:16] and not url.startswith(("mailto:", "urn:", "tag:", "data:")):
+        try:
+            return urljoin(base, url)
+        except ValueError:
+            return url
+    return url
+
+
+def first_text(element: Any) -> str | None:
+    """Stripped text of an element, None when empty."""
+    text = element.text
+    if text is None:
+        if len(element):
+            text = "".join(element.itertext())
+        else:
+            return None
+    text = text.strip()
+    return text or None
+
+
+def int_or_none(value: str | None) -> int | None:
+    try:
+        return int(value.strip()) if value else None
+    except ValueError:
+        return None
+
+
+Adapter = Callable[[Any, Context], Any]

@@ -1,0 +1,166 @@
+"""Finding the character encoding of a feed and decoding it without mojibake.
+
+The order of evidence: a byte order mark; the UTF-16/32 pattern of ``<?``
+without one; the HTTP charset (RFC 3023: it overrides the XML declaration,
+and ``text/*`` without a charset means US-ASCII); the XML declaration;
+UTF-8. Then the labels real feeds get wrong are corrected: GB2312/GBK mean
+GB18030 (their superset), Big5 means Big5-HKSCS, ISO-8859-1 and US-ASCII
+mean windows-1252 (what every browser does), and a feed labelled Latin-1 or
+ASCII whose bytes are valid UTF-8 is UTF-8. If the bytes do not decode under
+the chosen encoding, UTF-8, GB18030 and Big5-HKSCS are tried in turn before
+decoding with replacement characters; each correction is reported.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+from dataclasses import dataclass
+
+__all__ = ["Decoded", "content_type_charset", "decode_feed", "normalise_encoding"]
+
+_BOMS = (
+    (codecs.BOM_UTF32_BE, "utf-32be"),
+    (codecs.BOM_UTF32_LE, "utf-32le"),
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF16_BE, "utf-16be"),
+    (codecs.BOM_UTF16_LE, "utf-16le"),
+)
+_PATTERNS = (
+    (b"\x00\x00\x00<", "utf-32be"),
+    (b"<\x00\x00\x00", "utf-32le"),
+    (b"\x00<\x00?", "utf-16be"),
+    (b"<\x00?\x00", "utf-16le"),
+)
+_DECLARATION = re.compile(rb"""^\s*<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._:\-]+)["']""")
+_CHARSET = re.compile(r"""charset\s*=\s*["']?([^"';\s]+)""", re.IGNORECASE)
+
+# Labels real feeds use, mapped to the codec that reads what they really contain.
+_CORRECTIONS = {
+    "gb2312": "gb18030",
+    "gbk": "gb18030",
+    "x-gbk": "gb18030",
+    "gb_2312-80": "gb18030",
+    "gb_2312": "gb18030",
+    "euc-cn": "gb18030",
+    "cp936": "gb18030",
+    "ms936": "gb18030",
+    "big5": "big5hkscs",
+    "big-5": "big5hkscs",
+    "cn-big5": "big5hkscs",
+    "x-x-big5": "big5hkscs",
+    "cp950": "big5hkscs",
+    "iso-8859-1": "windows-1252",
+    "latin-1": "windows-1252",
+    "latin1": "windows-1252",
+    "l1": "windows-1252",
+    "iso8859-1": "windows-1252",
+    "us-ascii": "windows-1252",
+    "ascii": "windows-1252",
+    "utf8": "utf-8",
+    "unicode-1-1-utf-8": "utf-8",
+    "utf-16": "utf-16",
+    "utf-32": "utf-32",
+}
+_ASCII_LABELS = {"iso-8859-1", "latin-1", "latin1", "l1", "iso8859-1", "us-ascii", "ascii", "windows-1252", "cp1252"}
+_FALLBACKS = ("utf-8", "gb18030", "big5hkscs")
+
+
+@dataclass(frozen=True, slots=True)
+class Decoded:
+    """A feed's text, the encoding name reported for it, and what had to be corrected."""
+
+    text: str
+    encoding: str
+    problems: tuple[str, ...] = ()
+
+
+def content_type_charset(content_type: str | None) -> str | None:
+    """The charset parameter of a Content-Type header, lower case."""
+    if not content_type:
+        return None
+    match = _CHARSET.search(content_type)
+    return match.group(1).strip().lower() if match else None
+
+
+def _media_type(content_type: str | None) -> str:
+    return (content_type or "").split(";")[0].strip().lower()
+
+
+def normalise_encoding(label: str) -> str | None:
+    """A Python codec name for a label, or None when Python knows no such codec."""
+    label = label.strip().lower()
+    try:
+        return codecs.lookup(label).name
+    except LookupError:
+        return None
+
+
+def declared_encoding(data: bytes, content_type: str | None = None) -> tuple[str, str]:
+    """The encoding the bytes and headers declare, and where that came from."""
+    for bom, name in _BOMS:
+        if data.startswith(bom):
+            return name, "byte order mark"
+    for pattern, name in _PATTERNS:
+        if data.startswith(pattern):
+            return name, "byte pattern"
+    charset = content_type_charset(content_type)
+    media = _media_type(content_type)
+    if charset:
+        return charset, "HTTP charset"
+    if media.startswith("text/") and ("xml" in media or media == "text/plain"):
+        return "us-ascii", "RFC 3023 default for text/*"
+    match = _DECLARATION.match(data[:1024])
+    if match:
+        return match.group(1).decode("ascii").lower(), "XML declaration"
+    return "utf-8", "default"
+
+
+def _strip_bom(data: bytes) -> bytes:
+    for bom, _name in _BOMS:
+        if data.startswith(bom):
+            return data[len(bom) :]
+    return data
+
+
+def _reported(label: str, codec: str) -> str:
+    """The encoding name to report: the label, unless tidings read it as another codec."""
+    if codec in ("utf-8", "gb18030"):
+        return codec
+    return label
+
+
+def decode_feed(data: bytes, content_type: str | None = None) -> Decoded:
+    """Decode feed bytes to text, correcting the usual mislabels; never raises."""
+    label, source = declared_encoding(data, content_type)
+    problems: list[str] = []
+    body = _strip_bom(data)
+    codec = _CORRECTIONS.get(label) or normalise_encoding(label)
+    if codec is None:
+        problems.append(f"unknown encoding {label!r} ({source}); reading as UTF-8")
+        codec = "utf-8"
+        label = "utf-8"
+    if label in _ASCII_LABELS and not body.isascii():
+        try:
+            text = body.decode("utf-8")
+        except UnicodeDecodeError:
+            pass
+        else:
+            if source != "default":
+                problems.append(f"labelled {label} ({source}) but the bytes are UTF-8")
+            return Decoded(text, "utf-8", tuple(problems))
+    try:
+        return Decoded(body.decode(codec), _reported(label, codec), tuple(problems))
+    except UnicodeDecodeError as exc:
+        failure = f"not valid {label} ({source}) at byte {exc.start}"
+    for fallback in _FALLBACKS:
+        if fallback == codec:
+            continue
+        try:
+            text = body.decode(fallback)
+        except UnicodeDecodeError:
+            continue
+        problems.append(f"{failure}; decoded as {fallback}")
+        return Decoded(text, fallback, tuple(problems))
+    problems.append(f"{failure}; undecodable bytes replaced")
+    return Decoded(body.decode(codec, "replace"), label, tuple(problems))

@@ -1,0 +1,179 @@
+"""RSS 0.90–2.0 and RSS 1.0 (RDF): items and channels into tidings' model.
+
+Also read inside items: ``content:encoded``, Dublin Core (``dc:creator``,
+``dc:date``, ``dc:subject``, ``dc:language``), ``dcterms:modified``, Media
+RSS (``media:content``, ``media:group``, ``media:thumbnail``), enclosures,
+``atom:link``, ``feedburner:origLink``. A ``guid`` that is a permalink serves
+as the link when there is none (RFA's feeds rely on it).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..model import Enclosure, ParsedEntry
+from .common import (
+    Context,
+    element_key,
+    first_text,
+    has_cjk,
+    html_to_text,
+    inner_markup,
+    int_or_none,
+    resolve_url,
+)
+from .dates import parse_date
+
+__all__ = ["rss_entry", "rss_feed_fields"]
+
+_AUTHOR_RANK = {"dc:creator": 0, "author": 1, "itunes:author": 2, "dc:author": 1}
+
+
+def _media(element: Any, key: str, base: str | None, out: list[Enclosure]) -> None:
+    if key == "media:group":
+        for child in element:
+            if isinstance(child.tag, str):
+                _media(child, element_key(child.tag), base, out)
+        return
+    url = resolve_url(base, element.get("url"))
+    if not url:
+        return
+    if key == "media:content":
+        out.append(
+            Enclosure(
+                url,
+                element.get("type"),
+                int_or_none(element.get("fileSize")),
+                element.get("medium"),
+            )
+        )
+    elif key == "media:thumbnail":
+        out.append(Enclosure(url, None, None, "image", "thumbnail"))
+
+
+def rss_entry(item: Any, ctx: Context) -> ParsedEntry:
+    """One RSS item."""
+    base = ctx.base_of(item)
+    title = link = guid = author = summary = content = language = None
+    published_text = updated_text = dc_date = None
+    permalink = True
+    author_rank = 99
+    original_link = alternate = None
+    enclosures: list[Enclosure] = []
+    categories: list[str] = []
+    for child in item:
+        tag = child.tag
+        if not isinstance(tag, str):
+            continue
+        key = element_key(tag)
+        if key == "title":
+            title = inner_markup(child)
+        elif key == "link":
+            link = first_text(child) or child.get("href")
+        elif key == "description":
+            summary = inner_markup(child)
+        elif key == "content:encoded":
+            content = inner_markup(child)
+        elif key == "guid":
+            guid = first_text(child)
+            permalink = (child.get("isPermaLink") or "true").strip().lower() != "false"
+        elif key == "pubdate":
+            published_text = child.text
+        elif key == "dc:date":
+            dc_date = child.text
+        elif key in ("atom:updated", "dcterms:modified", "atom:modified"):
+            updated_text = child.text
+        elif key in _AUTHOR_RANK:
+            rank = _AUTHOR_RANK[key]
+            text = first_text(child)
+            if text and rank < author_rank:
+                author, author_rank = text, rank
+        elif key in ("category", "dc:subject"):
+            text = first_text(child)
+            if text:
+                categories.append(text)
+        elif key == "enclosure":
+            url = resolve_url(base, child.get("url"))
+            if url:
+                enclosures.append(
+                    Enclosure(url, child.get("type"), int_or_none(child.get("length")))
+                )
+        elif key.startswith("media:"):
+            _media(child, key, base, enclosures)
+        elif key == "atom:link":
+            rel = child.get("rel") or "alternate"
+            href = resolve_url(base, child.get("href"))
+            if href and rel == "alternate":
+                alternate = href
+            elif href and rel == "enclosure":
+                enclosures.append(
+                    Enclosure(href, child.get("type"), int_or_none(child.get("length")))
+                )
+        elif key == "feedburner:origlink":
+            original_link = first_text(child)
+        elif key == "dc:language":
+            language = first_text(child)
+        elif key == "xhtml:body" and content is None:
+            content = inner_markup(child)
+
+    if title is not None:
+        title = html_to_text(title)
+    link = resolve_url(base, original_link or link or alternate)
+    if link is None and guid and permalink and guid.startswith(("http://", "https://")):
+        link = guid
+    published = parse_date(published_text or dc_date, chinese=ctx.chinese or has_cjk(title))
+    updated = None
+    if updated_text or (dc_date and published_text):
+        updated = parse_date(updated_text or dc_date, chinese=ctx.chinese or has_cjk(title))
+    return ParsedEntry(
+        id=guid,
+        link=link,
+        title=title,
+        author=author,
+        published=published,
+        updated=updated,
+        summary=summary,
+        content=content,
+        enclosures=tuple(enclosures),
+        categories=tuple(categories),
+        language=language or ctx.language_of(item),
+        base=base,
+    )
+
+
+def rss_feed_fields(channel: Any, ctx: Context) -> dict[str, Any]:
+    """Feed-level fields from an RSS channel (and, for RDF, the image beside it)."""
+    fields: dict[str, Any] = {}
+    for child in channel:
+        tag = child.tag
+        if not isinstance(tag, str):
+            continue
+        key = element_key(tag)
+        if key == "title" and "title" not in fields:
+            fields["title"] = html_to_text(inner_markup(child))
+        elif key == "link" and "link" not in fields:
+            fields["link"] = resolve_url(ctx.url, first_text(child) or child.get("href"))
+        elif key == "atom:link" and (child.get("rel") or "alternate") == "alternate":
+            fields.setdefault("link", resolve_url(ctx.url, child.get("href")))
+        elif key == "description" and "subtitle" not in fields:
+            fields["subtitle"] = inner_markup(child)
+        elif key in ("language", "dc:language"):
+            fields.setdefault("language", first_text(child))
+        elif key in ("lastbuilddate", "pubdate", "dc:date", "atom:updated"):
+            fields.setdefault("updated_text", child.text)
+        elif key in ("managingeditor", "dc:creator", "itunes:author", "webmaster"):
+            fields.setdefault("author", first_text(child))
+        elif key == "ttl":
+            fields["ttl_minutes"] = int_or_none(child.text)
+        elif key == "image":
+            for part in child:
+                if isinstance(part.tag, str) and element_key(part.tag) == "url":
+                    fields.setdefault("image", resolve_url(ctx.url, first_text(part)))
+            if child.get(f"{{{_RDF}}}resource"):
+                fields.setdefault("image", resolve_url(ctx.url, child.get(f"{{{_RDF}}}resource")))
+        elif key == "itunes:image":
+            fields.setdefault("image", resolve_url(ctx.url, child.get("href")))
+    return fields
+
+
+_RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"

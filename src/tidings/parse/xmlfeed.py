@@ -1,0 +1,321 @@
+"""Reading XML feeds (RSS and Atom) with lxml, safely, in bounded memory.
+
+The bytes go to libxml2's push parser in chunks; each item or entry is
+turned into the model as soon as its end tag is read, then dropped from the
+tree, so memory stays proportional to the input, not to the tree. The parser
+never resolves entities, loads a DTD or touches the network: no external
+entities, no entity expansion bombs.
+
+A document that is not well-formed is read again after repairs (HTML named
+entities such as ``&nbsp;`` become character references, bare ``&`` becomes
+``&amp;``, control characters are dropped, all outside CDATA sections), then,
+if still broken, with libxml2's recovery. A document cut off before its end
+keeps every item that was complete.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from html.entities import html5
+from typing import Any
+
+from lxml import etree
+
+from ..errors import FeedParseError, NotAFeedError
+from ..model import ParsedEntry, ParsedFeed
+from .atom import atom_entry, atom_feed_fields
+from .common import ATOM03, ATOM10, RSS090, RSS10, Context, element_key, has_cjk
+from .dates import parse_date
+from .encoding import decode_feed, declared_encoding, normalise_encoding
+from .rss import rss_entry, rss_feed_fields
+
+__all__ = ["parse_xml_feed"]
+
+CHUNK = 1 << 20
+_ITEM_TAGS = ("{*}item", "{*}entry")
+_XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
+_UTF8_NAMES = {"utf-8", "utf8"}
+_ASCII_NAMES = {"us-ascii", "ascii"}
+
+_CDATA = re.compile(rb"<!\[CDATA\[.*?(?:\]\]>|\Z)", re.DOTALL)
+_AMPERSAND = re.compile(rb"&(?:([A-Za-z][A-Za-z0-9]{0,31});|#([0-9]{1,8});|#[xX]([0-9a-fA-F]{1,8});)?")
+_CONTROL = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+_XML_NAMED = {b"amp", b"lt", b"gt", b"quot", b"apos"}
+
+
+def _valid_xml_char(code: int) -> bool:
+    return (
+        code in (0x9, 0xA, 0xD)
+        or 0x20 <= code <= 0xD7FF
+        or 0xE000 <= code <= 0xFFFD
+        or 0x10000 <= code <= 0x10FFFF
+    )
+
+
+def _repair_reference(match: re.Match[bytes]) -> bytes:
+    name, decimal, hexadecimal = match.groups()
+    if name is not None:
+        if name in _XML_NAMED:
+            return match.group(0)
+        text = html5.get(name.decode("ascii") + ";")
+        if text is None:
+            return b"&amp;" + match.group(0)[1:]
+        return "".join(f"&#{ord(ch)};" for ch in text).encode("ascii")
+    if decimal is not None or hexadecimal is not None:
+        code = int(decimal) if decimal is not None else int(hexadecimal, 16)
+        return match.group(0) if _valid_xml_char(code) else b"&#65533;"
+    return b"&amp;"
+
+
+def repair_xml(payload: bytes) -> bytes:
+    """Fix the usual well-formedness errors of feeds (UTF-8 bytes in, UTF-8 bytes out)."""
+    payload = _CONTROL.sub(b"", payload)
+    parts: list[bytes] = []
+    position = 0
+    for cdata in _CDATA.finditer(payload):
+        parts.append(_AMPERSAND.sub(_repair_reference, payload[position : cdata.start()]))
+        parts.append(cdata.group(0))
+        position = cdata.end()
+    parts.append(_AMPERSAND.sub(_repair_reference, payload[position:]))
+    return b"".join(parts)
+
+
+@dataclass(slots=True)
+class _Pass:
+    """The outcome of one parse of the document."""
+
+    entries: list[ParsedEntry] = field(default_factory=list)
+    root: Any = None
+    context: Context | None = None
+    error: etree.XMLSyntaxError | None = None
+
+
+def _version(root: Any) -> str | None:
+    tag = root.tag
+    if not isinstance(tag, str):
+        return None
+    namespace, _, local = tag[1:].partition("}") if tag[:1] == "{" else ("", "", tag)
+    local = local.lower()
+    if local == "rss":
+        version = (root.get("version") or "").strip()
+        return {"2.0": "rss20", "0.91": "rss091", "0.92": "rss092", "0.93": "rss093", "0.94": "rss094"}.get(
+            version, "rss"
+        )
+    if local == "rdf":
+        for child in root:
+            if isinstance(child.tag, str) and child.tag.startswith(f"{{{RSS090}}}"):
+                return "rss090"
+        return "rss10"
+    if local == "feed":
+        if namespace == ATOM10:
+            return "atom10"
+        if namespace == ATOM03:
+            return "atom03"
+        return "atom"
+    if local == "channel" and namespace in (RSS10, RSS090, ""):
+        return "rss"
+    return None
+
+
+def _channel(root: Any, version: str) -> Any:
+    if version.startswith("rss") and version not in ("rss10", "rss090"):
+        for child in root:
+            if isinstance(child.tag, str) and element_key(child.tag) == "channel":
+                return child
+    if version in ("rss10", "rss090"):
+        for child in root:
+            if isinstance(child.tag, str) and element_key(child.tag) == "channel":
+                return child
+    return root
+
+
+def _feed_language(root: Any, channel: Any) -> str | None:
+    for child in channel:
+        if isinstance(child.tag, str) and element_key(child.tag) in ("language", "dc:language"):
+            text = (child.text or "").strip()
+            if text:
+                return text
+    return channel.get(_XML_LANG) or root.get(_XML_LANG)
+
+
+def _feed_title(channel: Any) -> str | None:
+    for child in channel:
+        if isinstance(child.tag, str) and element_key(child.tag) in ("title", "atom:title"):
+            return child.text
+    return None
+
+
+def _make_context(root: Any, url: str | None, uses_xml_base: bool) -> Context | None:
+    version = _version(root)
+    if version is None:
+        return None
+    channel = _channel(root, version)
+    language = _feed_language(root, channel)
+    chinese = (language or "").lower().startswith("zh") or (
+        not language and has_cjk(_feed_title(channel))
+    )
+    return Context(url, version, language, chinese, uses_xml_base)
+
+
+def _parse_pass(payload: bytes, url: str | None, *, recover: bool) -> _Pass:
+    result = _Pass()
+    parser = etree.XMLPullParser(
+        events=("end",),
+        tag=_ITEM_TAGS,
+        encoding="utf-8",
+        resolve_entities=False,
+        no_network=True,
+        load_dtd=False,
+        dtd_validation=False,
+        huge_tree=False,
+        recover=recover,
+        remove_comments=True,
+        remove_pis=True,
+        base_url=url,
+    )
+    uses_xml_base = b"xml:base" in payload
+    done: list[Any] = []
+    try:
+        for start in range(0, len(payload), CHUNK):
+            parser.feed(payload[start : start + CHUNK])
+            _take_items(parser, result, url, uses_xml_base, done)
+        result.root = parser.close()
+        _take_items(parser, result, url, uses_xml_base, done)
+    except etree.XMLSyntaxError as exc:
+        result.error = exc
+    if result.context is None and result.root is not None:
+        result.context = _make_context(result.root, url, uses_xml_base)
+    return result
+
+
+def _take_items(parser: Any, result: _Pass, url: str | None, uses_xml_base: bool, done: list[Any]) -> None:
+    for _event, element in parser.read_events():
+        parent = element.getparent()
+        if parent is None:
+            continue
+        context = result.context
+        if context is None:
+            root = element.getroottree().getroot()
+            context = result.context = _make_context(root, url, uses_xml_base)
+            if context is None:
+                continue
+            result.root = root
+        key = element_key(parent.tag) if isinstance(parent.tag, str) else ""
+        if context.version.startswith("atom"):
+            if parent is not result.root:
+                continue
+            result.entries.append(atom_entry(element, context))
+        else:
+            if key not in ("channel", "rdf:rdf", "rss"):
+                continue
+            result.entries.append(rss_entry(element, context))
+        # Bound memory: drop items already read (earlier siblings are safe to remove).
+        for old in done:
+            old_parent = old.getparent()
+            if old_parent is not None:
+                old_parent.remove(old)
+        done.clear()
+        element.clear(keep_tail=True)
+        done.append(element)
+
+
+def _error_near_end(error: etree.XMLSyntaxError, payload: bytes) -> bool:
+    """Whether a syntax error is where a truncated document would stop."""
+    line, column = error.position if error.position else (0, 0)
+    offset = 0
+    for _ in range(line - 1):
+        found = payload.find(b"\n", offset)
+        if found < 0:
+            return True
+        offset = found + 1
+    return len(payload) - (offset + max(column - 1, 0)) < 512
+
+
+def _payload(data: bytes, content_type: str | None) -> tuple[bytes, str, list[str]]:
+    """UTF-8 bytes for libxml2, the encoding name to report, and corrections made."""
+    label, _source = declared_encoding(data, content_type)
+    codec = normalise_encoding(label)
+    if codec == "utf-8" or (label in _ASCII_NAMES and data.isascii()):
+        # The common case: libxml2 reads (and checks) UTF-8 itself.
+        return data, "utf-8" if codec == "utf-8" else label, []
+    decoded = decode_feed(data, content_type)
+    return decoded.text.encode("utf-8", "replace"), decoded.encoding, list(decoded.problems)
+
+
+def parse_xml_feed(data: bytes, content_type: str | None, url: str | None) -> ParsedFeed:
+    """Read an RSS or Atom document."""
+    payload, encoding, problems = _payload(data, content_type)
+    result = _parse_pass(payload, url, recover=False)
+    recovered = False
+    if result.error is not None and payload is data and "encoding" in str(result.error).lower():
+        # Labelled (or assumed) UTF-8 but not: decode with the fallbacks and try again.
+        decoded = decode_feed(data, "application/xml; charset=utf-8")
+        payload, encoding = decoded.text.encode("utf-8", "replace"), decoded.encoding
+        problems.extend(decoded.problems)
+        result = _parse_pass(payload, url, recover=False)
+    if result.error is not None:
+        recovered = True
+        problems.append(f"not well-formed: {result.error}")
+        repaired = repair_xml(payload)
+        strict = _parse_pass(repaired, url, recover=False)
+        if strict.error is None or (
+            strict.context is not None and _error_near_end(strict.error, repaired)
+        ):
+            result = strict
+            if strict.error is not None:
+                problems.append(f"document ends early: kept the {len(strict.entries)} complete entries")
+        else:
+            result = _parse_pass(repaired, url, recover=True)
+            if result.root is None and strict.root is not None:
+                result = strict
+    if result.context is None:
+        raise _not_a_feed(result, data)
+    return _feed(result, result.context, encoding, recovered, problems)
+
+
+def _not_a_feed(result: _Pass, data: bytes) -> FeedParseError:
+    root = result.root
+    if root is not None and isinstance(root.tag, str):
+        local = root.tag.rpartition("}")[2]
+        if local.lower() == "html":
+            return NotAFeedError("received an HTML page, not a feed")
+        return NotAFeedError(f"received an XML document with root element <{local}>, not a feed")
+    if not data.strip():
+        return FeedParseError("received an empty document, not a feed")
+    reason = f": {result.error}" if result.error is not None else ""
+    start = data[:40].decode("utf-8", "replace").strip()
+    return FeedParseError(f"received something that is not a feed (starts {start!r}){reason}")
+
+
+def _feed(
+    result: _Pass, ctx: Context, encoding: str, recovered: bool, problems: list[str]
+) -> ParsedFeed:
+    root = result.root
+    if ctx.version.startswith("atom"):
+        fields = atom_feed_fields(root, ctx)
+    else:
+        fields = rss_feed_fields(_channel(root, ctx.version), ctx)
+        if ctx.version in ("rss10", "rss090"):
+            for child in root:
+                if isinstance(child.tag, str) and element_key(child.tag) == "image":
+                    fields.update({k: v for k, v in rss_feed_fields(child, ctx).items() if k == "image"})
+                    for part in child:
+                        if isinstance(part.tag, str) and element_key(part.tag) == "url":
+                            fields.setdefault("image", (part.text or "").strip() or None)
+    updated_text = fields.pop("updated_text", None)
+    return ParsedFeed(
+        version=ctx.version,
+        encoding=encoding,
+        entries=tuple(result.entries),
+        title=fields.get("title"),
+        link=fields.get("link"),
+        subtitle=fields.get("subtitle"),
+        language=ctx.language or fields.get("language"),
+        updated=parse_date(updated_text, chinese=ctx.chinese),
+        author=fields.get("author"),
+        image=fields.get("image"),
+        ttl_minutes=fields.get("ttl_minutes"),
+        recovered=recovered,
+        problems=tuple(problems + ctx.problems),
+    )
