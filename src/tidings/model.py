@@ -264,6 +264,7 @@ class ParsedFeed:
     version: str
     encoding: str
     entries: tuple[ParsedEntry, ...] = ()
+    id: str | None = None
     title: str | None = None
     link: str | None = None
     subtitle: str | None = None
@@ -272,5 +273,6 @@ class ParsedFeed:
     author: str | None = None
     image: str | None = None
     ttl_minutes: int | None = None
+    categories: tuple[str, ...] = ()
     recovered: bool = False
     problems: tuple[str, ...] = ()

@@ -21,6 +21,7 @@ from .common import (
     html_to_text,
     inner_markup,
     int_or_none,
+    normalise_language,
     resolve_url,
     text_to_html,
 )
@@ -31,12 +32,23 @@ __all__ = ["atom_entry", "atom_feed_fields", "atom_key"]
 _HTML_TYPES = {"html", "text/html"}
 _XHTML_TYPES = {"xhtml", "application/xhtml+xml"}
 _PAGE_TYPES = {"text/html", "application/xhtml+xml"}
+_TEXT_LIKE = {"text", "html", "xhtml"}
+_XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 
 
-def atom_key(tag: str) -> str:
-    """The key of an element in an Atom document, without the ``atom:`` prefix."""
+def atom_key(tag: str, ctx: Context | None = None) -> str:
+    """The key of an element in an Atom document, without the ``atom:`` prefix.
+
+    In a feed whose namespace tidings does not know, that namespace counts as Atom's.
+    """
     key = element_key(tag)
-    return key[5:] if key.startswith("atom:") else key
+    if key.startswith("atom:"):
+        return key[5:]
+    if key[:1] == "{" and ctx is not None and ctx.foreign_namespace is not None:
+        namespace, _, local = key[1:].partition("}")
+        if namespace == ctx.foreign_namespace:
+            return local.lower()
+    return key
 
 
 def text_construct(element: Any, *, as_html: bool) -> str:
@@ -49,6 +61,13 @@ def text_construct(element: Any, *, as_html: bool) -> str:
         except (binascii.Error, ValueError):
             value = element.text or ""
         is_markup = kind in _HTML_TYPES or kind in _XHTML_TYPES
+    elif kind not in _TEXT_LIKE and not kind.startswith("text/") and not kind.endswith("xml"):
+        # Atom 1.0: content of any other media type is base64.
+        try:
+            value = base64.b64decode(element.text or "").decode("utf-8", "replace")
+        except (binascii.Error, ValueError):
+            value = element.text or ""
+        is_markup = False
     elif kind in _XHTML_TYPES or mode == "xml":
         value = _xhtml(element)
         is_markup = True
@@ -69,11 +88,14 @@ def _xhtml(element: Any) -> str:
     if len(children) == 1 and element_key(children[0].tag) in ("xhtml:div", "div") and not (
         element.text or ""
     ).strip():
-        return inner_markup(children[0])
+        element = children[0]
+    if len(element) == 0:
+        return text_to_html(element.text or "")
     return inner_markup(element)
 
 
 def _person(element: Any) -> str | None:
+    """An author as one string: "name (email)", or whichever of the two there is."""
     name = email = None
     for child in element:
         if not isinstance(child.tag, str):
@@ -83,7 +105,16 @@ def _person(element: Any) -> str | None:
             name = first_text(child)
         elif key == "email":
             email = first_text(child)
+    if name and email:
+        return f"{name} ({email})"
     return name or email or first_text(element)
+
+
+def _entry_language(entry: Any, content_language: str | None, ctx: Context) -> str | None:
+    """The entry's xml:lang, else its content's, else the feed's (an empty xml:lang means none)."""
+    if entry.get(_XML_LANG) is None and content_language is not None:
+        return normalise_language(content_language)
+    return ctx.language_of(entry)
 
 
 def atom_entry(entry: Any, ctx: Context) -> ParsedEntry:
@@ -91,6 +122,7 @@ def atom_entry(entry: Any, ctx: Context) -> ParsedEntry:
     base = ctx.base_of(entry)
     title = link = any_link = identifier = author = summary = content = None
     link_is_html = False
+    content_language: str | None = None
     published_text = updated_text = None
     enclosures: list[Enclosure] = []
     categories: list[str] = []
@@ -98,12 +130,15 @@ def atom_entry(entry: Any, ctx: Context) -> ParsedEntry:
         tag = child.tag
         if not isinstance(tag, str):
             continue
-        key = atom_key(tag)
+        key = atom_key(tag, ctx)
         if key == "title":
             title = text_construct(child, as_html=False)
         elif key == "link":
             rel = (child.get("rel") or "alternate").strip()
-            href = resolve_url(ctx.base_of(child) if ctx.uses_xml_base else base, child.get("href"))
+            href = resolve_url(
+                ctx.base_of(child) if ctx.uses_xml_base else base,
+                child.get("href") or first_text(child),
+            )
             if not href:
                 continue
             if rel == "alternate":
@@ -116,10 +151,13 @@ def atom_entry(entry: Any, ctx: Context) -> ParsedEntry:
             any_link = any_link or href
         elif key == "id":
             identifier = first_text(child)
+            if identifier and ":" not in identifier:
+                # A relative id (invalid, but seen) is read against the base, as feedparser does.
+                identifier = resolve_url(base, identifier)
         elif key in ("published", "issued", "created"):
             published_text = published_text or child.text
         elif key in ("updated", "modified"):
-            updated_text = updated_text or child.text
+            updated_text = child.text  # the last one wins, as in feedparser
         elif key == "author" and author is None:
             author = _person(child)
         elif key == "summary":
@@ -129,11 +167,12 @@ def atom_entry(entry: Any, ctx: Context) -> ParsedEntry:
                 any_link = any_link or resolve_url(base, child.get("src"))
             else:
                 content = text_construct(child, as_html=True)
+                content_language = child.get(_XML_LANG)
         elif key == "category":
             term = child.get("term") or child.get("label") or first_text(child)
             if term:
                 categories.append(term.strip())
-        elif key == "dc:subject":
+        elif key in ("dc:subject", "media:category"):
             text = first_text(child)
             if text:
                 categories.append(text)
@@ -154,7 +193,7 @@ def atom_entry(entry: Any, ctx: Context) -> ParsedEntry:
         content=content,
         enclosures=tuple(enclosures),
         categories=tuple(categories),
-        language=ctx.language_of(entry),
+        language=_entry_language(entry, content_language, ctx),
         base=base,
     )
 
@@ -166,7 +205,7 @@ def atom_feed_fields(root: Any, ctx: Context) -> dict[str, Any]:
         tag = child.tag
         if not isinstance(tag, str):
             continue
-        key = atom_key(tag)
+        key = atom_key(tag, ctx)
         if key == "title" and "title" not in fields:
             fields["title"] = text_construct(child, as_html=False)
         elif key == "link" and (child.get("rel") or "alternate") == "alternate":
@@ -179,4 +218,10 @@ def atom_feed_fields(root: Any, ctx: Context) -> dict[str, Any]:
             fields.setdefault("author", _person(child))
         elif key in ("logo", "icon"):
             fields.setdefault("image", resolve_url(ctx.base_of(child), first_text(child)))
+        elif key == "id":
+            fields.setdefault("id", first_text(child))
+        elif key == "category":
+            term = child.get("term") or child.get("label") or first_text(child)
+            if term:
+                fields.setdefault("categories", []).append(term.strip())
     return fields

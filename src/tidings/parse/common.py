@@ -25,6 +25,7 @@ __all__ = [
     "has_cjk",
     "html_to_text",
     "inner_markup",
+    "normalise_language",
     "resolve_url",
     "text_to_html",
 ]
@@ -53,6 +54,7 @@ NAMESPACES = {
     "http://search.yahoo.com/mrss/": "media",
     "http://search.yahoo.com/mrss": "media",
     "http://www.itunes.com/dtds/podcast-1.0.dtd": "itunes",
+    "http://www.itunes.com/dtds/podcast-1.0.dtd/": "itunes",
     "http://rssnamespace.org/feedburner/ext/1.0": "feedburner",
     XHTML: "xhtml",
     "http://purl.org/rss/1.0/modules/slash/": "slash",
@@ -60,6 +62,7 @@ NAMESPACES = {
 }
 
 _KEYS: dict[str, str] = {}
+_KEYS_LIMIT = 20_000  # hostile feeds can invent any number of tags
 _XML_LANG = f"{{{XML}}}lang"
 _XML_BASE = f"{{{XML}}}base"
 _TAG = re.compile(r"<[^>]*>")
@@ -79,11 +82,17 @@ def element_key(tag: str) -> str:
             namespace, local = "", tag
         prefix = NAMESPACES.get(namespace)
         if prefix is None:
+            prefix = NAMESPACES.get(namespace.lower())
+        if prefix is None and namespace.startswith("http://backend.userland.com/rss"):
+            prefix = ""
+        if prefix is None:
             key = tag  # an unknown namespace keeps its Clark notation
         elif prefix:
             key = f"{prefix}:{local.lower()}"
         else:
             key = local.lower()
+        if len(_KEYS) >= _KEYS_LIMIT:
+            _KEYS.clear()
         _KEYS[tag] = key
     return key
 
@@ -98,6 +107,8 @@ class Context:
     chinese: bool = False
     uses_xml_base: bool = False
     problems: list[str] = field(default_factory=list)
+    #: The namespace of an Atom-like feed in a namespace tidings does not know.
+    foreign_namespace: str | None = None
 
     def base_of(self, element: Any) -> str | None:
         """The URL relative links in an element resolve against."""
@@ -108,7 +119,19 @@ class Context:
         return self.url
 
     def language_of(self, element: Any) -> str | None:
-        return element.get(_XML_LANG) or self.language
+        """The language of an element: its xml:lang (empty means none), else the feed's."""
+        value = element.get(_XML_LANG)
+        if value is None:
+            return self.language
+        return normalise_language(value)
+
+
+def normalise_language(value: str | None) -> str | None:
+    """A language tag in its usual form (``en_US`` becomes ``en-US``); None when empty."""
+    if not value:
+        return None
+    value = value.strip().replace("_", "-")
+    return value or None
 
 
 def has_cjk(text: str | None) -> bool:

@@ -7,8 +7,9 @@ UTF-8. Then the labels real feeds get wrong are corrected: GB2312/GBK mean
 GB18030 (their superset), Big5 means Big5-HKSCS, ISO-8859-1 and US-ASCII
 mean windows-1252 (what every browser does), and a feed labelled Latin-1 or
 ASCII whose bytes are valid UTF-8 is UTF-8. If the bytes do not decode under
-the chosen encoding, UTF-8, GB18030 and Big5-HKSCS are tried in turn before
-decoding with replacement characters; each correction is reported.
+the chosen encoding, UTF-8 is tried, then GB18030 and Big5-HKSCS when the
+result is clearly Chinese text, then windows-1252 (with replacement
+characters for its five undefined bytes); each correction is reported.
 """
 
 from __future__ import annotations
@@ -63,7 +64,8 @@ _CORRECTIONS = {
     "utf-32": "utf-32",
 }
 _ASCII_LABELS = {"iso-8859-1", "latin-1", "latin1", "l1", "iso8859-1", "us-ascii", "ascii", "windows-1252", "cp1252"}
-_FALLBACKS = ("utf-8", "gb18030", "big5hkscs")
+_CJK_FALLBACKS = ("gb18030", "big5hkscs")
+_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +75,8 @@ class Decoded:
     text: str
     encoding: str
     problems: tuple[str, ...] = ()
+    #: True when the label was unknown or bytes had to be replaced: the text may be wrong.
+    doubtful: bool = False
 
 
 def content_type_charset(content_type: str | None) -> str | None:
@@ -136,10 +140,12 @@ def decode_feed(data: bytes, content_type: str | None = None) -> Decoded:
     problems: list[str] = []
     body = _strip_bom(data)
     codec = _CORRECTIONS.get(label) or normalise_encoding(label)
+    doubtful = False
     if codec is None:
         problems.append(f"unknown encoding {label!r} ({source}); reading as UTF-8")
         codec = "utf-8"
         label = "utf-8"
+        doubtful = True
     if label in _ASCII_LABELS and not body.isascii():
         try:
             text = body.decode("utf-8")
@@ -150,17 +156,35 @@ def decode_feed(data: bytes, content_type: str | None = None) -> Decoded:
                 problems.append(f"labelled {label} ({source}) but the bytes are UTF-8")
             return Decoded(text, "utf-8", tuple(problems))
     try:
-        return Decoded(body.decode(codec), _reported(label, codec), tuple(problems))
+        return Decoded(body.decode(codec), _reported(label, codec), tuple(problems), doubtful)
     except UnicodeDecodeError as exc:
         failure = f"not valid {label} ({source}) at byte {exc.start}"
-    for fallback in _FALLBACKS:
+    if codec != "utf-8":
+        try:
+            text = body.decode("utf-8")
+        except UnicodeDecodeError:
+            pass
+        else:
+            problems.append(f"{failure}; decoded as utf-8")
+            return Decoded(text, "utf-8", tuple(problems), doubtful)
+    for fallback in _CJK_FALLBACKS:
         if fallback == codec:
             continue
         try:
             text = body.decode(fallback)
         except UnicodeDecodeError:
             continue
-        problems.append(f"{failure}; decoded as {fallback}")
-        return Decoded(text, fallback, tuple(problems))
-    problems.append(f"{failure}; undecodable bytes replaced")
-    return Decoded(body.decode(codec, "replace"), label, tuple(problems))
+        if _looks_chinese(text):
+            problems.append(f"{failure}; decoded as {fallback}")
+            return Decoded(text, fallback, tuple(problems), doubtful)
+    # Mostly Western text with a few stray bytes: windows-1252, as browsers read it.
+    problems.append(f"{failure}; decoded as windows-1252")
+    text = body.decode("windows-1252", "replace")
+    return Decoded(text, "windows-1252", tuple(problems), doubtful or "\ufffd" in text)
+
+
+def _looks_chinese(text: str) -> bool:
+    """Whether text decoded by a CJK codec is really Chinese, not a few stray bytes."""
+    non_ascii = sum(1 for ch in text if ord(ch) > 127)
+    cjk = len(_CJK.findall(text))
+    return cjk >= 8 and cjk >= 0.7 * non_ascii

@@ -17,6 +17,7 @@ from .common import (
     element_key,
     first_text,
     has_cjk,
+    normalise_language,
     html_to_text,
     inner_markup,
     int_or_none,
@@ -26,6 +27,7 @@ from .dates import parse_date
 
 __all__ = ["rss_entry", "rss_feed_fields"]
 
+_XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 _AUTHOR_RANK = {"dc:creator": 0, "author": 1, "itunes:author": 2, "dc:author": 1}
 
 
@@ -51,6 +53,27 @@ def _media(element: Any, key: str, base: str | None, out: list[Enclosure]) -> No
         out.append(Enclosure(url, None, None, "image", "thumbnail"))
 
 
+def _itunes_categories(element: Any, key: str, out: list[str]) -> None:
+    if key == "itunes:keywords":
+        for word in (element.text or "").split(","):
+            word = word.strip()
+            if word and word not in out:
+                out.append(word)
+        return
+    text = (element.get("text") or "").strip()
+    if text and text not in out:
+        out.append(text)
+    for child in element:
+        if isinstance(child.tag, str) and element_key(child.tag) == "itunes:category":
+            _itunes_categories(child, "itunes:category", out)
+
+
+def _item_language(item: Any, content_language: str | None, ctx: Context) -> str | None:
+    if item.get(_XML_LANG) is None and content_language is not None:
+        return normalise_language(content_language)
+    return ctx.language_of(item)
+
+
 def rss_entry(item: Any, ctx: Context) -> ParsedEntry:
     """One RSS item."""
     base = ctx.base_of(item)
@@ -58,6 +81,7 @@ def rss_entry(item: Any, ctx: Context) -> ParsedEntry:
     published_text = updated_text = dc_date = None
     permalink = True
     author_rank = 99
+    content_language: str | None = None
     original_link = alternate = None
     enclosures: list[Enclosure] = []
     categories: list[str] = []
@@ -68,19 +92,24 @@ def rss_entry(item: Any, ctx: Context) -> ParsedEntry:
         key = element_key(tag)
         if key == "title":
             title = inner_markup(child)
+        elif key in ("dc:title", "media:title") and title is None:
+            title = inner_markup(child)
+        elif key == "dc:description" and summary is None:
+            summary = inner_markup(child)
         elif key == "link":
             link = first_text(child) or child.get("href")
         elif key == "description":
             summary = inner_markup(child)
         elif key == "content:encoded":
             content = inner_markup(child)
+            content_language = child.get(_XML_LANG)
         elif key == "guid":
             guid = first_text(child)
             permalink = (child.get("isPermaLink") or "true").strip().lower() != "false"
         elif key == "pubdate":
             published_text = child.text
-        elif key == "dc:date":
-            dc_date = child.text
+        elif key in ("dc:date", "dcterms:issued", "dcterms:created"):
+            dc_date = dc_date or child.text
         elif key in ("atom:updated", "dcterms:modified", "atom:modified"):
             updated_text = child.text
         elif key in _AUTHOR_RANK:
@@ -88,10 +117,14 @@ def rss_entry(item: Any, ctx: Context) -> ParsedEntry:
             text = first_text(child)
             if text and rank < author_rank:
                 author, author_rank = text, rank
-        elif key in ("category", "dc:subject"):
+        elif key in ("category", "dc:subject", "media:category"):
             text = first_text(child)
             if text:
                 categories.append(text)
+        elif key in ("itunes:category", "itunes:keywords"):
+            _itunes_categories(child, key, categories)
+        elif key in ("itunes:summary", "itunes:subtitle") and summary is None:
+            summary = inner_markup(child) if key == "itunes:summary" else summary
         elif key == "enclosure":
             url = resolve_url(base, child.get("url"))
             if url:
@@ -112,9 +145,10 @@ def rss_entry(item: Any, ctx: Context) -> ParsedEntry:
         elif key == "feedburner:origlink":
             original_link = first_text(child)
         elif key == "dc:language":
-            language = first_text(child)
-        elif key == "xhtml:body" and content is None:
+            language = normalise_language(first_text(child))
+        elif key in ("xhtml:body", "fullitem", "body") and content is None:
             content = inner_markup(child)
+            content_language = child.get(_XML_LANG)
 
     if title is not None:
         title = html_to_text(title)
@@ -123,7 +157,7 @@ def rss_entry(item: Any, ctx: Context) -> ParsedEntry:
         link = guid
     published = parse_date(published_text or dc_date, chinese=ctx.chinese or has_cjk(title))
     updated = None
-    if updated_text or (dc_date and published_text):
+    if updated_text or dc_date:
         updated = parse_date(updated_text or dc_date, chinese=ctx.chinese or has_cjk(title))
     return ParsedEntry(
         id=guid,
@@ -136,7 +170,7 @@ def rss_entry(item: Any, ctx: Context) -> ParsedEntry:
         content=content,
         enclosures=tuple(enclosures),
         categories=tuple(categories),
-        language=language or ctx.language_of(item),
+        language=language or _item_language(item, content_language, ctx),
         base=base,
     )
 
@@ -149,19 +183,25 @@ def rss_feed_fields(channel: Any, ctx: Context) -> dict[str, Any]:
         if not isinstance(tag, str):
             continue
         key = element_key(tag)
-        if key == "title" and "title" not in fields:
+        if key in ("title", "dc:title") and "title" not in fields:
             fields["title"] = html_to_text(inner_markup(child))
         elif key == "link" and "link" not in fields:
             fields["link"] = resolve_url(ctx.url, first_text(child) or child.get("href"))
         elif key == "atom:link" and (child.get("rel") or "alternate") == "alternate":
             fields.setdefault("link", resolve_url(ctx.url, child.get("href")))
-        elif key == "description" and "subtitle" not in fields:
+        elif key in ("description", "itunes:summary", "itunes:subtitle") and "subtitle" not in fields:
             fields["subtitle"] = inner_markup(child)
+        elif key in ("category", "dc:subject", "media:category"):
+            text = first_text(child)
+            if text:
+                fields.setdefault("categories", []).append(text)
+        elif key in ("itunes:category", "itunes:keywords"):
+            _itunes_categories(child, key, fields.setdefault("categories", []))
         elif key in ("language", "dc:language"):
-            fields.setdefault("language", first_text(child))
-        elif key in ("lastbuilddate", "pubdate", "dc:date", "atom:updated"):
+            fields.setdefault("language", normalise_language(first_text(child)))
+        elif key in ("lastbuilddate", "pubdate", "dc:date", "atom:updated", "dcterms:modified"):
             fields.setdefault("updated_text", child.text)
-        elif key in ("managingeditor", "dc:creator", "itunes:author", "webmaster"):
+        elif key in ("managingeditor", "dc:creator", "itunes:author", "webmaster", "author"):
             fields.setdefault("author", first_text(child))
         elif key == "ttl":
             fields["ttl_minutes"] = int_or_none(child.text)

@@ -25,7 +25,16 @@ from lxml import etree
 from ..errors import FeedParseError, NotAFeedError
 from ..model import ParsedEntry, ParsedFeed
 from .atom import atom_entry, atom_feed_fields
-from .common import ATOM03, ATOM10, RSS090, RSS10, Context, element_key, has_cjk
+from .common import (
+    ATOM03,
+    ATOM10,
+    RSS090,
+    RSS10,
+    Context,
+    element_key,
+    has_cjk,
+    normalise_language,
+)
 from .dates import parse_date
 from .encoding import decode_feed, declared_encoding, normalise_encoding
 from .rss import rss_entry, rss_feed_fields
@@ -99,9 +108,13 @@ def _version(root: Any) -> str | None:
     local = local.lower()
     if local == "rss":
         version = (root.get("version") or "").strip()
-        return {"2.0": "rss20", "0.91": "rss091", "0.92": "rss092", "0.93": "rss093", "0.94": "rss094"}.get(
-            version, "rss"
-        )
+        if version.startswith("2."):
+            return "rss20"
+        if version == "0.91":
+            # Netscape's 0.91 names its DTD; UserLand's does not.
+            docinfo = root.getroottree().docinfo
+            return "rss091n" if "netscape" in (docinfo.system_url or "").lower() else "rss091u"
+        return {"0.92": "rss092", "0.93": "rss093", "0.94": "rss094"}.get(version, "rss")
     if local == "rdf":
         for child in root:
             if isinstance(child.tag, str) and child.tag.startswith(f"{{{RSS090}}}"):
@@ -135,8 +148,8 @@ def _feed_language(root: Any, channel: Any) -> str | None:
         if isinstance(child.tag, str) and element_key(child.tag) in ("language", "dc:language"):
             text = (child.text or "").strip()
             if text:
-                return text
-    return channel.get(_XML_LANG) or root.get(_XML_LANG)
+                return normalise_language(text)
+    return normalise_language(channel.get(_XML_LANG) or root.get(_XML_LANG))
 
 
 def _feed_title(channel: Any) -> str | None:
@@ -155,7 +168,10 @@ def _make_context(root: Any, url: str | None, uses_xml_base: bool) -> Context | 
     chinese = (language or "").lower().startswith("zh") or (
         not language and has_cjk(_feed_title(channel))
     )
-    return Context(url, version, language, chinese, uses_xml_base)
+    context = Context(url, version, language, chinese, uses_xml_base)
+    if version == "atom" and root.tag[:1] == "{":
+        context.foreign_namespace = root.tag[1:].partition("}")[0]
+    return context
 
 
 def _parse_pass(payload: bytes, url: str | None, *, recover: bool) -> _Pass:
@@ -232,27 +248,36 @@ def _error_near_end(error: etree.XMLSyntaxError, payload: bytes) -> bool:
     return len(payload) - (offset + max(column - 1, 0)) < 512
 
 
-def _payload(data: bytes, content_type: str | None) -> tuple[bytes, str, list[str]]:
-    """UTF-8 bytes for libxml2, the encoding name to report, and corrections made."""
+def _payload(data: bytes, content_type: str | None) -> tuple[bytes, str, list[str], bool]:
+    """UTF-8 bytes for libxml2, the encoding to report, corrections made, and doubt."""
     label, _source = declared_encoding(data, content_type)
     codec = normalise_encoding(label)
     if codec == "utf-8" or (label in _ASCII_NAMES and data.isascii()):
         # The common case: libxml2 reads (and checks) UTF-8 itself.
-        return data, "utf-8" if codec == "utf-8" else label, []
+        return data, "utf-8" if codec == "utf-8" else label, [], False
     decoded = decode_feed(data, content_type)
-    return decoded.text.encode("utf-8", "replace"), decoded.encoding, list(decoded.problems)
+    payload = decoded.text.encode("utf-8", "replace")
+    return payload, decoded.encoding, list(decoded.problems), decoded.doubtful
+
+
+def _is_utf8(data: bytes) -> bool:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def parse_xml_feed(data: bytes, content_type: str | None, url: str | None) -> ParsedFeed:
     """Read an RSS or Atom document."""
-    payload, encoding, problems = _payload(data, content_type)
+    payload, encoding, problems, recovered = _payload(data, content_type)
     result = _parse_pass(payload, url, recover=False)
-    recovered = False
-    if result.error is not None and payload is data and "encoding" in str(result.error).lower():
+    if result.error is not None and payload is data and not _is_utf8(data):
         # Labelled (or assumed) UTF-8 but not: decode with the fallbacks and try again.
         decoded = decode_feed(data, "application/xml; charset=utf-8")
         payload, encoding = decoded.text.encode("utf-8", "replace"), decoded.encoding
         problems.extend(decoded.problems)
+        recovered = recovered or decoded.doubtful
         result = _parse_pass(payload, url, recover=False)
     if result.error is not None:
         recovered = True
@@ -271,6 +296,10 @@ def parse_xml_feed(data: bytes, content_type: str | None, url: str | None) -> Pa
                 result = strict
     if result.context is None:
         raise _not_a_feed(result, data)
+    media = (content_type or "").split(";")[0].strip().lower()
+    if media and "xml" not in media and "rss" not in media and "atom" not in media:
+        problems.append(f"served as {media}, not as XML")
+        recovered = True
     return _feed(result, result.context, encoding, recovered, problems)
 
 
@@ -308,6 +337,7 @@ def _feed(
         version=ctx.version,
         encoding=encoding,
         entries=tuple(result.entries),
+        id=fields.get("id"),
         title=fields.get("title"),
         link=fields.get("link"),
         subtitle=fields.get("subtitle"),
@@ -316,6 +346,7 @@ def _feed(
         author=fields.get("author"),
         image=fields.get("image"),
         ttl_minutes=fields.get("ttl_minutes"),
+        categories=tuple(fields.get("categories", ())),
         recovered=recovered,
         problems=tuple(problems + ctx.problems),
     )
