@@ -9,11 +9,13 @@ when the input is readable but not a feed); nothing else escapes it.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import zlib
 
 from ..errors import FeedParseError, NotAFeedError
 from ..model import ParsedFeed
+from .common import normalise_language
 from .encoding import decode_feed
 from .jsonfeed import parse_json_feed
 from .xmlfeed import parse_xml_feed
@@ -51,13 +53,27 @@ def _sniff(data: bytes) -> str:
 
 
 def parse_feed(
-    data: bytes, *, content_type: str | None = None, url: str | None = None
+    data: bytes,
+    *,
+    content_type: str | None = None,
+    url: str | None = None,
+    content_language: str | None = None,
 ) -> ParsedFeed:
     """Parse a feed document.
 
     ``content_type`` is the HTTP Content-Type header (its charset counts);
-    ``url`` is where the feed came from, against which relative links resolve.
+    ``url`` is where the feed came from (or its Content-Location), against
+    which relative links resolve; ``content_language`` is the HTTP
+    Content-Language header, the feed's language when the feed names none.
     """
+    feed = _parse(data, content_type, url)
+    if feed.language is None and content_language:
+        language = normalise_language(content_language.split(",")[0])
+        feed = dataclasses.replace(feed, language=language)
+    return feed
+
+
+def _parse(data: bytes, content_type: str | None, url: str | None) -> ParsedFeed:
     if data[:2] == b"\x1f\x8b" or data[:2] in (b"\x78\x9c", b"\x78\x01", b"\x78\xda"):
         data = _decompress(data)
     if not data.strip():

@@ -68,8 +68,12 @@ def text_construct(element: Any, *, as_html: bool) -> str:
         except (binascii.Error, ValueError):
             value = element.text or ""
         is_markup = False
-    elif kind in _XHTML_TYPES or mode == "xml":
+    elif kind == "xhtml":
         value = _xhtml(element)
+        is_markup = True
+    elif kind in _XHTML_TYPES or mode == "xml" or len(element):
+        # Atom 0.3 inline XML (and markup left unescaped in a text construct).
+        value = inner_markup(element)
         is_markup = True
     elif kind in _HTML_TYPES or mode == "escaped":
         value = inner_markup(element)
@@ -151,11 +155,11 @@ def atom_entry(entry: Any, ctx: Context) -> ParsedEntry:
             any_link = any_link or href
         elif key == "id":
             identifier = first_text(child)
-            if identifier and ":" not in identifier:
+            if identifier and ":" not in identifier and "/" in identifier and " " not in identifier:
                 # A relative id (invalid, but seen) is read against the base, as feedparser does.
                 identifier = resolve_url(base, identifier)
         elif key in ("published", "issued", "created"):
-            published_text = published_text or child.text
+            published_text = child.text  # the last one wins, as in feedparser
         elif key in ("updated", "modified"):
             updated_text = child.text  # the last one wins, as in feedparser
         elif key == "author" and author is None:
@@ -219,7 +223,10 @@ def atom_feed_fields(root: Any, ctx: Context) -> dict[str, Any]:
         elif key in ("logo", "icon"):
             fields.setdefault("image", resolve_url(ctx.base_of(child), first_text(child)))
         elif key == "id":
-            fields.setdefault("id", first_text(child))
+            identifier = first_text(child)
+            if identifier and ":" not in identifier and "/" in identifier and " " not in identifier:
+                identifier = resolve_url(ctx.base_of(child), identifier)
+            fields.setdefault("id", identifier)
         elif key == "category":
             term = child.get("term") or child.get("label") or first_text(child)
             if term:

@@ -154,17 +154,30 @@ def text_to_html(value: str) -> str:
     return html.escape(value, quote=False)
 
 
+# C1 control characters never appear in real text: feeds that have them meant windows-1252
+# (usually through references like &#146;), as browsers assume too.
+_C1 = re.compile("[\x80-\x9f]")
+_C1_TABLE = {
+    code: bytes([code]).decode("windows-1252", "ignore") or chr(code) for code in range(0x80, 0xA0)
+}
+
+
+def demoronise(text: str) -> str:
+    """Replace C1 control characters by the windows-1252 characters they stand for."""
+    return text.translate(_C1_TABLE) if _C1.search(text) else text
+
+
 def inner_markup(element: Any) -> str:
     """The content of an element: its text, or its children serialised as markup."""
     if len(element) == 0:
-        return element.text or ""
+        return demoronise(element.text or "")
     parts = [html.escape(element.text, quote=False) if element.text else ""]
     for child in element:
         if isinstance(child.tag, str):
             parts.append(etree.tostring(child, encoding="unicode", with_tail=True))
         elif child.tail:
             parts.append(html.escape(child.tail, quote=False))
-    markup = "".join(parts)
+    markup = demoronise("".join(parts))
     if "xhtml" in markup:
         markup = _XHTML_NS_DECL.sub("", markup)
         markup = _XHTML_PREFIX.sub(r"<\1", markup)

@@ -152,6 +152,8 @@ def rss_entry(item: Any, ctx: Context) -> ParsedEntry:
 
     if title is not None:
         title = html_to_text(title)
+    if guid is None:
+        guid = item.get(f"{{{_RDF}}}about") or None
     link = resolve_url(base, original_link or link or alternate)
     if link is None and guid and permalink and guid.startswith(("http://", "https://")):
         link = guid
