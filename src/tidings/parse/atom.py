@@ -51,7 +51,7 @@ def atom_key(tag: str, ctx: Context | None = None) -> str:
     return key
 
 
-def text_construct(element: Any, *, as_html: bool) -> str:
+def text_construct(element: Any, *, as_html: bool, c1: bool = True) -> str:
     """An Atom text construct as HTML (``as_html``) or as plain text."""
     kind = (element.get("type") or "text").strip().lower()
     mode = (element.get("mode") or "").strip().lower()
@@ -76,7 +76,7 @@ def text_construct(element: Any, *, as_html: bool) -> str:
         value = inner_markup(element)
         is_markup = True
     elif kind in _HTML_TYPES or mode == "escaped":
-        value = inner_markup(element)
+        value = inner_markup(element, c1)
         is_markup = True
     else:
         value = inner_markup(element) if len(element) else (element.text or "")
@@ -170,7 +170,7 @@ def atom_entry(entry: Any, ctx: Context) -> ParsedEntry:
             if child.get("src") and not (child.text or len(child)):
                 any_link = any_link or resolve_url(base, child.get("src"))
             else:
-                content = text_construct(child, as_html=True)
+                content = text_construct(child, as_html=True, c1=ctx.c1)
                 content_language = child.get(_XML_LANG)
         elif key == "category":
             term = child.get("term") or child.get("label") or first_text(child)

@@ -61,8 +61,8 @@ NAMESPACES = {
     "http://wellformedweb.org/CommentAPI/": "wfw",
 }
 
-_KEYS: dict[str, str] = {}
-_KEYS_LIMIT = 20_000  # hostile feeds can invent any number of tags
+KEY_CACHE: dict[str, str] = {}
+KEY_CACHE_LIMIT = 20_000  # hostile feeds can invent any number of tags
 _XML_LANG = f"{{{XML}}}lang"
 _XML_BASE = f"{{{XML}}}base"
 _TAG = re.compile(r"<[^>]*>")
@@ -74,7 +74,7 @@ _XHTML_PREFIX = re.compile(r"<(/?)(?:html|xhtml|h):")
 
 def element_key(tag: str) -> str:
     """The key of an element tag (see the module docstring)."""
-    key = _KEYS.get(tag)
+    key = KEY_CACHE.get(tag)
     if key is None:
         if tag[:1] == "{":
             namespace, _, local = tag[1:].partition("}")
@@ -91,9 +91,9 @@ def element_key(tag: str) -> str:
             key = f"{prefix}:{local.lower()}"
         else:
             key = local.lower()
-        if len(_KEYS) >= _KEYS_LIMIT:
-            _KEYS.clear()
-        _KEYS[tag] = key
+        if len(KEY_CACHE) >= KEY_CACHE_LIMIT:
+            KEY_CACHE.clear()
+        KEY_CACHE[tag] = key
     return key
 
 
@@ -109,6 +109,8 @@ class Context:
     problems: list[str] = field(default_factory=list)
     #: The namespace of an Atom-like feed in a namespace tidings does not know.
     foreign_namespace: str | None = None
+    #: Whether long content may hold C1 characters to map (the feed was not valid UTF-8).
+    c1: bool = False
 
     def base_of(self, element: Any) -> str | None:
         """The URL relative links in an element resolve against."""
@@ -167,17 +169,24 @@ def demoronise(text: str) -> str:
     return text.translate(_C1_TABLE) if _C1.search(text) else text
 
 
-def inner_markup(element: Any) -> str:
-    """The content of an element: its text, or its children serialised as markup."""
+def inner_markup(element: Any, c1: bool = True) -> str:
+    """The content of an element: its text, or its children serialised as markup.
+
+    ``c1`` applies :func:`demoronise`; callers skip it on long content of
+    feeds that arrived as valid UTF-8, where scanning costs more than it finds.
+    """
     if len(element) == 0:
-        return demoronise(element.text or "")
+        text = element.text or ""
+        return demoronise(text) if c1 else text
     parts = [html.escape(element.text, quote=False) if element.text else ""]
     for child in element:
         if isinstance(child.tag, str):
             parts.append(etree.tostring(child, encoding="unicode", with_tail=True))
         elif child.tail:
             parts.append(html.escape(child.tail, quote=False))
-    markup = demoronise("".join(parts))
+    markup = "".join(parts)
+    if c1:
+        markup = demoronise(markup)
     if "xhtml" in markup:
         markup = _XHTML_NS_DECL.sub("", markup)
         markup = _XHTML_PREFIX.sub(r"<\1", markup)

@@ -13,6 +13,7 @@ from typing import Any
 
 from ..model import Enclosure, ParsedEntry
 from .common import (
+    KEY_CACHE,
     Context,
     element_key,
     first_text,
@@ -85,11 +86,12 @@ def rss_entry(item: Any, ctx: Context) -> ParsedEntry:
     original_link = alternate = None
     enclosures: list[Enclosure] = []
     categories: list[str] = []
+    keys = KEY_CACHE
     for child in item:
         tag = child.tag
         if not isinstance(tag, str):
             continue
-        key = element_key(tag)
+        key = keys.get(tag) or element_key(tag)
         if key == "title":
             title = inner_markup(child)
         elif key in ("dc:title", "media:title") and title is None:
@@ -101,7 +103,7 @@ def rss_entry(item: Any, ctx: Context) -> ParsedEntry:
         elif key == "description":
             summary = inner_markup(child)
         elif key == "content:encoded":
-            content = inner_markup(child)
+            content = inner_markup(child, ctx.c1)
             content_language = child.get(_XML_LANG)
         elif key == "guid":
             guid = first_text(child)
@@ -147,7 +149,7 @@ def rss_entry(item: Any, ctx: Context) -> ParsedEntry:
         elif key == "dc:language":
             language = normalise_language(first_text(child))
         elif key in ("xhtml:body", "fullitem", "body") and content is None:
-            content = inner_markup(child)
+            content = inner_markup(child, ctx.c1)
             content_language = child.get(_XML_LANG)
 
     if title is not None:

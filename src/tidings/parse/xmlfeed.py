@@ -42,6 +42,9 @@ from .rss import rss_entry, rss_feed_fields
 __all__ = ["parse_xml_feed"]
 
 CHUNK = 1 << 20
+#: Documents up to this size are parsed whole (faster); larger ones incrementally.
+WHOLE_LIMIT = 8 << 20
+_ATOM_ENTRY_TAGS = {"{http://www.w3.org/2005/Atom}entry", "{http://purl.org/atom/ns#}entry", "entry"}
 _ITEM_TAGS = ("{*}item", "{*}entry")
 _XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 _UTF8_NAMES = {"utf-8", "utf8"}
@@ -174,38 +177,76 @@ def _make_context(root: Any, url: str | None, uses_xml_base: bool) -> Context | 
     return context
 
 
-def _parse_pass(payload: bytes, url: str | None, *, recover: bool) -> _Pass:
+def _parser_options(recover: bool) -> dict[str, Any]:
+    return {
+        "encoding": "utf-8",
+        "resolve_entities": False,
+        "no_network": True,
+        "load_dtd": False,
+        "dtd_validation": False,
+        "huge_tree": False,
+        "recover": recover,
+        "remove_comments": True,
+        "remove_pis": True,
+    }
+
+
+def _parse_whole(payload: bytes, url: str | None, c1: bool) -> _Pass:
+    """The fast path for documents of ordinary size: one parse, then walk the items."""
+    result = _Pass()
+    try:
+        root = etree.fromstring(payload, etree.XMLParser(**_parser_options(False)), base_url=url)
+    except etree.XMLSyntaxError as exc:
+        result.error = exc
+        return result
+    result.root = root
+    context = result.context = _make_context(root, url, b"xml:base" in payload)
+    if context is None:
+        return result
+    context.c1 = c1
+    if context.version.startswith("atom"):
+        for element in root:
+            if element.tag in _ATOM_ENTRY_TAGS or (
+                isinstance(element.tag, str) and element.tag.endswith("}entry")
+            ):
+                result.entries.append(atom_entry(element, context))
+        return result
+    holders = [root] if context.version in ("rss10", "rss090") else []
+    holders += [c for c in root if isinstance(c.tag, str) and element_key(c.tag) == "channel"]
+    for holder in holders:
+        for element in holder:
+            tag = element.tag
+            if isinstance(tag, str) and (tag == "item" or tag.endswith("}item")):
+                result.entries.append(rss_entry(element, context))
+    return result
+
+
+def _parse_pass(payload: bytes, url: str | None, *, recover: bool, c1: bool) -> _Pass:
+    """A parse in bounded memory: libxml2's push parser, items handled as they end."""
     result = _Pass()
     parser = etree.XMLPullParser(
-        events=("end",),
-        tag=_ITEM_TAGS,
-        encoding="utf-8",
-        resolve_entities=False,
-        no_network=True,
-        load_dtd=False,
-        dtd_validation=False,
-        huge_tree=False,
-        recover=recover,
-        remove_comments=True,
-        remove_pis=True,
-        base_url=url,
+        events=("end",), tag=_ITEM_TAGS, base_url=url, **_parser_options(recover)
     )
     uses_xml_base = b"xml:base" in payload
     done: list[Any] = []
     try:
         for start in range(0, len(payload), CHUNK):
             parser.feed(payload[start : start + CHUNK])
-            _take_items(parser, result, url, uses_xml_base, done)
+            _take_items(parser, result, url, uses_xml_base, done, c1)
         result.root = parser.close()
-        _take_items(parser, result, url, uses_xml_base, done)
+        _take_items(parser, result, url, uses_xml_base, done, c1)
     except etree.XMLSyntaxError as exc:
         result.error = exc
     if result.context is None and result.root is not None:
         result.context = _make_context(result.root, url, uses_xml_base)
+        if result.context is not None:
+            result.context.c1 = c1
     return result
 
 
-def _take_items(parser: Any, result: _Pass, url: str | None, uses_xml_base: bool, done: list[Any]) -> None:
+def _take_items(
+    parser: Any, result: _Pass, url: str | None, uses_xml_base: bool, done: list[Any], c1: bool
+) -> None:
     for _event, element in parser.read_events():
         parent = element.getparent()
         if parent is None:
@@ -216,6 +257,7 @@ def _take_items(parser: Any, result: _Pass, url: str | None, uses_xml_base: bool
             context = result.context = _make_context(root, url, uses_xml_base)
             if context is None:
                 continue
+            context.c1 = c1
             result.root = root
         key = element_key(parent.tag) if isinstance(parent.tag, str) else ""
         if context.version.startswith("atom"):
@@ -268,30 +310,39 @@ def _is_utf8(data: bytes) -> bool:
     return True
 
 
+def _first_pass(payload: bytes, url: str | None, c1: bool) -> _Pass:
+    if len(payload) <= WHOLE_LIMIT:
+        return _parse_whole(payload, url, c1)
+    return _parse_pass(payload, url, recover=False, c1=c1)
+
+
 def parse_xml_feed(data: bytes, content_type: str | None, url: str | None) -> ParsedFeed:
     """Read an RSS or Atom document."""
     payload, encoding, problems, recovered = _payload(data, content_type)
-    result = _parse_pass(payload, url, recover=False)
+    result = _first_pass(payload, url, payload is not data)
     if result.error is not None and payload is data and not _is_utf8(data):
         # Labelled (or assumed) UTF-8 but not: decode with the fallbacks and try again.
         decoded = decode_feed(data, "application/xml; charset=utf-8")
         payload, encoding = decoded.text.encode("utf-8", "replace"), decoded.encoding
         problems.extend(decoded.problems)
         recovered = recovered or decoded.doubtful
-        result = _parse_pass(payload, url, recover=False)
+        result = _first_pass(payload, url, True)
     if result.error is not None:
         recovered = True
         problems.append(f"not well-formed: {result.error}")
         repaired = repair_xml(payload)
-        strict = _parse_pass(repaired, url, recover=False)
+        c1 = payload is not data
+        strict = _parse_pass(repaired, url, recover=False, c1=c1)
         if strict.error is None or (
             strict.context is not None and _error_near_end(strict.error, repaired)
         ):
             result = strict
             if strict.error is not None:
-                problems.append(f"document ends early: kept the {len(strict.entries)} complete entries")
+                problems.append(
+                    f"document ends early: kept the {len(strict.entries)} complete entries"
+                )
         else:
-            result = _parse_pass(repaired, url, recover=True)
+            result = _parse_pass(repaired, url, recover=True, c1=c1)
             if result.root is None and strict.root is not None:
                 result = strict
     if result.context is None:
