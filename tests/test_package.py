@@ -17,9 +17,9 @@ ROOT = SRC.parent.parent
 
 # Each module may import only from modules of a lower layer (or its own package).
 LAYERS = [
-    {"errors"},
+    {"errors", "version"},
     {"model"},
-    {"document", "store"},
+    {"document", "store", "fetch", "parse"},
     {"importing", "export"},
     {"archive"},
     {"cli", "__init__"},

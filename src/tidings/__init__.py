@@ -5,7 +5,7 @@ The public API is what this module exports; everything else is internal.
 
 from __future__ import annotations
 
-from .archive import Archive, default_database_path, open_archive
+from .archive import Archive, default_database_path, open_archive, read_feed
 from .errors import (
     ArchiveClosedError,
     ArticleNotFoundError,
@@ -14,21 +14,28 @@ from .errors import (
     InvalidInputError,
     NotFoundError,
     SchemaVersionError,
+    FeedParseError,
+    FetchError,
+    NotAFeedError,
     StorageError,
     TidingsError,
 )
 from .model import (
     Article,
     ArticleState,
+    Enclosure,
     ExportReport,
     FileProblem,
     ImportReport,
+    ParsedEntry,
+    ParsedFeed,
     Revision,
     RevisionSource,
     Stats,
 )
+from .parse import parse_feed
+from .version import __version__
 
-__version__ = "0.1.0"
 
 __all__ = [
     "Archive",
@@ -37,12 +44,18 @@ __all__ = [
     "ArticleNotFoundError",
     "ArticleState",
     "DocumentError",
+    "Enclosure",
     "ExportReport",
     "ExportTargetError",
+    "FeedParseError",
+    "FetchError",
     "FileProblem",
     "ImportReport",
     "InvalidInputError",
+    "NotAFeedError",
     "NotFoundError",
+    "ParsedEntry",
+    "ParsedFeed",
     "Revision",
     "RevisionSource",
     "SchemaVersionError",
@@ -52,4 +65,6 @@ __all__ = [
     "__version__",
     "default_database_path",
     "open_archive",
+    "parse_feed",
+    "read_feed",
 ]

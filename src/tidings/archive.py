@@ -15,17 +15,20 @@ from datetime import datetime
 from pathlib import Path
 from types import TracebackType
 from typing import TextIO
+from urllib.parse import urljoin
 
 import platformdirs
 
 from .errors import ArchiveClosedError, InvalidInputError
 from .export import export_documents, export_jsonl
+from .fetch import fetch
 from .importing import import_documents
-from .model import Article, ExportReport, ImportReport, Revision, Stats, utc_now
+from .model import Article, ExportReport, ImportReport, ParsedFeed, Revision, Stats, utc_now
+from .parse import parse_feed
 from .store import Store
 from .store.sqlite import SQLiteStore
 
-__all__ = ["Archive", "default_database_path", "open_archive"]
+__all__ = ["Archive", "default_database_path", "open_archive", "read_feed"]
 
 DATABASE_ENV = "TIDINGS_DB"
 
@@ -131,3 +134,21 @@ def open_archive(
     ``path`` defaults to :func:`default_database_path`.
     """
     return Archive(SQLiteStore(path if path is not None else default_database_path()), clock=clock)
+
+
+def read_feed(source: str, *, timeout: float = 30.0) -> ParsedFeed:
+    """Retrieve a feed (URL, ``file://`` URL or local path) and parse it.
+
+    Raises :class:`~tidings.errors.FetchError` when it cannot be retrieved and
+    :class:`~tidings.errors.FeedParseError` when it is not a feed.
+    """
+    response = fetch(source, timeout=timeout)
+    base = response.url
+    if response.content_location:
+        base = urljoin(base, response.content_location)
+    return parse_feed(
+        response.content,
+        content_type=response.content_type,
+        url=base,
+        content_language=response.content_language,
+    )

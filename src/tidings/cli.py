@@ -18,9 +18,10 @@ from typing import Any, TypeVar
 import click
 
 from . import __version__
-from .archive import DATABASE_ENV, Archive, default_database_path, open_archive
+from .archive import DATABASE_ENV, Archive, default_database_path, open_archive, read_feed
 from .errors import InvalidInputError, TidingsError
 from .export import FORMATS
+from .model import ParsedEntry, ParsedFeed
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -151,6 +152,89 @@ def stats_command(ctx: click.Context, as_json: bool) -> None:
     click.echo(f"articles:  {stats.articles}")
     click.echo(f"revisions: {stats.revisions}")
     click.echo(f"database:  {stats.database_bytes / 1_048_576:.1f} MiB")
+
+
+def _iso(moment: Any) -> str | None:
+    return moment.isoformat().replace("+00:00", "Z") if moment is not None else None
+
+
+def entry_json(entry: ParsedEntry) -> dict[str, Any]:
+    """The JSON object ``tidings inspect --json`` prints for an entry."""
+    return {
+        "id": entry.id,
+        "link": entry.link,
+        "title": entry.title,
+        "author": entry.author,
+        "published": _iso(entry.published),
+        "updated": _iso(entry.updated),
+        "summary": entry.summary,
+        "content": entry.content,
+        "enclosures": [
+            {"url": e.url, "type": e.type, "length": e.length, "medium": e.medium, "title": e.title}
+            for e in entry.enclosures
+        ],
+        "categories": list(entry.categories),
+        "language": entry.language,
+    }
+
+
+def feed_json(feed: ParsedFeed) -> dict[str, Any]:
+    """The JSON document ``tidings inspect --json`` prints."""
+    return {
+        "feed": {
+            "title": feed.title,
+            "link": feed.link,
+            "language": feed.language,
+            "id": feed.id,
+            "subtitle": feed.subtitle,
+            "updated": _iso(feed.updated),
+            "author": feed.author,
+            "image": feed.image,
+            "ttl_minutes": feed.ttl_minutes,
+            "categories": list(feed.categories),
+            "version": feed.version,
+            "encoding": feed.encoding,
+            "recovered": feed.recovered,
+            "problems": list(feed.problems),
+        },
+        "entries": [entry_json(e) for e in feed.entries],
+    }
+
+
+@cli.command("inspect")
+@click.argument("source")
+@click.option("--json", "as_json", is_flag=True, help="Print the parsed feed as JSON.")
+@click.option("--timeout", type=float, default=30.0, show_default=True, help="Seconds to wait for a URL.")
+@click.pass_context
+def inspect_command(ctx: click.Context, source: str, as_json: bool, timeout: float) -> None:
+    """Parse a feed (a URL, file:// URL or local path) and print what tidings reads in it.
+
+    Exit status 2, with a one-line error, when SOURCE is not a feed.
+    """
+    try:
+        feed = read_feed(source, timeout=timeout)
+    except InvalidInputError as exc:
+        click.echo(f"error: {exc}", err=True)
+        ctx.exit(2)
+    except TidingsError as exc:
+        click.echo(f"error: {exc}", err=True)
+        ctx.exit(1)
+    if as_json:
+        _print_json(feed_json(feed))
+        return
+    click.echo(f"{feed.title or '(untitled)'}  [{feed.version}, {feed.encoding}]")
+    if feed.link:
+        click.echo(feed.link)
+    if feed.language:
+        click.echo(f"language: {feed.language}")
+    for problem in feed.problems:
+        click.echo(f"problem: {problem}")
+    click.echo(f"{len(feed.entries)} entries")
+    for entry in feed.entries:
+        when = _iso(entry.published or entry.updated) or "-"
+        click.echo(f"- {when}  {entry.title or '(untitled)'}")
+        if entry.link:
+            click.echo(f"  {entry.link}")
 
 
 def main() -> None:

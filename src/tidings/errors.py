@@ -8,6 +8,7 @@ only care about "the input was wrong" can catch that::
     ├── StorageError                  the database failed (wraps sqlite3 errors, cause chained)
     │   └── SchemaVersionError        the database was written by a newer tidings
     ├── ArchiveClosedError            the Archive was used after close()
+    ├── FetchError                    a feed or page could not be retrieved (with a stable kind)
     ├── NotFoundError (LookupError)
     │   └── ArticleNotFoundError
     └── InvalidInputError (ValueError)
@@ -74,3 +75,16 @@ class FeedParseError(InvalidInputError):
 
 class NotAFeedError(FeedParseError):
     """The input is readable but is not a feed (for example an HTML page)."""
+
+
+class FetchError(TidingsError):
+    """A feed or page could not be retrieved.
+
+    ``kind`` is a stable name for what went wrong (``timeout``, ``dns``,
+    ``connect``, ``tls``, ``http_404``, ``too_large``, ``not_found``, ...),
+    for the fetch log and for people.
+    """
+
+    def __init__(self, kind: str, message: str) -> None:
+        self.kind = kind
+        super().__init__(message)

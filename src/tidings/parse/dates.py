@@ -56,12 +56,10 @@ _ZONES = {
     "aest": 10, "aedt": 11, "nzst": 12, "nzdt": 13,
 }  # fmt: skip
 # Military single letters (RFC 822 §5), except "z" above and the ambiguous "j".
-for _offset, _letter in enumerate("abcdefghiklm", start=1):
-    _ZONES[_letter] = _offset if _letter < "j" else _offset - 1
-for _offset, _letter in enumerate("nopqrstuvwxy", start=1):
-    _ZONES[_letter] = -_offset
-_ZONES["j"] = 0
-del _ZONES["j"]
+for _hours, _letter in enumerate("abcdefghiklm", start=1):
+    _ZONES[_letter] = _hours
+for _hours, _letter in enumerate("nopqrstuvwxy", start=1):
+    _ZONES[_letter] = -_hours
 
 _RFC822 = re.compile(
     r"""(?:[a-z]{2,}\.?,?\s*)?                 # weekday
@@ -235,6 +233,7 @@ def _iso(text: str, chinese: bool) -> datetime | None:
     month = int(match["month"] or match["bmonth"] or 1)
     day = int(match["day"] or match["bday"] or 1)
     zone_text = match["zone"]
+    zone: timezone | None
     if zone_text is None:
         # A bare date is a calendar day, read as UTC; a bare date-time follows the feed.
         zone = (_CHINA if chinese else _UTC) if match["hour"] else _UTC

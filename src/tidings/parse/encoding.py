@@ -1,9 +1,10 @@
 """Finding the character encoding of a feed and decoding it without mojibake.
 
 The order of evidence: a byte order mark; the UTF-16/32 pattern of ``<?``
-without one; the HTTP charset (RFC 3023: it overrides the XML declaration,
-and ``text/*`` without a charset means US-ASCII); the XML declaration;
-UTF-8. Then the labels real feeds get wrong are corrected: GB2312/GBK mean
+without one; the HTTP charset (RFC 3023: it overrides the XML declaration;
+``text/*`` without a charset means US-ASCII, which tidings applies only to
+bytes that are ASCII, since servers send ``text/xml`` for GBK and UTF-8
+feeds alike); the XML declaration; UTF-8. Then the labels real feeds get wrong are corrected: GB2312/GBK mean
 GB18030 (their superset), Big5 means Big5-HKSCS, ISO-8859-1 and US-ASCII
 mean windows-1252 (what every browser does), and a feed labelled Latin-1 or
 ASCII whose bytes are valid UTF-8 is UTF-8. If the bytes do not decode under
@@ -112,7 +113,9 @@ def declared_encoding(data: bytes, content_type: str | None = None) -> tuple[str
     media = _media_type(content_type)
     if charset:
         return charset, "HTTP charset"
-    if media.startswith("text/") and ("xml" in media or media == "text/plain"):
+    if media.startswith("text/") and ("xml" in media or media == "text/plain") and data.isascii():
+        # RFC 3023's default for text/* without a charset. With non-ASCII bytes that
+        # default is always wrong in practice: the XML declaration is believed instead.
         return "us-ascii", "RFC 3023 default for text/*"
     match = _DECLARATION.match(data[:1024])
     if match:

@@ -158,7 +158,7 @@ def _feed_language(root: Any, channel: Any) -> str | None:
 def _feed_title(channel: Any) -> str | None:
     for child in channel:
         if isinstance(child.tag, str) and element_key(child.tag) in ("title", "atom:title"):
-            return child.text
+            return str(child.text) if child.text is not None else None
     return None
 
 
@@ -200,7 +200,8 @@ def _parse_whole(payload: bytes, url: str | None, c1: bool) -> _Pass:
         result.error = exc
         return result
     result.root = root
-    context = result.context = _make_context(root, url, b"xml:base" in payload)
+    # element.base (a C call) is cheaper than searching the bytes for xml:base.
+    context = result.context = _make_context(root, url, True)
     if context is None:
         return result
     context.c1 = c1
