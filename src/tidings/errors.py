@@ -10,10 +10,13 @@ only care about "the input was wrong" can catch that::
     ├── ArchiveClosedError            the Archive was used after close()
     ├── FetchError                    a feed or page could not be retrieved (with a stable kind)
     ├── NotFoundError (LookupError)
-    │   └── ArticleNotFoundError
+    │   ├── ArticleNotFoundError
+    │   └── FeedNotFoundError
     └── InvalidInputError (ValueError)
         ├── DocumentError             a file is not an archive document (path and reason)
         ├── ExportTargetError         an export destination cannot be used
+        ├── FeedExistsError           a subscription to that URL exists already
+        ├── InvalidRuleError          a keep/block rule that is not a regular expression
         └── FeedParseError            bytes that cannot be read as a feed
             └── NotAFeedError         well-formed, but not a feed (an HTML page, other XML, JSON)
 
@@ -47,6 +50,10 @@ class NotFoundError(TidingsError, LookupError):
 
 class ArticleNotFoundError(NotFoundError):
     """No article has the given identifier."""
+
+
+class FeedNotFoundError(NotFoundError):
+    """No feed has the given identifier or URL."""
 
 
 class InvalidInputError(TidingsError, ValueError):
@@ -85,6 +92,24 @@ class FetchError(TidingsError):
     for the fetch log and for people.
     """
 
-    def __init__(self, kind: str, message: str) -> None:
+    def __init__(
+        self,
+        kind: str,
+        message: str,
+        *,
+        status: int | None = None,
+        retry_after: float | None = None,
+    ) -> None:
         self.kind = kind
+        self.status = status
+        #: Seconds the server asked us to wait (Retry-After on 429/503), if it said.
+        self.retry_after = retry_after
         super().__init__(message)
+
+
+class FeedExistsError(InvalidInputError):
+    """A feed with this URL is already subscribed."""
+
+
+class InvalidRuleError(InvalidInputError):
+    """A keep/block rule is not a valid regular expression."""

@@ -13,12 +13,15 @@ from datetime import datetime, timezone
 
 __all__ = [
     "Article",
+    "ArticleRef",
     "ArticleState",
     "DocumentFile",
     "Enclosure",
     "ExportReport",
     "FetchRecord",
     "Feed",
+    "FeedOptions",
+    "FeedState",
     "FileProblem",
     "ImportReport",
     "NewRevision",
@@ -62,9 +65,36 @@ class Site:
     name: str
 
 
+class FeedState(str, enum.Enum):
+    """Whether a feed is fetched."""
+
+    ACTIVE = "active"
+    PAUSED = "paused"  # by the user
+    GONE = "gone"  # the server answered 410 Gone: kept and shown, not fetched
+
+
+@dataclass(frozen=True, slots=True)
+class FeedOptions:
+    """Per-feed settings.
+
+    ``keep_*`` and ``block_*`` are regular expressions (searched, case-insensitive):
+    an entry is kept when every keep rule given matches (for categories: any
+    category) and no block rule matches. ``full_text`` is ``auto``, ``always``
+    or ``never``.
+    """
+
+    keep_title: str | None = None
+    keep_category: str | None = None
+    keep_author: str | None = None
+    block_title: str | None = None
+    block_category: str | None = None
+    block_author: str | None = None
+    full_text: str = "auto"
+
+
 @dataclass(frozen=True, slots=True)
 class Feed:
-    """A subscription to one feed URL."""
+    """A subscription to one feed URL, with its schedule and health."""
 
     id: int
     url: str
@@ -79,7 +109,13 @@ class Feed:
     error_count: int = 0
     error_kind: str | None = None
     error_message: str | None = None
-    state: str = "active"
+    state: FeedState = FeedState.ACTIVE
+    options: FeedOptions = FeedOptions()
+    #: The interval in use now: the configured one, adapted to how often the feed publishes.
+    current_interval_seconds: int = 3600
+    last_status: int | None = None
+    last_new: datetime | None = None
+    article_count: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +131,16 @@ class Article:
     published: datetime | None
     state: ArticleState = ArticleState.PRESENT
     feed_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ArticleRef:
+    """What an update needs to know of an existing article to match and compare entries."""
+
+    id: int
+    key: str
+    url: str
+    current_hash: str | None
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,10 +1,12 @@
-"""What every retriever returns."""
+"""What every retriever returns, and the header parsing they share."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
 
-__all__ = ["MAX_BODY_BYTES", "Response"]
+__all__ = ["MAX_BODY_BYTES", "Response", "cache_lifetime", "retry_after_seconds"]
 
 #: Largest body (after decompression) tidings reads from anywhere.
 MAX_BODY_BYTES = 64 * 1024 * 1024
@@ -12,11 +14,59 @@ MAX_BODY_BYTES = 64 * 1024 * 1024
 
 @dataclass(frozen=True, slots=True)
 class Response:
-    """A retrieved document."""
+    """A retrieved document, or the news that it has not changed (``not_modified``).
+
+    ``permanent_url`` is set when every redirect on the way was permanent
+    (301/308): the subscription should move there. ``fresh_for`` is how long
+    the server says the document stays fresh (Cache-Control max-age or
+    Expires), in seconds.
+    """
 
     url: str
-    content: bytes
+    content: bytes = b""
     status: int | None = None
+    not_modified: bool = False
     content_type: str | None = None
     content_language: str | None = None
     content_location: str | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    permanent_url: str | None = None
+    fresh_for: float | None = None
+    received_bytes: int = 0
+
+
+def _http_date(value: str) -> datetime | None:
+    try:
+        moment = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if moment is None:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+def retry_after_seconds(value: str | None, now: datetime) -> float | None:
+    """Seconds to wait from a Retry-After header (delta seconds or an HTTP date)."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    moment = _http_date(value)
+    if moment is None:
+        return None
+    return max(0.0, (moment - now).total_seconds())
+
+
+def cache_lifetime(cache_control: str | None, expires: str | None, now: datetime) -> float | None:
+    """Seconds of freshness from Cache-Control max-age (preferred) or Expires."""
+    for part in (cache_control or "").split(","):
+        name, _, number = part.strip().partition("=")
+        if name.strip().lower() in ("max-age", "s-maxage") and number.strip().strip('"').isdigit():
+            return float(number.strip().strip('"'))
+    if expires:
+        moment = _http_date(expires)
+        if moment is not None:
+            return max(0.0, (moment - now).total_seconds())
+    return None

@@ -18,8 +18,10 @@ from typing import Protocol
 
 from ..model import (
     Article,
+    ArticleRef,
     DocumentFile,
     Feed,
+    FeedOptions,
     FetchRecord,
     NewRevision,
     Revision,
@@ -47,11 +49,33 @@ class Store(Protocol):
     def sites(self) -> list[Site]:
         """Every site, by name."""
 
-    def add_feed(self, url: str, site: str) -> Feed:
-        """Subscribe to a feed URL (the site is created if needed)."""
+    def add_feed(
+        self,
+        url: str,
+        site: str,
+        *,
+        interval_seconds: int = 3600,
+        options: FeedOptions = FeedOptions(),
+    ) -> Feed:
+        """Subscribe to a feed URL (the site is created if needed); FeedExistsError if subscribed."""
+
+    def get_feed(self, feed_id: int) -> Feed:
+        """The feed with this id; FeedNotFoundError if there is none."""
+
+    def find_feed(self, url: str) -> Feed | None:
+        """The feed subscribed at exactly this URL, if any."""
 
     def feeds(self) -> list[Feed]:
-        """Every feed, by id."""
+        """Every feed, by id, with its article count."""
+
+    def due_feeds(self, now: datetime) -> list[Feed]:
+        """Active feeds whose next fetch is due at ``now``, most overdue first."""
+
+    def save_feed(self, feed: Feed) -> None:
+        """Write a feed's state (URL, validators, schedule, health, options) back."""
+
+    def remove_feed(self, feed_id: int) -> None:
+        """Unsubscribe; the feed's articles stay in the archive."""
 
     def record_fetch(self, record: FetchRecord) -> None:
         """Append one entry to the fetch log."""
@@ -77,6 +101,12 @@ class Store(Protocol):
 
     def touch_article(self, article_id: int, seen: datetime) -> None:
         """Record that the article was seen again."""
+
+    def touch_articles(self, article_ids: list[int], seen: datetime) -> None:
+        """Record that several articles were seen again."""
+
+    def articles_matching(self, site_id: int, keys: list[str], urls: list[str]) -> list[ArticleRef]:
+        """Articles of a site whose key is one of ``keys`` or whose URL is one of ``urls``."""
 
     def get_article(self, article_id: int) -> Article:
         """The article with this id; ArticleNotFoundError if there is none."""

@@ -8,6 +8,7 @@ chained. Times are stored as integer epoch milliseconds (UTC).
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 import os
@@ -18,12 +19,21 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
-from ..errors import ArticleNotFoundError, SchemaVersionError, StorageError
+from ..errors import (
+    ArticleNotFoundError,
+    FeedExistsError,
+    FeedNotFoundError,
+    SchemaVersionError,
+    StorageError,
+)
 from ..model import (
     Article,
+    ArticleRef,
     ArticleState,
     DocumentFile,
     Feed,
+    FeedOptions,
+    FeedState,
     FetchRecord,
     NewRevision,
     Revision,
@@ -113,6 +123,14 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX fetches_feed ON fetches(feed_id, started);
     """,
+    # 2: scheduling state of feeds
+    """
+    ALTER TABLE feeds ADD COLUMN current_interval_s INTEGER NOT NULL DEFAULT 3600;
+    ALTER TABLE feeds ADD COLUMN last_status INTEGER;
+    ALTER TABLE feeds ADD COLUMN last_new INTEGER;
+    CREATE INDEX articles_feed ON articles(feed_id);
+    CREATE INDEX feeds_due ON feeds(state, next_fetch);
+    """,
 )
 
 P = ParamSpec("P")
@@ -165,7 +183,9 @@ _REVISION_COLUMNS = (
 )
 _FEED_COLUMNS = (
     "f.id, f.url, s.name, f.title, f.etag, f.last_modified, f.interval_s, f.next_fetch,"
-    " f.last_fetch, f.last_success, f.error_count, f.error_kind, f.error_message, f.state"
+    " f.last_fetch, f.last_success, f.error_count, f.error_kind, f.error_message, f.state,"
+    " f.options, f.current_interval_s, f.last_status, f.last_new,"
+    " (SELECT count(*) FROM articles a WHERE a.feed_id = f.id)"
 )
 
 
@@ -199,6 +219,15 @@ def _revision(row: tuple[Any, ...]) -> Revision:
     )
 
 
+def _options(text: str) -> FeedOptions:
+    try:
+        values = json.loads(text)
+    except ValueError:
+        return FeedOptions()
+    known = {f.name for f in dataclasses.fields(FeedOptions)}
+    return FeedOptions(**{k: v for k, v in values.items() if k in known})
+
+
 def _feed(row: tuple[Any, ...]) -> Feed:
     return Feed(
         id=row[0],
@@ -214,7 +243,12 @@ def _feed(row: tuple[Any, ...]) -> Feed:
         error_count=row[10],
         error_kind=row[11],
         error_message=row[12],
-        state=row[13],
+        state=FeedState(row[13]),
+        options=_options(row[14]),
+        current_interval_seconds=row[15],
+        last_status=row[16],
+        last_new=_dt(row[17]),
+        article_count=row[18],
     )
 
 
@@ -326,22 +360,49 @@ class SQLiteStore:
         return [Site(*row) for row in rows]
 
     @_wrap_errors
-    def add_feed(self, url: str, site: str) -> Feed:
+    def add_feed(
+        self,
+        url: str,
+        site: str,
+        *,
+        interval_seconds: int = 3600,
+        options: FeedOptions = FeedOptions(),
+    ) -> Feed:
         with self.transaction():
+            if self.find_feed(url) is not None:
+                raise FeedExistsError(f"already subscribed to {url}")
             site_id = self.site(site).id
-            now = _ms(datetime.now(timezone.utc))
             row = self._db.execute(
-                "INSERT INTO feeds(url, site_id, created) VALUES (?, ?, ?) RETURNING id",
-                (url, site_id, now),
+                "INSERT INTO feeds(url, site_id, interval_s, current_interval_s, options, created)"
+                " VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+                (
+                    url,
+                    site_id,
+                    interval_seconds,
+                    interval_seconds,
+                    json.dumps(dataclasses.asdict(options), ensure_ascii=False),
+                    _ms(datetime.now(timezone.utc)),
+                ),
             ).fetchone()
-            return self._feed(row[0])
+            return self.get_feed(row[0])
 
-    def _feed(self, feed_id: int) -> Feed:
+    @_wrap_errors
+    def get_feed(self, feed_id: int) -> Feed:
         row = self._db.execute(
             f"SELECT {_FEED_COLUMNS} FROM feeds f JOIN sites s ON s.id = f.site_id WHERE f.id = ?",
             (feed_id,),
         ).fetchone()
+        if row is None:
+            raise FeedNotFoundError(f"no feed with id {feed_id}")
         return _feed(row)
+
+    @_wrap_errors
+    def find_feed(self, url: str) -> Feed | None:
+        row = self._db.execute(
+            f"SELECT {_FEED_COLUMNS} FROM feeds f JOIN sites s ON s.id = f.site_id WHERE f.url = ?",
+            (url,),
+        ).fetchone()
+        return _feed(row) if row else None
 
     @_wrap_errors
     def feeds(self) -> list[Feed]:
@@ -349,6 +410,81 @@ class SQLiteStore:
             f"SELECT {_FEED_COLUMNS} FROM feeds f JOIN sites s ON s.id = f.site_id ORDER BY f.id"
         ).fetchall()
         return [_feed(row) for row in rows]
+
+    @_wrap_errors
+    def due_feeds(self, now: datetime) -> list[Feed]:
+        rows = self._db.execute(
+            f"SELECT {_FEED_COLUMNS} FROM feeds f JOIN sites s ON s.id = f.site_id"
+            " WHERE f.state = 'active' AND (f.next_fetch IS NULL OR f.next_fetch <= ?)"
+            " ORDER BY coalesce(f.next_fetch, 0), f.id",
+            (_ms(now),),
+        ).fetchall()
+        return [_feed(row) for row in rows]
+
+    @_wrap_errors
+    def save_feed(self, feed: Feed) -> None:
+        cursor = self._db.execute(
+            "UPDATE feeds SET url=?, title=?, etag=?, last_modified=?, interval_s=?,"
+            " current_interval_s=?, next_fetch=?, last_fetch=?, last_success=?, error_count=?,"
+            " error_kind=?, error_message=?, state=?, options=?, last_status=?, last_new=?"
+            " WHERE id=?",
+            (
+                feed.url,
+                feed.title,
+                feed.etag,
+                feed.last_modified,
+                feed.interval_seconds,
+                feed.current_interval_seconds,
+                _ms(feed.next_fetch),
+                _ms(feed.last_fetch),
+                _ms(feed.last_success),
+                feed.error_count,
+                feed.error_kind,
+                feed.error_message,
+                feed.state.value,
+                json.dumps(dataclasses.asdict(feed.options), ensure_ascii=False),
+                feed.last_status,
+                _ms(feed.last_new),
+                feed.id,
+            ),
+        )
+        if cursor.rowcount == 0:
+            raise FeedNotFoundError(f"no feed with id {feed.id}")
+
+    @_wrap_errors
+    def remove_feed(self, feed_id: int) -> None:
+        with self.transaction():
+            self.get_feed(feed_id)
+            # Articles are kept forever; they only lose their link to the subscription.
+            self._db.execute("UPDATE articles SET feed_id = NULL WHERE feed_id = ?", (feed_id,))
+            self._db.execute("DELETE FROM fetches WHERE feed_id = ?", (feed_id,))
+            self._db.execute("DELETE FROM feeds WHERE id = ?", (feed_id,))
+
+    @_wrap_errors
+    def articles_matching(
+        self, site_id: int, keys: list[str], urls: list[str]
+    ) -> list[ArticleRef]:
+        found: list[ArticleRef] = []
+        for column, values in (("key", keys), ("url", urls)):
+            for start in range(0, len(values), 500):
+                chunk = values[start : start + 500]
+                marks = ",".join("?" * len(chunk))
+                rows = self._db.execute(
+                    "SELECT a.id, a.key, a.url, r.content_hash FROM articles a"
+                    " LEFT JOIN revisions r ON r.id = a.current_revision_id"
+                    f" WHERE a.site_id = ? AND a.{column} IN ({marks})",
+                    (site_id, *chunk),
+                ).fetchall()
+                found.extend(ArticleRef(*row) for row in rows)
+        return found
+
+    @_wrap_errors
+    def touch_articles(self, article_ids: list[int], seen: datetime) -> None:
+        seen_ms = _ms(seen)
+        self._db.executemany(
+            "UPDATE articles SET last_seen = max(last_seen, ?) WHERE id = ?",
+            [(seen_ms, article_id) for article_id in article_ids],
+        )
 
     @_wrap_errors
     def record_fetch(self, record: FetchRecord) -> None:
