@@ -153,7 +153,7 @@ class NewRevision:
     source: RevisionSource
     author: str | None = None
     summary: str | None = None
-    enclosures: tuple[dict[str, str], ...] = ()
+    enclosures: tuple[dict[str, str | int], ...] = ()
     language: str | None = None
 
     @property
@@ -174,7 +174,7 @@ class Revision:
     source: RevisionSource
     author: str | None = None
     summary: str | None = None
-    enclosures: tuple[dict[str, str], ...] = ()
+    enclosures: tuple[dict[str, str | int], ...] = ()
     language: str | None = None
 
 

@@ -1,0 +1,355 @@
+"""The orchestrator: fetch due feeds, parse them, store what is new or changed.
+
+Fetches run concurrently on an asyncio loop (the fetcher enforces the global
+and per-host limits). Each fetched feed is then parsed and stored on one
+writer thread, one transaction per feed: the feed's new articles and
+revisions, its new state (validators, schedule, health) and its fetch-log
+entry are committed together or not at all, so a crash or a kill never
+leaves half a feed, and a feed that fails never affects another. What to
+store and when to fetch next are decided by pure functions
+(:mod:`tidings.identity`, :mod:`tidings.rules`, :mod:`tidings.schedule`).
+
+Validators (ETag, Last-Modified) are kept only from a feed that parsed
+cleanly: a truncated download must be fetched whole next time, not answered
+with 304.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+import random
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from .errors import FeedParseError, FetchError, NotAFeedError, StorageError, TidingsError
+from .fetch import Fetcher, Limits, Response
+from .identity import canonical_url, entry_content, entry_key, plan_entries
+from .model import (
+    Feed,
+    FeedState,
+    FetchRecord,
+    NewRevision,
+    ParsedEntry,
+    ParsedFeed,
+    RevisionSource,
+)
+from .parse import parse_feed
+from .rules import compile_rules, entry_allowed
+from .schedule import next_after_failure, next_after_success
+from .store import Store
+
+__all__ = ["FeedOutcome", "UpdateSummary", "Updater"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class FeedOutcome:
+    """What one feed's update did. ``status`` is fetched, not_modified, failed or gone."""
+
+    feed_id: int
+    url: str
+    status: str
+    new_articles: int = 0
+    changed_articles: int = 0
+    error_kind: str | None = None
+    error_message: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class UpdateSummary:
+    """What an update pass did."""
+
+    feeds: int
+    fetched: int
+    not_modified: int
+    failed: int
+    new_articles: int
+    changed_articles: int
+    seconds: float
+    outcomes: tuple[FeedOutcome, ...] = ()
+
+    @classmethod
+    def of(cls, outcomes: Sequence[FeedOutcome], seconds: float) -> UpdateSummary:
+        return cls(
+            feeds=len(outcomes),
+            fetched=sum(o.status == "fetched" for o in outcomes),
+            not_modified=sum(o.status == "not_modified" for o in outcomes),
+            failed=sum(o.status in ("failed", "gone") for o in outcomes),
+            new_articles=sum(o.new_articles for o in outcomes),
+            changed_articles=sum(o.changed_articles for o in outcomes),
+            seconds=seconds,
+            outcomes=tuple(outcomes),
+        )
+
+
+Progress = Callable[[int, int, FeedOutcome], None]
+
+
+def _failure_kind(exc: Exception) -> str:
+    if isinstance(exc, FetchError):
+        return exc.kind
+    if isinstance(exc, NotAFeedError):
+        return "not_a_feed"
+    if isinstance(exc, FeedParseError):
+        return "parse"
+    return "internal"
+
+
+class Updater:
+    """Runs update passes over feeds of one store."""
+
+    def __init__(
+        self,
+        store: Store,
+        *,
+        clock: Callable[[], datetime],
+        limits: Limits = Limits(),
+        rng: random.Random | None = None,
+        transport: Any = None,
+    ) -> None:
+        self.store = store
+        self.clock = clock
+        self.limits = limits
+        self.rng = rng or random.Random()
+        self._transport = transport
+
+    async def update(
+        self,
+        feeds: Sequence[Feed],
+        *,
+        progress: Progress | None = None,
+        stop: asyncio.Event | None = None,
+    ) -> UpdateSummary:
+        """Fetch, parse and store the given feeds; never raises for a single feed's failure."""
+        started = time.perf_counter()
+        outcomes: list[FeedOutcome] = []
+        loop = asyncio.get_running_loop()
+        writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tidings-writer")
+        fetcher = Fetcher(self.limits, transport=self._transport)
+
+        async def one(feed: Feed) -> None:
+            fetch_started = time.perf_counter()
+            result: Response | FetchError
+            try:
+                result = await fetcher.fetch(feed.url, etag=feed.etag, last_modified=feed.last_modified)
+            except FetchError as exc:
+                result = exc
+            elapsed = time.perf_counter() - fetch_started
+            outcome = await loop.run_in_executor(writer, self._process, feed, result, elapsed)
+            outcomes.append(outcome)
+            if progress is not None:
+                progress(len(outcomes), len(feeds), outcome)
+
+        async with fetcher:
+            tasks = [asyncio.ensure_future(one(feed)) for feed in feeds]
+            try:
+                if stop is None:
+                    await asyncio.gather(*tasks)
+                else:
+                    await _until_done_or_stopped(tasks, stop)
+            finally:
+                for task in tasks:
+                    task.cancel()
+                await asyncio.gather(*tasks, return_exceptions=True)
+                # Feeds already handed to the writer finish their transaction.
+                await loop.run_in_executor(writer, lambda: None)
+                writer.shutdown(wait=True)
+        for task in tasks:
+            if not task.cancelled() and task.exception() is not None:
+                exc = task.exception()
+                if isinstance(exc, StorageError):
+                    raise exc
+        return UpdateSummary.of(outcomes, time.perf_counter() - started)
+
+    # Everything below runs on the writer thread.
+
+    def _process(self, feed: Feed, result: Response | FetchError, elapsed: float) -> FeedOutcome:
+        now = self.clock()
+        try:
+            if isinstance(result, FetchError):
+                return self._failed(feed, result, now, elapsed)
+            if result.not_modified:
+                return self._not_modified(feed, result, now, elapsed)
+            return self._fetched(feed, result, now, elapsed)
+        except StorageError:
+            raise
+        except (TidingsError, ValueError, LookupError, OSError, RuntimeError) as exc:
+            # A bug or a surprise in one feed must not stop the others.
+            log.exception("updating %s failed", feed.url)
+            return self._failed(feed, exc, now, elapsed)
+
+    def _failed(self, feed: Feed, exc: Exception, now: datetime, elapsed: float) -> FeedOutcome:
+        kind = _failure_kind(exc)
+        message = str(exc) or kind
+        status = exc.status if isinstance(exc, FetchError) else None
+        failures = feed.error_count + 1
+        if status == 410:
+            state, outcome_status = FeedState.GONE, "gone"
+            next_fetch = None
+            message = f"{feed.url} is gone (HTTP 410); kept, no longer fetched"
+        else:
+            state, outcome_status = feed.state, "failed"
+            retry_after = exc.retry_after if isinstance(exc, FetchError) else None
+            next_fetch = next_after_failure(now, failures=failures, retry_after=retry_after, rng=self.rng)
+        updated = dataclasses.replace(
+            feed,
+            state=state,
+            last_fetch=now,
+            error_count=failures,
+            error_kind=kind,
+            error_message=message[:1000],
+            next_fetch=next_fetch,
+            last_status=status,
+        )
+        with self.store.transaction():
+            self.store.save_feed(updated)
+            self.store.record_fetch(
+                FetchRecord(feed.id, now, status, 0, int(elapsed * 1000), error_kind=kind, error_message=message[:1000])
+            )
+        return FeedOutcome(feed.id, feed.url, outcome_status, error_kind=kind, error_message=message)
+
+    def _succeeded(
+        self, feed: Feed, response: Response, now: datetime, new: int, ttl: int | None
+    ) -> Feed:
+        next_fetch, interval = next_after_success(
+            now,
+            configured=feed.interval_seconds,
+            current=feed.current_interval_seconds,
+            had_new=new > 0,
+            fresh_for=response.fresh_for,
+            ttl_minutes=ttl,
+            rng=self.rng,
+        )
+        url = feed.url
+        if response.permanent_url and response.permanent_url != feed.url:
+            other = self.store.find_feed(response.permanent_url)
+            if other is None or other.id == feed.id:
+                url = response.permanent_url
+        return dataclasses.replace(
+            feed,
+            url=url,
+            last_fetch=now,
+            last_success=now,
+            error_count=0,
+            error_kind=None,
+            error_message=None,
+            next_fetch=next_fetch,
+            current_interval_seconds=interval,
+            last_status=response.status,
+            last_new=now if new else feed.last_new,
+        )
+
+    def _not_modified(self, feed: Feed, response: Response, now: datetime, elapsed: float) -> FeedOutcome:
+        updated = self._succeeded(feed, response, now, 0, None)
+        with self.store.transaction():
+            self.store.save_feed(updated)
+            self.store.record_fetch(FetchRecord(feed.id, now, response.status, 0, int(elapsed * 1000)))
+        return FeedOutcome(feed.id, feed.url, "not_modified")
+
+    def _fetched(self, feed: Feed, response: Response, now: datetime, elapsed: float) -> FeedOutcome:
+        base = response.url
+        parsed = parse_feed(
+            response.content,
+            content_type=response.content_type,
+            url=base,
+            content_language=response.content_language,
+        )
+        rules = compile_rules(feed.options)
+        entries = [e for e in parsed.entries if entry_allowed(e, rules)]
+        store = self.store
+        with store.transaction():
+            new, changed = self._store_entries(feed, parsed, entries, now)
+            updated = self._succeeded(feed, response, now, new, parsed.ttl_minutes)
+            updated = dataclasses.replace(
+                updated,
+                title=parsed.title or feed.title,
+                # A document read by the tolerant path may be cut short: fetch it whole next time.
+                etag=None if parsed.recovered else response.etag,
+                last_modified=None if parsed.recovered else response.last_modified,
+            )
+            store.save_feed(updated)
+            problems = "; ".join(parsed.problems)[:1000] or None
+            store.record_fetch(
+                FetchRecord(
+                    feed.id,
+                    now,
+                    response.status,
+                    response.received_bytes,
+                    int(elapsed * 1000),
+                    new,
+                    changed,
+                    "recovered" if parsed.recovered else None,
+                    problems,
+                )
+            )
+        return FeedOutcome(feed.id, feed.url, "fetched", new, changed)
+
+    def _store_entries(
+        self, feed: Feed, parsed: ParsedFeed, entries: list[ParsedEntry], now: datetime
+    ) -> tuple[int, int]:
+        store = self.store
+        site_id = store.site(feed.site).id
+        keys, urls = [], []
+        for entry in entries:
+            url = canonical_url(entry.link)
+            keys.append(entry_key(entry, url))
+            if url:
+                urls.append(url)
+        plan = plan_entries(entries, store.articles_matching(site_id, keys, urls))
+        new = changed = 0
+        seen: list[int] = []
+        # Oldest first, so that article numbers follow publication order.
+        for item in reversed(plan):
+            entry = item.entry
+            revision = NewRevision(
+                seen=now,
+                title=entry.title or "",
+                content_html=entry_content(entry),
+                source=RevisionSource.FEED,
+                author=entry.author,
+                summary=entry.summary,
+                enclosures=tuple(
+                    {k: v for k, v in dataclasses.asdict(e).items() if v is not None}
+                    for e in entry.enclosures
+                ),
+                language=entry.language or parsed.language,
+            )
+            if item.action == "new":
+                article = store.add_article(
+                    site_id, item.key, item.url or item.key, now, entry.published or entry.updated, feed.id
+                )
+                store.add_revision(article.id, revision)
+                new += 1
+            elif item.action == "changed":
+                assert item.article_id is not None
+                store.add_revision(item.article_id, revision)
+                seen.append(item.article_id)
+                changed += 1
+            else:
+                assert item.article_id is not None
+                seen.append(item.article_id)
+        if seen:
+            store.touch_articles(seen, now)
+        return new, changed
+
+
+async def _until_done_or_stopped(tasks: Sequence[asyncio.Future[None]], stop: asyncio.Event) -> None:
+    """Wait for every task, or until ``stop`` is set, whichever comes first."""
+    stopper: asyncio.Future[Any] = asyncio.ensure_future(stop.wait())
+    try:
+        pending: set[asyncio.Future[Any]] = set(tasks)
+        while pending and not stop.is_set():
+            done, pending = await asyncio.wait(pending | {stopper}, return_when=asyncio.FIRST_COMPLETED)
+            pending.discard(stopper)
+            for task in done:
+                if task is not stopper and task.exception() is not None:
+                    raise task.exception()  # type: ignore[misc]
+    finally:
+        stopper.cancel()
