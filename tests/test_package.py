@@ -19,8 +19,8 @@ ROOT = SRC.parent.parent
 LAYERS = [
     {"errors", "version"},
     {"model"},
-    {"document", "store", "fetch", "parse"},
-    {"importing", "export"},
+    {"document", "store", "fetch", "parse", "opml", "rules", "schedule", "identity", "presets"},
+    {"importing", "export", "update"},
     {"archive"},
     {"cli", "__init__"},
     {"__main__"},

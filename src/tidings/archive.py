@@ -9,26 +9,56 @@ The CLI and the web app use nothing but this API.
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
+import json
 import os
-from collections.abc import Callable, Iterator
+import random
+from collections.abc import Callable, Iterator, Sequence
+from importlib import resources
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
 from typing import TextIO
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
+
+from ada_url import URL
 
 import platformdirs
 
-from .errors import ArchiveClosedError, InvalidInputError
+from .errors import ArchiveClosedError, FeedNotFoundError, InvalidInputError
 from .export import export_documents, export_jsonl
-from .fetch import fetch
+from .fetch import Limits, fetch
+from .fetch.file import is_local
 from .importing import import_documents
-from .model import Article, ExportReport, ImportReport, ParsedFeed, Revision, Stats, utc_now
+from .model import (
+    Article,
+    ExportReport,
+    Feed,
+    FeedOptions,
+    ImportReport,
+    ParsedFeed,
+    Revision,
+    Stats,
+    utc_now,
+)
+from .opml import read_opml, write_opml
 from .parse import parse_feed
+from .rules import EMOJI, compile_rules
+from .update import Progress, Updater, UpdateSummary
 from .store import Store
 from .store.sqlite import SQLiteStore
 
-__all__ = ["Archive", "default_database_path", "open_archive", "read_feed"]
+__all__ = [
+    "Archive",
+    "default_database_path",
+    "default_site",
+    "load_preset",
+    "normalise_feed_url",
+    "open_archive",
+    "PresetFeed",
+    "read_feed",
+]
 
 DATABASE_ENV = "TIDINGS_DB"
 
@@ -122,6 +152,204 @@ class Archive:
     def export_jsonl(self, out: TextIO, *, site: str | None = None) -> int:
         """Write one JSON object per article to a text stream; returns how many."""
         return export_jsonl(self.store, out, site=site)
+
+    # feeds
+
+    def add_feed(
+        self,
+        url: str,
+        *,
+        site: str | None = None,
+        interval_minutes: float = 60,
+        options: FeedOptions = FeedOptions(),
+    ) -> Feed:
+        """Subscribe to a feed (an http(s) URL, a file:// URL or a local path).
+
+        The site defaults to the URL's host (a local file's folder name).
+        Raises FeedExistsError if already subscribed, InvalidRuleError for a
+        keep/block rule that is not a regular expression.
+        """
+        location = normalise_feed_url(url)
+        if interval_minutes <= 0:
+            raise InvalidInputError("the interval must be a positive number of minutes")
+        compile_rules(options)
+        return self.store.add_feed(
+            location,
+            site or default_site(location),
+            interval_seconds=max(60, int(interval_minutes * 60)),
+            options=options,
+        )
+
+    def add_preset(self, name: str = "original") -> list[Feed]:
+        """Subscribe to a shipped list of feeds; feeds already subscribed are skipped."""
+        added = []
+        for item in load_preset(name):
+            if self.store.find_feed(item.url) is not None:
+                continue
+            added.append(self.add_feed(item.url, site=item.site, options=item.options))
+        return added
+
+    def feeds(self) -> list[Feed]:
+        """Every subscription, with its health and article count."""
+        return self.store.feeds()
+
+    def get_feed(self, ref: int | str) -> Feed:
+        """A feed by id or by URL; FeedNotFoundError if there is none."""
+        if isinstance(ref, int) or (isinstance(ref, str) and ref.isdigit()):
+            return self.store.get_feed(int(ref))
+        found = self.store.find_feed(ref) or self.store.find_feed(normalise_feed_url(ref))
+        if found is None:
+            raise FeedNotFoundError(f"no feed with URL {ref}")
+        return found
+
+    def remove_feed(self, ref: int | str) -> Feed:
+        """Unsubscribe (by id or URL). The feed's articles stay in the archive."""
+        feed = self.get_feed(ref)
+        self.store.remove_feed(feed.id)
+        return feed
+
+    def import_opml(self, path: str | os.PathLike[str]) -> tuple[list[Feed], int]:
+        """Subscribe to the feeds of an OPML file; returns those added and how many were known."""
+        try:
+            data = Path(path).read_bytes()
+        except OSError as exc:
+            raise InvalidInputError(f"{path}: {exc.strerror or exc}") from exc
+        added: list[Feed] = []
+        known = 0
+        for item in read_opml(data):
+            try:
+                location = normalise_feed_url(item.url)
+            except InvalidInputError:
+                continue
+            if self.store.find_feed(location) is not None:
+                known += 1
+                continue
+            added.append(self.add_feed(location, site=item.site))
+        return added, known
+
+    def export_opml(self) -> bytes:
+        """The subscriptions as an OPML 2.0 document."""
+        return write_opml(self.store.feeds(), self._clock())
+
+    # updating
+
+    def _updater(self, limits: Limits | None, transport: object | None) -> Updater:
+        return Updater(self.store, clock=self._clock, limits=limits or Limits(), transport=transport)
+
+    async def update_async(
+        self,
+        *,
+        feeds: Sequence[int | str] | None = None,
+        due_only: bool = True,
+        progress: Progress | None = None,
+        limits: Limits | None = None,
+        stop: asyncio.Event | None = None,
+        transport: object | None = None,
+    ) -> UpdateSummary:
+        """One update pass (see :meth:`update`), for callers already in an event loop."""
+        if feeds:
+            chosen = [self.get_feed(ref) for ref in feeds]
+        elif due_only:
+            chosen = self.store.due_feeds(self._clock())
+        else:
+            chosen = [f for f in self.store.feeds() if f.state.value == "active"]
+        updater = self._updater(limits, transport)
+        return await updater.update(chosen, progress=progress, stop=stop)
+
+    def update(
+        self,
+        *,
+        feeds: Sequence[int | str] | None = None,
+        due_only: bool = True,
+        progress: Progress | None = None,
+        limits: Limits | None = None,
+    ) -> UpdateSummary:
+        """Fetch and store the feeds that are due (all active ones with ``due_only=False``,
+        or exactly ``feeds``, by id or URL). One failing feed never stops the others; its
+        error is recorded on it and in the summary."""
+        return asyncio.run(
+            self.update_async(feeds=feeds, due_only=due_only, progress=progress, limits=limits)
+        )
+
+    async def run(
+        self,
+        stop: asyncio.Event,
+        *,
+        on_pass: Callable[[UpdateSummary], None] | None = None,
+        limits: Limits | None = None,
+        max_sleep: float = 60.0,
+    ) -> None:
+        """The scheduler: update feeds as they fall due until ``stop`` is set.
+
+        Fetches in flight when ``stop`` is set are abandoned; a feed whose
+        fetch completed finishes its transaction first, so nothing is half-written.
+        """
+        updater = self._updater(limits, None)
+        while not stop.is_set():
+            due = self.store.due_feeds(self._clock())
+            if due:
+                summary = await updater.update(due, stop=stop)
+                if on_pass is not None:
+                    on_pass(summary)
+            next_due = self.store.next_due()
+            wait = max_sleep
+            if next_due is not None:
+                wait = min(max_sleep, max(1.0, (next_due - self._clock()).total_seconds()))
+            try:
+                await asyncio.wait_for(stop.wait(), timeout=wait)
+            except TimeoutError:
+                pass
+
+
+def normalise_feed_url(url: str) -> str:
+    """The form a subscription URL is stored in: WHATWG-serialised, or a file:// URL."""
+    url = url.strip()
+    if not url:
+        raise InvalidInputError("empty feed URL")
+    if is_local(url):
+        path = Path(url[7:] if url.lower().startswith("file://") else url)
+        return path.expanduser().resolve().as_uri()
+    try:
+        href = URL(url).href
+    except ValueError as exc:
+        raise InvalidInputError(f"{url!r} is not a valid URL") from exc
+    if urlsplit(href).scheme not in ("http", "https"):
+        raise InvalidInputError(f"{url!r}: only http, https and file URLs can be fetched")
+    return href
+
+
+def default_site(url: str) -> str:
+    """A site name for a feed added without one: its host, or a local file's folder."""
+    parts = urlsplit(url)
+    if parts.scheme == "file":
+        return Path(parts.path).parent.name or "local"
+    host = (parts.hostname or "feed").lower()
+    return host[4:] if host.startswith("www.") else host
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class PresetFeed:
+    """One feed of a preset."""
+
+    site: str
+    url: str
+    options: FeedOptions = FeedOptions()
+
+
+def load_preset(name: str) -> list[PresetFeed]:
+    """The feeds of a shipped preset (``original``: the original system's feeds).
+
+    In a preset's options the word ``EMOJI`` stands for :data:`tidings.rules.EMOJI`.
+    """
+    try:
+        text = resources.files("tidings.presets").joinpath(f"{name}.json").read_text("utf-8")
+    except (FileNotFoundError, OSError) as exc:
+        raise InvalidInputError(f"no preset named {name!r}") from exc
+    feeds = []
+    for item in json.loads(text)["feeds"]:
+        options = {k: EMOJI if v == "EMOJI" else v for k, v in item.get("options", {}).items()}
+        feeds.append(PresetFeed(item["site"], item["url"], FeedOptions(**options)))
+    return feeds
 
 
 def open_archive(

@@ -293,8 +293,9 @@ def safe_path_component(name: str, *, max_bytes: int = MAX_FILE_NAME_BYTES) -> s
 
     Control characters and ``\\/:*?"<>|`` are removed, surrounding spaces and
     dots trimmed (so no name is ``.`` or ``..``), and the result cut to
-    ``max_bytes`` of UTF-8 on a character boundary.
+    ``max_bytes`` (never more than 200) of UTF-8 on a character boundary.
     """
+    max_bytes = min(max_bytes, MAX_FILE_NAME_BYTES)
     cleaned = _UNSAFE_NAME_CHARS.sub("", name).strip(" .")
     encoded = cleaned.encode("utf-8")
     if len(encoded) > max_bytes:

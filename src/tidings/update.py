@@ -336,7 +336,7 @@ class Updater:
                 assert item.article_id is not None
                 seen.append(item.article_id)
         if seen:
-            store.touch_articles(seen, now)
+            store.touch_articles(seen, now, feed.id)
         return new, changed
 
 

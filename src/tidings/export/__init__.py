@@ -12,4 +12,4 @@ from .jsonl import export_jsonl
 __all__ = ["FORMATS", "export_documents", "export_jsonl"]
 
 #: Every format ``tidings export --format`` knows.
-FORMATS = ("documents", "jsonl")
+FORMATS = ("documents", "jsonl", "opml")

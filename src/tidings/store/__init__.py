@@ -71,6 +71,9 @@ class Store(Protocol):
     def due_feeds(self, now: datetime) -> list[Feed]:
         """Active feeds whose next fetch is due at ``now``, most overdue first."""
 
+    def next_due(self) -> datetime | None:
+        """When the next active feed is due (the epoch for one never fetched); None if none."""
+
     def save_feed(self, feed: Feed) -> None:
         """Write a feed's state (URL, validators, schedule, health, options) back."""
 
@@ -102,8 +105,11 @@ class Store(Protocol):
     def touch_article(self, article_id: int, seen: datetime) -> None:
         """Record that the article was seen again."""
 
-    def touch_articles(self, article_ids: list[int], seen: datetime) -> None:
-        """Record that several articles were seen again."""
+    def touch_articles(
+        self, article_ids: list[int], seen: datetime, feed_id: int | None = None
+    ) -> None:
+        """Record that several articles were seen again (in ``feed_id``, adopting those
+        that had no feed, such as imported ones)."""
 
     def articles_matching(self, site_id: int, keys: list[str], urls: list[str]) -> list[ArticleRef]:
         """Articles of a site whose key is one of ``keys`` or whose URL is one of ``urls``."""

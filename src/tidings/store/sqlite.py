@@ -422,6 +422,13 @@ class SQLiteStore:
         return [_feed(row) for row in rows]
 
     @_wrap_errors
+    def next_due(self) -> datetime | None:
+        row = self._db.execute(
+            "SELECT min(coalesce(next_fetch, 0)) FROM feeds WHERE state = 'active'"
+        ).fetchone()
+        return _dt(row[0]) if row and row[0] is not None else None
+
+    @_wrap_errors
     def save_feed(self, feed: Feed) -> None:
         cursor = self._db.execute(
             "UPDATE feeds SET url=?, title=?, etag=?, last_modified=?, interval_s=?,"
@@ -479,11 +486,14 @@ class SQLiteStore:
         return found
 
     @_wrap_errors
-    def touch_articles(self, article_ids: list[int], seen: datetime) -> None:
+    def touch_articles(
+        self, article_ids: list[int], seen: datetime, feed_id: int | None = None
+    ) -> None:
         seen_ms = _ms(seen)
         self._db.executemany(
-            "UPDATE articles SET last_seen = max(last_seen, ?) WHERE id = ?",
-            [(seen_ms, article_id) for article_id in article_ids],
+            "UPDATE articles SET last_seen = max(last_seen, ?), feed_id = coalesce(feed_id, ?)"
+            " WHERE id = ?",
+            [(seen_ms, feed_id, article_id) for article_id in article_ids],
         )
 
     @_wrap_errors

@@ -1,0 +1,1 @@
+"""Shipped lists of feeds (JSON), subscribed with ``tidings add --preset``."""
