@@ -134,15 +134,22 @@ class Updater:
         writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tidings-writer")
         fetcher = Fetcher(self.limits, transport=self._transport)
 
+        # A feed holds a slot from its fetch until it is stored: fetching cannot run ahead
+        # of storing by more than this many bodies, which bounds memory on large runs.
+        slots = asyncio.Semaphore(max(2, self.limits.concurrency * 2))
+
         async def one(feed: Feed) -> None:
-            fetch_started = time.perf_counter()
-            result: Response | FetchError
-            try:
-                result = await fetcher.fetch(feed.url, etag=feed.etag, last_modified=feed.last_modified)
-            except FetchError as exc:
-                result = exc
-            elapsed = time.perf_counter() - fetch_started
-            outcome = await loop.run_in_executor(writer, self._process, feed, result, elapsed)
+            async with slots:
+                fetch_started = time.perf_counter()
+                result: Response | FetchError
+                try:
+                    result = await fetcher.fetch(
+                        feed.url, etag=feed.etag, last_modified=feed.last_modified
+                    )
+                except FetchError as exc:
+                    result = exc
+                elapsed = time.perf_counter() - fetch_started
+                outcome = await loop.run_in_executor(writer, self._process, feed, result, elapsed)
             outcomes.append(outcome)
             if progress is not None:
                 progress(len(outcomes), len(feeds), outcome)

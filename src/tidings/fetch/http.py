@@ -41,7 +41,7 @@ class Limits:
     """How hard tidings may pull: concurrency, timeouts (seconds), size."""
 
     concurrency: int = 32
-    per_host: int = 4
+    per_host: int = 6
     connect_timeout: float = 10.0
     read_timeout: float = 30.0
     total_timeout: float = 120.0
@@ -151,6 +151,14 @@ class HttpFetcher:
                 await response.aclose()
         raise FetchError("redirects", f"{url}: more than {self.limits.max_redirects} redirects")
 
+    @staticmethod
+    async def _drain(response: httpx.Response, limit: int = 64 * 1024) -> None:
+        received = 0
+        async for chunk in response.aiter_raw():
+            received += len(chunk)
+            if received > limit:
+                break
+
     async def _finish(
         self, url: str, final: str, permanent: bool, response: httpx.Response
     ) -> Response:
@@ -158,6 +166,9 @@ class HttpFetcher:
         status = response.status_code
         headers = response.headers
         moved = final if permanent and final != url else None
+        if status == 304 or status >= 400:
+            # Read the (small or empty) body so the connection goes back to the pool.
+            await self._drain(response)
         if status == 304:
             return Response(
                 url=final,
