@@ -10,6 +10,7 @@ when the input is readable but not a feed); nothing else escapes it.
 from __future__ import annotations
 
 import dataclasses
+import json
 import re
 import zlib
 
@@ -27,20 +28,42 @@ _HTML_TITLE = re.compile(rb"<title[^>]*>([^<]{1,200})", re.IGNORECASE)
 
 
 #: Largest document accepted after decompressing gzip or zlib input.
-MAX_DECOMPRESSED = 256 * 1024 * 1024
+MAX_DECOMPRESSED = 64 * 1024 * 1024
+_STEP = 1 << 20
 
 
 def _decompress(data: bytes) -> bytes:
-    """Unwrap gzip or zlib bytes (a saved compressed response), bounded in size."""
+    """Unwrap gzip or zlib bytes (a saved compressed response), bounded in size.
+
+    Inflates a megabyte at a time, so a bomb costs at most the bound in memory.
+    """
     wbits = 16 + zlib.MAX_WBITS if data[:2] == b"\x1f\x8b" else zlib.MAX_WBITS
     inflater = zlib.decompressobj(wbits)
+    parts: list[bytes] = []
+    size = 0
+    pending = data
     try:
-        out = inflater.decompress(data, MAX_DECOMPRESSED)
+        while pending:
+            part = inflater.decompress(pending, _STEP)
+            size += len(part)
+            if size > MAX_DECOMPRESSED:
+                raise FeedParseError(f"too large when decompressed (over {MAX_DECOMPRESSED} bytes)")
+            parts.append(part)
+            pending = inflater.unconsumed_tail
+            if inflater.eof:
+                break
     except zlib.error as exc:
         raise FeedParseError(f"received broken compressed data: {exc}") from exc
-    if inflater.unconsumed_tail:
-        raise FeedParseError(f"too large when decompressed (over {MAX_DECOMPRESSED} bytes)")
-    return out
+    return b"".join(parts)
+
+
+def _refuse_json_scalar(data: bytes) -> None:
+    """JSON that is not an object (``null``, ``42``, ``"text"``) is not a feed; say so."""
+    try:
+        value = json.loads(data)
+    except (ValueError, RecursionError):
+        return
+    raise NotAFeedError(f"received JSON {type(value).__name__}, not a feed")
 
 
 def _sniff(data: bytes) -> str:
@@ -90,6 +113,8 @@ def _parse(data: bytes, content_type: str | None, url: str | None) -> ParsedFeed
                 text = decode_feed(title.group(1), content_type).text.strip()
                 named = f" ({' '.join(text.split())[:80]!r})" if text else ""
             raise NotAFeedError(f"received an HTML page{named}, not a feed")
+        if not data.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<") and len(data) < 1 << 20:
+            _refuse_json_scalar(data)
         return parse_xml_feed(data, content_type, url)
     except FeedParseError:
         raise

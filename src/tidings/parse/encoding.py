@@ -93,12 +93,16 @@ def _media_type(content_type: str | None) -> str:
 
 
 def normalise_encoding(label: str) -> str | None:
-    """A Python codec name for a label, or None when Python knows no such codec."""
+    """A Python codec name for a character-encoding label; None for anything else
+    (unknown labels, and codecs such as rot13 or base64 that are not text encodings)."""
     label = label.strip().lower()
     try:
-        return codecs.lookup(label).name
+        info = codecs.lookup(label)
     except LookupError:
         return None
+    if not getattr(info, "_is_text_encoding", True) or info.name == "undefined":
+        return None
+    return info.name
 
 
 def declared_encoding(data: bytes, content_type: str | None = None) -> tuple[str, str]:
@@ -137,9 +141,27 @@ def _reported(label: str, codec: str) -> str:
     return label
 
 
-def decode_feed(data: bytes, content_type: str | None = None) -> Decoded:
-    """Decode feed bytes to text, correcting the usual mislabels; never raises."""
-    label, source = declared_encoding(data, content_type)
+def _utf8_cut_short(body: bytes) -> str | None:
+    """The text of UTF-8 bytes that are valid but for a character cut off at the very end."""
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if exc.reason == "unexpected end of data" and exc.end == len(body):
+            return body[: exc.start].decode("utf-8", "replace")
+    return None
+
+
+def decode_feed(
+    data: bytes, content_type: str | None = None, *, assume: str | None = None
+) -> Decoded:
+    """Decode feed bytes to text, correcting the usual mislabels; never raises.
+
+    ``assume`` overrides what the bytes and headers declare (for a second try).
+    """
+    if assume is not None:
+        label, source = assume, "assumed"
+    else:
+        label, source = declared_encoding(data, content_type)
     problems: list[str] = []
     body = _strip_bom(data)
     codec = _CORRECTIONS.get(label) or normalise_encoding(label)
@@ -162,6 +184,13 @@ def decode_feed(data: bytes, content_type: str | None = None) -> Decoded:
         return Decoded(body.decode(codec), _reported(label, codec), tuple(problems), doubtful)
     except UnicodeDecodeError as exc:
         failure = f"not valid {label} ({source}) at byte {exc.start}"
+    except (LookupError, UnicodeError) as exc:
+        failure = f"cannot decode as {label} ({source}): {exc}"
+    truncated = _utf8_cut_short(body)
+    if truncated is not None:
+        # A download cut off inside a character: the text before it is sound.
+        problems.append("ends inside a UTF-8 character (truncated); the partial character is dropped")
+        return Decoded(truncated, "utf-8", tuple(problems), doubtful)
     if codec != "utf-8":
         try:
             text = body.decode("utf-8")

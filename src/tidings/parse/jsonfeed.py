@@ -38,7 +38,8 @@ def _entry(item: dict[str, Any], base: str | None, language: str | None) -> Pars
     if content is None and _text(item.get("content_text")) is not None:
         content = text_to_html(_text(item.get("content_text")) or "")
     enclosures = []
-    for attachment in item.get("attachments") or []:
+    attachments = item.get("attachments")
+    for attachment in attachments if isinstance(attachments, list) else []:
         if isinstance(attachment, dict):
             url = resolve_url(base, _text(attachment.get("url")))
             if url:

@@ -323,7 +323,7 @@ def parse_xml_feed(data: bytes, content_type: str | None, url: str | None) -> Pa
     result = _first_pass(payload, url, payload is not data)
     if result.error is not None and payload is data and not _is_utf8(data):
         # Labelled (or assumed) UTF-8 but not: decode with the fallbacks and try again.
-        decoded = decode_feed(data, "application/xml; charset=utf-8")
+        decoded = decode_feed(data, assume="utf-8")
         payload, encoding = decoded.text.encode("utf-8", "replace"), decoded.encoding
         problems.extend(decoded.problems)
         recovered = recovered or decoded.doubtful
@@ -360,7 +360,9 @@ def _not_a_feed(result: _Pass, data: bytes) -> FeedParseError:
     if root is not None and isinstance(root.tag, str):
         local = root.tag.rpartition("}")[2]
         if local.lower() == "html":
-            return NotAFeedError("received an HTML page, not a feed")
+            title = " ".join((root.findtext(".//{*}title") or "").split())[:80]
+            named = f" ({title!r})" if title else ""
+            return NotAFeedError(f"received an HTML page{named}, not a feed")
         return NotAFeedError(f"received an XML document with root element <{local}>, not a feed")
     if not data.strip():
         return FeedParseError("received an empty document, not a feed")
