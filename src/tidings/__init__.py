@@ -14,8 +14,12 @@ from .errors import (
     InvalidInputError,
     NotFoundError,
     SchemaVersionError,
+    FeedExistsError,
+    FeedNotFoundError,
     FeedParseError,
+    FeedTooLargeError,
     FetchError,
+    InvalidRuleError,
     NotAFeedError,
     StorageError,
     TidingsError,
@@ -25,6 +29,9 @@ from .model import (
     ArticleState,
     Enclosure,
     ExportReport,
+    Feed,
+    FeedOptions,
+    FeedState,
     FileProblem,
     ImportReport,
     ParsedEntry,
@@ -34,6 +41,7 @@ from .model import (
     Stats,
 )
 from .parse import parse_feed
+from .update import FeedOutcome, UpdateSummary
 from .version import __version__
 
 
@@ -47,11 +55,19 @@ __all__ = [
     "Enclosure",
     "ExportReport",
     "ExportTargetError",
+    "FeedOutcome",
+    "Feed",
+    "FeedExistsError",
+    "FeedNotFoundError",
+    "FeedOptions",
     "FeedParseError",
+    "FeedState",
+    "FeedTooLargeError",
     "FetchError",
     "FileProblem",
     "ImportReport",
     "InvalidInputError",
+    "InvalidRuleError",
     "NotAFeedError",
     "NotFoundError",
     "ParsedEntry",
@@ -62,6 +78,7 @@ __all__ = [
     "Stats",
     "StorageError",
     "TidingsError",
+    "UpdateSummary",
     "__version__",
     "default_database_path",
     "open_archive",

@@ -29,7 +29,7 @@ import platformdirs
 from .errors import ArchiveClosedError, FeedNotFoundError, InvalidInputError
 from .export import export_documents, export_jsonl
 from .fetch import Limits, fetch
-from .fetch.file import is_local
+from .fetch.file import file_path, is_local
 from .importing import import_documents
 from .model import (
     Article,
@@ -307,8 +307,7 @@ def normalise_feed_url(url: str) -> str:
     if not url:
         raise InvalidInputError("empty feed URL")
     if is_local(url):
-        path = Path(url[7:] if url.lower().startswith("file://") else url)
-        return path.expanduser().resolve().as_uri()
+        return file_path(url).expanduser().resolve().as_uri()
     try:
         href = URL(url).href
     except ValueError as exc:

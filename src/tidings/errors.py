@@ -18,7 +18,8 @@ only care about "the input was wrong" can catch that::
         ├── FeedExistsError           a subscription to that URL exists already
         ├── InvalidRuleError          a keep/block rule that is not a regular expression
         └── FeedParseError            bytes that cannot be read as a feed
-            └── NotAFeedError         well-formed, but not a feed (an HTML page, other XML, JSON)
+            ├── NotAFeedError         well-formed, but not a feed (an HTML page, other XML, JSON)
+            └── FeedTooLargeError     compressed input that unpacks beyond the size bound
 
 Foreign exceptions (sqlite3, OSError) are wrapped at one boundary each: the
 store wraps sqlite3 errors, the importer turns per-file OSErrors into
@@ -82,6 +83,10 @@ class FeedParseError(InvalidInputError):
 
 class NotAFeedError(FeedParseError):
     """The input is readable but is not a feed (for example an HTML page)."""
+
+
+class FeedTooLargeError(FeedParseError):
+    """Compressed input that would unpack beyond the size bound."""
 
 
 class FetchError(TidingsError):

@@ -27,7 +27,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from .errors import FeedParseError, FetchError, NotAFeedError, StorageError, TidingsError
+from .errors import (
+    FeedParseError,
+    FeedTooLargeError,
+    FetchError,
+    NotAFeedError,
+    StorageError,
+    TidingsError,
+)
 from .fetch import Fetcher, Limits, Response
 from .identity import canonical_url, entry_content, entry_key, plan_entries
 from .model import (
@@ -97,6 +104,8 @@ def _failure_kind(exc: Exception) -> str:
         return exc.kind
     if isinstance(exc, NotAFeedError):
         return "not_a_feed"
+    if isinstance(exc, FeedTooLargeError):
+        return "too_large"
     if isinstance(exc, FeedParseError):
         return "parse"
     return "internal"
@@ -267,6 +276,7 @@ class Updater:
             content_type=response.content_type,
             url=base,
             content_language=response.content_language,
+            max_bytes=self.limits.max_bytes,
         )
         rules = compile_rules(feed.options)
         entries = [e for e in parsed.entries if entry_allowed(e, rules)]

@@ -32,7 +32,7 @@ class BoundedDecoder:
         self.size = 0
         self._zlib: Any = None
         self._brotli: Any = None
-        self._deflate_started = False
+        self._head = b""  # the first byte of a deflate body, until the second arrives
         if self.encoding in ("gzip", "x-gzip"):
             self._zlib = zlib.decompressobj(16 + zlib.MAX_WBITS)
         elif self.encoding == "deflate":
@@ -61,8 +61,14 @@ class BoundedDecoder:
             return b""
         try:
             if self.encoding == "deflate" and self._zlib is None:
-                # RFC 9110 deflate is zlib-wrapped, but servers often send raw deflate.
-                wrapped = len(chunk) >= 2 and (chunk[0] & 0x0F) == 8 and (chunk[0] << 8 | chunk[1]) % 31 == 0
+                # RFC 9110 deflate is zlib-wrapped, but servers often send raw deflate:
+                # the first two bytes tell, so wait for them.
+                chunk = self._head + chunk
+                if len(chunk) < 2:
+                    self._head = chunk
+                    return b""
+                self._head = b""
+                wrapped = (chunk[0] & 0x0F) == 8 and (chunk[0] << 8 | chunk[1]) % 31 == 0
                 self._zlib = zlib.decompressobj(zlib.MAX_WBITS if wrapped else -zlib.MAX_WBITS)
             if self._zlib is not None:
                 return self._inflate(chunk)
@@ -93,6 +99,10 @@ class BoundedDecoder:
 
     def flush(self) -> bytes:
         """What remains at the end of the body."""
+        if self._head:
+            self._zlib = zlib.decompressobj(-zlib.MAX_WBITS)
+            head, self._head = self._head, b""
+            self._inflate(head)
         if self._zlib is not None:
             try:
                 return self._count(self._zlib.flush())

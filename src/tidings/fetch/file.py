@@ -13,7 +13,7 @@ from urllib.parse import unquote, urlsplit
 from ..errors import FetchError
 from .base import Response
 
-__all__ = ["fetch_file", "is_local"]
+__all__ = ["fetch_file", "file_path", "is_local"]
 
 
 def is_local(source: str) -> bool:
@@ -22,7 +22,8 @@ def is_local(source: str) -> bool:
     return scheme in ("", "file") or (len(scheme) == 1 and source[1:3] in (":\\", ":/"))
 
 
-def _path(source: str) -> Path:
+def file_path(source: str) -> Path:
+    """The path a local source names (a ``file://`` URL is un-escaped)."""
     parts = urlsplit(source)
     if parts.scheme.lower() == "file":
         return Path(unquote(parts.path))
@@ -31,7 +32,7 @@ def _path(source: str) -> Path:
 
 def fetch_file(source: str, *, max_bytes: int, etag: str | None = None) -> Response:
     """Read a local file, refusing one larger than ``max_bytes``."""
-    path = _path(source)
+    path = file_path(source)
     try:
         stat = path.stat()
         if stat.st_size > max_bytes:

@@ -153,11 +153,18 @@ class HttpFetcher:
 
     @staticmethod
     async def _drain(response: httpx.Response, limit: int = 64 * 1024) -> None:
+        """Read a small body we do not need, so the connection can be reused.
+
+        Whatever goes wrong here is ignored: the status already says what matters.
+        """
         received = 0
-        async for chunk in response.aiter_raw():
-            received += len(chunk)
-            if received > limit:
-                break
+        try:
+            async for chunk in response.aiter_raw():
+                received += len(chunk)
+                if received > limit:
+                    break
+        except (httpx.HTTPError, OSError):
+            pass
 
     async def _finish(
         self, url: str, final: str, permanent: bool, response: httpx.Response

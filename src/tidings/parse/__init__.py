@@ -14,7 +14,7 @@ import json
 import re
 import zlib
 
-from ..errors import FeedParseError, NotAFeedError
+from ..errors import FeedParseError, FeedTooLargeError, NotAFeedError
 from ..model import ParsedFeed
 from .common import normalise_language
 from .encoding import decode_feed
@@ -32,7 +32,7 @@ MAX_DECOMPRESSED = 64 * 1024 * 1024
 _STEP = 1 << 20
 
 
-def _decompress(data: bytes) -> bytes:
+def _decompress(data: bytes, limit: int) -> bytes:
     """Unwrap gzip or zlib bytes (a saved compressed response), bounded in size.
 
     Inflates a megabyte at a time, so a bomb costs at most the bound in memory.
@@ -46,8 +46,8 @@ def _decompress(data: bytes) -> bytes:
         while pending:
             part = inflater.decompress(pending, _STEP)
             size += len(part)
-            if size > MAX_DECOMPRESSED:
-                raise FeedParseError(f"too large when decompressed (over {MAX_DECOMPRESSED} bytes)")
+            if size > limit:
+                raise FeedTooLargeError(f"too large when decompressed (over {limit} bytes)")
             parts.append(part)
             pending = inflater.unconsumed_tail
             if inflater.eof:
@@ -81,6 +81,7 @@ def parse_feed(
     content_type: str | None = None,
     url: str | None = None,
     content_language: str | None = None,
+    max_bytes: int = MAX_DECOMPRESSED,
 ) -> ParsedFeed:
     """Parse a feed document.
 
@@ -88,17 +89,19 @@ def parse_feed(
     ``url`` is where the feed came from (or its Content-Location), against
     which relative links resolve; ``content_language`` is the HTTP
     Content-Language header, the feed's language when the feed names none.
+    ``max_bytes`` bounds a gzip or zlib document unwrapped here (a compressed
+    file, or a body sent compressed without saying so).
     """
-    feed = _parse(data, content_type, url)
+    feed = _parse(data, content_type, url, max_bytes)
     if feed.language is None and content_language:
         language = normalise_language(content_language.split(",")[0])
         feed = dataclasses.replace(feed, language=language)
     return feed
 
 
-def _parse(data: bytes, content_type: str | None, url: str | None) -> ParsedFeed:
+def _parse(data: bytes, content_type: str | None, url: str | None, max_bytes: int) -> ParsedFeed:
     if data[:2] == b"\x1f\x8b" or data[:2] in (b"\x78\x9c", b"\x78\x01", b"\x78\xda"):
-        data = _decompress(data)
+        data = _decompress(data, max_bytes)
     if not data.strip():
         raise FeedParseError("received an empty document, not a feed")
     kind = _sniff(data)

@@ -52,7 +52,7 @@ _ASCII_NAMES = {"us-ascii", "ascii"}
 
 _CDATA = re.compile(rb"<!\[CDATA\[.*?(?:\]\]>|\Z)", re.DOTALL)
 _AMPERSAND = re.compile(rb"&(?:([A-Za-z][A-Za-z0-9]{0,31});|#([0-9]{1,8});|#[xX]([0-9a-fA-F]{1,8});)?")
-_CONTROL = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+_CONTROL = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f]+")
 _XML_NAMED = {b"amp", b"lt", b"gt", b"quot", b"apos"}
 
 
