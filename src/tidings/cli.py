@@ -23,7 +23,7 @@ from . import __version__
 from .archive import DATABASE_ENV, Archive, default_database_path, open_archive, read_feed
 from .errors import InvalidInputError, TidingsError
 from .export import FORMATS
-from .model import Feed, FeedOptions, ParsedEntry, ParsedFeed
+from .model import Feed, FeedOptions, ParsedEntry, ParsedFeed, iso_utc
 from .update import FeedOutcome, UpdateSummary
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -165,10 +165,6 @@ def stats_command(ctx: click.Context, as_json: bool) -> None:
     click.echo(f"database:  {stats.database_bytes / 1_048_576:.1f} MiB")
 
 
-def _iso(moment: Any) -> str | None:
-    return moment.isoformat().replace("+00:00", "Z") if moment is not None else None
-
-
 def entry_json(entry: ParsedEntry) -> dict[str, Any]:
     """The JSON object ``tidings inspect --json`` prints for an entry."""
     return {
@@ -176,8 +172,8 @@ def entry_json(entry: ParsedEntry) -> dict[str, Any]:
         "link": entry.link,
         "title": entry.title,
         "author": entry.author,
-        "published": _iso(entry.published),
-        "updated": _iso(entry.updated),
+        "published": iso_utc(entry.published),
+        "updated": iso_utc(entry.updated),
         "summary": entry.summary,
         "content": entry.content,
         "enclosures": [
@@ -198,7 +194,7 @@ def feed_json(feed: ParsedFeed) -> dict[str, Any]:
             "language": feed.language,
             "id": feed.id,
             "subtitle": feed.subtitle,
-            "updated": _iso(feed.updated),
+            "updated": iso_utc(feed.updated),
             "author": feed.author,
             "image": feed.image,
             "ttl_minutes": feed.ttl_minutes,
@@ -242,7 +238,7 @@ def inspect_command(ctx: click.Context, source: str, as_json: bool, timeout: flo
         click.echo(f"problem: {problem}")
     click.echo(f"{len(feed.entries)} entries")
     for entry in feed.entries:
-        when = _iso(entry.published or entry.updated) or "-"
+        when = iso_utc(entry.published or entry.updated) or "-"
         click.echo(f"- {when}  {entry.title or '(untitled)'}")
         if entry.link:
             click.echo(f"  {entry.link}")
@@ -262,9 +258,9 @@ def feed_record(feed: Feed) -> dict[str, Any]:
         "state": feed.state.value,
         "interval_minutes": feed.interval_seconds / 60,
         "current_interval_minutes": feed.current_interval_seconds / 60,
-        "last_fetch": _iso(feed.last_fetch),
-        "last_success": _iso(feed.last_success),
-        "next_fetch": _iso(feed.next_fetch),
+        "last_fetch": iso_utc(feed.last_fetch),
+        "last_success": iso_utc(feed.last_success),
+        "next_fetch": iso_utc(feed.next_fetch),
         "last_status": feed.last_status,
         "articles": feed.article_count,
         "consecutive_errors": feed.error_count,

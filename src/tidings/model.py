@@ -32,6 +32,7 @@ __all__ = [
     "Site",
     "Stats",
     "content_hash",
+    "iso_utc",
     "utc_now",
 ]
 
@@ -39,6 +40,13 @@ __all__ = [
 def utc_now() -> datetime:
     """The current time as an aware UTC datetime."""
     return datetime.now(timezone.utc)
+
+
+def iso_utc(moment: datetime | None) -> str | None:
+    """ISO 8601 in UTC with a ``Z`` (``2023-11-08T01:55:00Z``), or None."""
+    if moment is None:
+        return None
+    return moment.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
 
 
 class ArticleState(str, enum.Enum):

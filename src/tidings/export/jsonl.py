@@ -17,23 +17,18 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from collections.abc import Iterator
-from datetime import datetime
 from typing import Any, TextIO
 
-from ..model import Article, DocumentFile, Revision
+from ..model import Article, DocumentFile, Revision, iso_utc
 from ..store import Store
 
 __all__ = ["article_record", "export_jsonl"]
 
 
-def _iso(moment: datetime | None) -> str | None:
-    return moment.isoformat().replace("+00:00", "Z") if moment is not None else None
-
-
 def _revision_record(revision: Revision) -> dict[str, Any]:
     return {
         "id": revision.id,
-        "seen": _iso(revision.seen),
+        "seen": iso_utc(revision.seen),
         "title": revision.title,
         "author": revision.author,
         "summary": revision.summary,
@@ -54,9 +49,9 @@ def article_record(
         "site": article.site,
         "key": article.key,
         "url": article.url,
-        "published": _iso(article.published),
-        "first_seen": _iso(article.first_seen),
-        "last_seen": _iso(article.last_seen),
+        "published": iso_utc(article.published),
+        "first_seen": iso_utc(article.first_seen),
+        "last_seen": iso_utc(article.last_seen),
         "state": article.state.value,
         "feed_id": article.feed_id,
         "title": revisions[-1].title if revisions else None,

@@ -21,7 +21,6 @@ from .common import (
     html_to_text,
     inner_markup,
     int_or_none,
-    normalise_language,
     resolve_url,
     text_to_html,
 )
@@ -114,13 +113,6 @@ def _person(element: Any) -> str | None:
     return name or email or first_text(element)
 
 
-def _entry_language(entry: Any, content_language: str | None, ctx: Context) -> str | None:
-    """The entry's xml:lang, else its content's, else the feed's (an empty xml:lang means none)."""
-    if entry.get(_XML_LANG) is None and content_language is not None:
-        return normalise_language(content_language)
-    return ctx.language_of(entry)
-
-
 def atom_entry(entry: Any, ctx: Context) -> ParsedEntry:
     """One Atom entry."""
     base = ctx.base_of(entry)
@@ -197,7 +189,7 @@ def atom_entry(entry: Any, ctx: Context) -> ParsedEntry:
         content=content,
         enclosures=tuple(enclosures),
         categories=tuple(categories),
-        language=_entry_language(entry, content_language, ctx),
+        language=ctx.entry_language(entry, content_language),
         base=base,
     )
 

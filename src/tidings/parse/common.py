@@ -127,6 +127,12 @@ class Context:
             return self.language
         return normalise_language(value)
 
+    def entry_language(self, entry: Any, content_language: str | None) -> str | None:
+        """An entry's xml:lang, else its content element's, else the feed's."""
+        if entry.get(_XML_LANG) is None and content_language is not None:
+            return normalise_language(content_language)
+        return self.language_of(entry)
+
 
 def normalise_language(value: str | None) -> str | None:
     """A language tag in its usual form (``en_US`` becomes ``en-US``); None when empty."""

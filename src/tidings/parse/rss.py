@@ -69,12 +69,6 @@ def _itunes_categories(element: Any, key: str, out: list[str]) -> None:
             _itunes_categories(child, "itunes:category", out)
 
 
-def _item_language(item: Any, content_language: str | None, ctx: Context) -> str | None:
-    if item.get(_XML_LANG) is None and content_language is not None:
-        return normalise_language(content_language)
-    return ctx.language_of(item)
-
-
 def rss_entry(item: Any, ctx: Context) -> ParsedEntry:
     """One RSS item."""
     base = ctx.base_of(item)
@@ -174,7 +168,7 @@ def rss_entry(item: Any, ctx: Context) -> ParsedEntry:
         content=content,
         enclosures=tuple(enclosures),
         categories=tuple(categories),
-        language=language or _item_language(item, content_language, ctx),
+        language=language or ctx.entry_language(item, content_language),
         base=base,
     )
 
