@@ -1,0 +1,407 @@
+"""Clean, readable articles: boilerplate rules, sanitising, plain text. Pure; never raises.
+
+From a revision's HTML exactly as received, :class:`Cleaner` derives:
+
+* **clean HTML** for people: boilerplate removed (share widgets, self-promotion
+  blocks, the feedx ``获取更多RSS`` footer, "The post … appeared first on …",
+  tracking pixels, tracking parameters in links, then the empty anchors and
+  containers they leave), per-site rules applied (see :mod:`tidings.siterules`),
+  lazy-loaded images promoted (``data-src`` → ``src``), links and images made
+  absolute, and finally an allowlist sanitiser (nh3, the Rust ammonia library):
+  no script, style, iframe, object, embed or form, no event handlers, no
+  ``style`` attribute, only http(s)/mailto links (``data:`` only for images),
+  and ``rel="noopener noreferrer nofollow"`` on every link;
+* **plain text** for search and snippets: block elements become paragraph
+  breaks, inline elements keep the spacing the source has (never gluing words),
+  whitespace is normalised, image alt text and captions are kept.
+
+Anything the parser cannot make sense of gives empty results, never an error.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
+
+import nh3
+from lxml import etree
+
+from .siterules import SiteRules, load_site_rules, rules_for
+
+__all__ = ["Cleaned", "Cleaner", "html_text"]
+
+ALLOWED_TAGS = {
+    "a", "abbr", "b", "bdi", "bdo", "blockquote", "br", "caption", "cite", "code", "col",
+    "colgroup", "dd", "del", "details", "dfn", "div", "dl", "dt", "em", "figcaption", "figure",
+    "h1", "h2", "h3", "h4", "h5", "h6", "hr", "i", "img", "ins", "kbd", "li", "mark", "ol", "p",
+    "picture", "pre", "q", "rp", "rt", "ruby", "s", "samp", "small", "source", "span", "strong",
+    "sub", "summary", "sup", "table", "tbody", "td", "tfoot", "th", "thead", "time", "tr", "u",
+    "ul", "var", "wbr", "audio", "video", "track", "section", "article", "aside", "header",
+    "footer", "main", "address",
+}  # fmt: skip
+ALLOWED_ATTRIBUTES = {
+    "*": {"lang", "dir", "title"},
+    "a": {"href", "hreflang"},
+    "img": {"src", "srcset", "sizes", "alt", "width", "height"},
+    "source": {"src", "srcset", "sizes", "type", "media"},
+    "audio": {"src", "controls"},
+    "video": {"src", "poster", "controls", "width", "height"},
+    "track": {"src", "kind", "srclang", "label"},
+    "td": {"colspan", "rowspan", "headers"},
+    "th": {"colspan", "rowspan", "headers", "scope"},
+    "col": {"span"},
+    "colgroup": {"span"},
+    "ol": {"start", "reversed", "type"},
+    "li": {"value"},
+    "time": {"datetime"},
+    "blockquote": {"cite"},
+    "q": {"cite"},
+    "del": {"cite", "datetime"},
+    "ins": {"cite", "datetime"},
+}
+URL_SCHEMES = {"http", "https", "mailto", "data"}
+DROP_WITH_CONTENT = {"script", "style", "noscript", "template", "iframe", "object", "embed",
+                     "form", "button", "input", "select", "textarea", "svg", "math", "canvas",
+                     "frame", "frameset", "applet", "link", "meta", "base", "dialog"}  # fmt: skip
+BLOCK_TAGS = {
+    "address", "article", "aside", "blockquote", "caption", "dd", "details", "div", "dl", "dt",
+    "figcaption", "figure", "footer", "h1", "h2", "h3", "h4", "h5", "h6", "header", "hr", "li",
+    "main", "ol", "p", "pre", "section", "summary", "table", "tbody", "td", "tfoot", "th",
+    "thead", "tr", "ul", "body", "html",
+}  # fmt: skip
+_KEEP_EMPTY = {"img", "br", "hr", "video", "audio", "source", "picture", "td", "th", "col", "wbr", "track"}
+
+_SHARE_LINK = re.compile(
+    r"(facebook\.com/(sharer|share\.php|dialog/(share|feed|send))|(twitter|x)\.com/(intent|share)"
+    r"|^whatsapp:|wa\.me/|api\.whatsapp\.com/send|t\.me/share|telegram\.me/share"
+    r"|linkedin\.com/(shareArticle|sharing)|service\.weibo\.com/share|weibo\.com/share"
+    r"|reddit\.com/submit|pinterest\.com/pin/create|line\.me/R/msg|social-plugins\.line\.me"
+    r"|del\.icio\.us/post|getpocket\.com/(save|edit)|plus\.google\.com/share"
+    r"|mailto:\?(subject|body)=)",
+    re.IGNORECASE,
+)
+_TRACKER_HOSTS = re.compile(
+    r"(^|\.)(feeds\.feedburner\.com|feedproxy\.google\.com|pixel\.wp\.com|stats\.wordpress\.com"
+    r"|google-analytics\.com|doubleclick\.net|feedsportal\.com|pixel\.quantserve\.com"
+    r"|sb\.scorecardresearch\.com|b\.scorecardresearch\.com|counter\.theconversation\.edu\.au"
+    r"|ad\.doubleclick\.net|analytics\.twitter\.com|facebook\.com/tr|bat\.bing\.com)$",
+    re.IGNORECASE,
+)
+_TRACKING_PARAM = re.compile(
+    r"^(utm_\w+|fbclid|gclid|dclid|msclkid|mc_cid|mc_eid|_hsenc|_hsmi|igshid|spm|ncid|ocid|cmpid)$", re.I
+)
+_APPEARED_FIRST = re.compile(r"^\s*(the post|this post|this entry) .{0,400} (appeared|was published) first on .{0,200}$", re.I | re.S)
+_FEEDX_FOOTER = "获取更多RSS"
+_LAZY_SRC = ("data-src", "data-original", "data-lazy-src", "data-lazyload", "data-url", "data-actualsrc")
+_LAZY_SRCSET = ("data-srcset", "data-lazy-srcset", "data-original-set")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+# Everything dropped whole: candidates found in one pass, then checked in Python
+# (cheaper than one XPath class test per class name per element).
+_DROP_CANDIDATES = etree.XPath(
+    "//*[@class or @data-root-share or @data-o-ads-name or @*[starts-with(name(), 'data-selfpromo')]]"
+)
+_DROP_CLASSES = frozenset(
+    "share-bar sharebar social-share share-buttons sharing-buttons o-ads addthis_toolbox a2a_kit"
+    " sharedaddy jp-relatedposts o-self-promo".split()
+)
+
+
+def _is_global_boilerplate(element: Any) -> bool:
+    attributes = element.attrib
+    if "data-root-share" in attributes or "data-o-ads-name" in attributes:
+        return True
+    classes = attributes.get("class")
+    if classes and not _DROP_CLASSES.isdisjoint(classes.split()):
+        return True
+    return any(name.startswith("data-selfpromo") for name in attributes)
+
+
+_LINKS = etree.XPath("//a[@href]")
+# Links, images and the elements whose own text mentions the feedx footer or
+# "appeared first on": everything the boilerplate rules look at, in one pass.
+_SCAN = etree.XPath(
+    "//a[@href] | //img | //text()[contains(., '获取更多RSS') or contains(., 'first on')]/.."
+)
+_NODES_WITH_URLS = etree.XPath("//*[@src or @srcset or @poster or @cite]")
+
+
+@dataclass(frozen=True, slots=True)
+class Cleaned:
+    """The readable derivations of one revision."""
+
+    html: str
+    text: str
+
+
+def _drop(element: Any, keep_space: bool = False) -> None:
+    """Remove an element but keep its tail text in place (and, when asked, the
+    whitespace it held, so that the words on either side stay apart)."""
+    parent = element.getparent()
+    if parent is None:
+        return
+    tail = element.tail
+    if keep_space and element.text and not element.text.strip():
+        tail = " " + (tail or "")
+    if tail:
+        previous = element.getprevious()
+        if previous is not None:
+            previous.tail = (previous.tail or "") + tail
+        else:
+            parent.text = (parent.text or "") + tail
+    parent.remove(element)
+
+
+def _strip_tracking(url: str) -> str:
+    if "?" not in url:
+        return url
+    parts = urlsplit(url)
+    pairs = parse_qsl(parts.query, keep_blank_values=True)
+    kept = [(k, v) for k, v in pairs if not _TRACKING_PARAM.match(k)]
+    if len(kept) == len(pairs):
+        return url
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(kept), parts.fragment))
+
+
+def _absolute(base: str | None, url: str) -> str:
+    url = url.strip()
+    if not base or url.startswith(("http://", "https://", "mailto:", "data:", "#")):
+        return url
+    try:
+        return urljoin(base, url)
+    except ValueError:
+        return url
+
+
+def _scheme(url: str) -> str:
+    """The scheme a browser would see (whitespace and controls inside it ignored)."""
+    if url.startswith(("https://", "http://", "/", "#", "?")):
+        return "http" if url[0] == "h" else ""
+    head = _CONTROL.sub("", "".join(url[:40].split())).lower()
+    return head.split(":", 1)[0] if ":" in head else ""
+
+
+def _is_tracking_pixel(image: Any) -> bool:
+    width, height = image.get("width", "").strip(), image.get("height", "").strip()
+    if width in ("0", "1", "1px") and height in ("0", "1", "1px"):
+        return True
+    src = image.get("src", "")
+    if not src.startswith(("http://", "https://", "//")):
+        return False
+    host = urlsplit(src if not src.startswith("//") else "https:" + src).hostname or ""
+    return bool(_TRACKER_HOSTS.search(host))
+
+
+def _srcset(base: str | None, value: str) -> str:
+    parts = []
+    for candidate in value.split(","):
+        bits = candidate.strip().split(None, 1)
+        if bits:
+            bits[0] = _absolute(base, bits[0])
+            parts.append(" ".join(bits))
+    return ", ".join(parts)
+
+
+def _element_text(element: Any) -> str:
+    return "".join(element.itertext())
+
+
+_PARAGRAPH = "\ue000"  # private-use markers the tree gets at block boundaries and line breaks
+_LINE = "\ue001"
+
+
+def html_text(root: Any) -> str:
+    """Plain text of a parsed tree: paragraphs separated by blank lines, words never glued.
+
+    Marks block boundaries and line breaks in the tree itself (the tree is used
+    up), reads all its text in one pass, then collapses whitespace within lines.
+    """
+    for node in root.iter():
+        tag = node.tag
+        if not isinstance(tag, str):
+            continue
+        if tag in BLOCK_TAGS:
+            node.text = _PARAGRAPH + (node.text or "")
+            node.tail = _PARAGRAPH + (node.tail or "")
+        elif tag == "br":
+            node.tail = _LINE + (node.tail or "")
+        elif tag == "img":
+            alt = (node.get("alt") or "").strip()
+            if alt:
+                node.tail = f" {alt} " + (node.tail or "")
+        elif tag in ("td", "th"):
+            node.tail = " " + (node.tail or "")
+    paragraphs = []
+    for block in "".join(root.itertext()).split(_PARAGRAPH):
+        lines = [" ".join(line.split()) for line in block.split(_LINE)]
+        text = "\n".join(line for line in lines if line)
+        if text:
+            paragraphs.append(text)
+    return "\n\n".join(paragraphs)
+
+
+class Cleaner:
+    """Derives clean HTML and text; one instance serves many articles."""
+
+    def __init__(self, site_rules: Iterable[SiteRules] | None = None) -> None:
+        self.site_rules = tuple(site_rules) if site_rules is not None else load_site_rules()
+        # A plain libxml2 HTML parser: lxml.html's element classes cost more than they give here.
+        self._parser = etree.HTMLParser(
+            remove_comments=True, remove_pis=True, default_doctype=False, encoding="utf-8"
+        )
+        self._sanitiser = nh3.Cleaner(
+            tags=ALLOWED_TAGS,
+            attributes=ALLOWED_ATTRIBUTES,
+            url_schemes=URL_SCHEMES,
+            link_rel="noopener noreferrer nofollow",
+            strip_comments=True,
+            clean_content_tags=DROP_WITH_CONTENT - {"svg", "math"},
+        )
+
+    def clean(self, html: str | None, *, base_url: str | None = None) -> Cleaned:
+        """Clean HTML and plain text for one article; empty results for unusable input."""
+        if not html or not html.strip():
+            return Cleaned("", "")
+        try:
+            root = self._tree(html)
+            if root is None:
+                return Cleaned("", "")
+            self._remove_boilerplate(root, base_url)
+            self._fix_urls(root, base_url)
+            self._remove_empty(root)
+            markup = "".join(
+                etree.tostring(child, encoding="unicode", method="html", with_tail=True)
+                for child in root
+            )
+            if root.text:
+                markup = _escape(root.text) + markup
+            return Cleaned(self._sanitiser.clean(markup).strip(), html_text(root))
+        except (etree.LxmlError, ValueError, TypeError, RecursionError):
+            return Cleaned("", "")
+
+    def _tree(self, html: str) -> Any:
+        # Bytes, not str: libxml2 then copes with NUL and control characters itself.
+        data = f"<html><body><div>{html}</div></body></html>".encode("utf-8", "replace")
+        document = etree.fromstring(data, self._parser)
+        if document is None:
+            return None
+        body = document.find("body")
+        if body is None or len(body) == 0:
+            return None
+        wrapper = body[0]
+        # A whole page (an extracted article may be one) keeps only its body.
+        for nested in wrapper.iter("html", "body", "head"):
+            if nested.tag == "head":
+                _drop(nested)
+        return wrapper
+
+    def _remove_boilerplate(self, root: Any, base_url: str | None) -> None:
+        for element in list(root.iter(*DROP_WITH_CONTENT)):
+            _drop(element)
+        for element in _DROP_CANDIDATES(root):
+            if _is_global_boilerplate(element):
+                _drop(element)
+        for element in _SCAN(root):
+            tag = element.tag
+            if tag == "a":
+                if _SHARE_LINK.search(element.get("href", "")):
+                    _drop(self._share_bar(element, root))
+            elif tag == "img":
+                if _is_tracking_pixel(element):
+                    _drop(element)
+            elif _FEEDX_FOOTER in (element.text or ""):
+                self._drop_feedx_footer(element)
+            else:
+                block = element
+                while block is not None and block.tag not in ("p", "div") and block is not root:
+                    block = block.getparent()
+                if block is not None and block is not root and len(block) <= 3:
+                    if _APPEARED_FIRST.match(_element_text(block)):
+                        _drop(block)
+        rules = rules_for(self.site_rules, base_url)
+        if rules is not None:
+            rules.apply(root, _drop)
+
+    @staticmethod
+    def _share_bar(link: Any, root: Any) -> Any:
+        """The widest container around a share link that holds nothing but sharing
+        (links and a short label such as "分享 :" or "Share this")."""
+        bar = link
+        parent = link.getparent()
+        while parent is not None and parent is not root and parent.tag not in ("p", "li", "td", "blockquote"):
+            label = "".join(
+                t for t in parent.itertext() if t.strip()
+            )
+            own = "".join(
+                "".join(a.itertext()) for a in parent.iter("a") if _SHARE_LINK.search(a.get("href", ""))
+            )
+            if len(label) - len(own) > 20:
+                break
+            bar, parent = parent, parent.getparent()
+        return bar
+
+    @staticmethod
+    def _drop_feedx_footer(element: Any) -> None:
+        """The feedx footer and the <br><hr> that introduce it."""
+        if _FEEDX_FOOTER not in _element_text(element)[:40]:
+            return
+        previous = element.getprevious()
+        _drop(element)
+        while previous is not None and previous.tag in ("hr", "br") and not (previous.tail or "").strip():
+            before = previous.getprevious()
+            _drop(previous)
+            previous = before
+
+    @staticmethod
+    def _fix_urls(root: Any, base_url: str | None) -> None:
+        for image in root.iter("img", "source"):
+            for name in _LAZY_SRC:
+                value = image.get(name)
+                if value and value.strip() and not value.startswith("data:"):
+                    current = image.get("src", "")
+                    if not current or current.startswith("data:") or "placeholder" in current or "blank" in current:
+                        image.set("src", value)
+                    break
+            for name in _LAZY_SRCSET:
+                value = image.get(name)
+                if value and not image.get("srcset"):
+                    image.set("srcset", value)
+                    break
+        for link in _LINKS(root):
+            href = link.get("href", "")
+            scheme = _scheme(href)
+            if scheme and scheme not in ("http", "https", "mailto"):
+                del link.attrib["href"]  # javascript:, data:, vbscript: ... on a link
+                continue
+            link.set("href", _strip_tracking(_absolute(base_url, href)))
+        for node in _NODES_WITH_URLS(root):
+            for name in ("src", "poster", "cite"):
+                value = node.get(name)
+                if value is None:
+                    continue
+                scheme = _scheme(value)
+                if scheme == "data" and not (node.tag == "img" and value.strip().lower().startswith("data:image/")):
+                    del node.attrib[name]
+                elif scheme and scheme not in ("http", "https", "data"):
+                    del node.attrib[name]
+                else:
+                    node.set(name, _absolute(base_url, value))
+            srcset = node.get("srcset")
+            if srcset:
+                node.set("srcset", _srcset(base_url, srcset))
+
+    @staticmethod
+    def _remove_empty(root: Any) -> None:
+        """Drop anchors and containers that hold nothing any more (innermost first)."""
+        for element in reversed(list(root.iter())):
+            if element is root or not isinstance(element.tag, str) or element.tag in _KEEP_EMPTY:
+                continue
+            if len(element) == 0 and not (element.text or "").strip():
+                _drop(element, keep_space=True)
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
