@@ -19,7 +19,9 @@ ROOT = SRC.parent.parent
 LAYERS = [
     {"errors", "version"},
     {"model"},
-    {"document", "store", "fetch", "parse", "opml", "rules", "schedule", "identity", "presets"},
+    {"siterules"},
+    {"document", "store", "fetch", "parse", "opml", "rules", "schedule", "identity", "presets", "clean"},
+    {"extract"},
     {"importing", "export", "update"},
     {"archive"},
     {"cli", "__init__"},

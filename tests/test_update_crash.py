@@ -65,7 +65,11 @@ def test_kill_during_update_keeps_committed_feeds_and_the_next_update_completes(
     try:
         with tidings.open_archive(db) as archive:
             for index in range(FEEDS):
-                archive.add_feed(f"{base}/{index}.xml", site=f"源{index % 5}")
+                archive.add_feed(
+                    f"{base}/{index}.xml",
+                    site=f"源{index % 5}",
+                    options=tidings.FeedOptions(full_text="never"),
+                )
         env = dict(os.environ, PYTHONPATH=str(Path(tidings.__file__).parent.parent))
         process = subprocess.Popen(
             [sys.executable, "-m", "tidings", "--db", str(db), "update", "--all"],

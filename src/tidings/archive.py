@@ -26,6 +26,7 @@ from ada_url import URL
 
 import platformdirs
 
+from .clean import Cleaner
 from .errors import ArchiveClosedError, FeedNotFoundError, InvalidInputError
 from .export import export_documents, export_jsonl
 from .fetch import Limits, fetch
@@ -77,6 +78,7 @@ class Archive:
     def __init__(self, store: Store, *, clock: Callable[[], datetime] = utc_now) -> None:
         self._store: Store | None = store
         self._clock = clock
+        self._cleaner: Cleaner | None = None
 
     @property
     def store(self) -> Store:
@@ -100,6 +102,13 @@ class Archive:
         tb: TracebackType | None,
     ) -> None:
         self.close()
+
+    @property
+    def cleaner(self) -> Cleaner:
+        """The cleaner (site rules loaded once per archive)."""
+        if self._cleaner is None:
+            self._cleaner = Cleaner()
+        return self._cleaner
 
     # reading
 
@@ -152,6 +161,44 @@ class Archive:
     def export_jsonl(self, out: TextIO, *, site: str | None = None) -> int:
         """Write one JSON object per article to a text stream; returns how many."""
         return export_jsonl(self.store, out, site=site)
+
+    # derived clean HTML and text
+
+    def _derive(self, revisions: list[Revision]) -> list[tuple[int, str, str]]:
+        urls = self.store.article_urls(sorted({r.article_id for r in revisions}))
+        out = []
+        for revision in revisions:
+            url = urls.get(revision.article_id)
+            cleaned = self.cleaner.clean(revision.content_html, base_url=url, site_url=url)
+            out.append((revision.id, cleaned.html, cleaned.text))
+        return out
+
+    def derive(self, *, progress: Callable[[int], None] | None = None, batch: int = 500) -> int:
+        """Derive clean HTML and text for every revision that has none yet; returns how many."""
+        done = 0
+        after = 0
+        while revisions := self.store.underived_revisions(batch, after):
+            with self.store.transaction():
+                self.store.save_derived(self._derive(revisions))
+            after = revisions[-1].id
+            done += len(revisions)
+            if progress is not None:
+                progress(done)
+        return done
+
+    def reclean(self, *, progress: Callable[[int], None] | None = None, batch: int = 500) -> int:
+        """Derive clean HTML and text again for every revision (after cleaning rules
+        changed); the HTML as received is never touched. Returns how many."""
+        done = 0
+        after = 0
+        while revisions := self.store.revision_batch(after, batch):
+            with self.store.transaction():
+                self.store.save_derived(self._derive(revisions))
+            after = revisions[-1].id
+            done += len(revisions)
+            if progress is not None:
+                progress(done)
+        return done
 
     # feeds
 
@@ -234,7 +281,13 @@ class Archive:
     # updating
 
     def _updater(self, limits: Limits | None, transport: object | None) -> Updater:
-        return Updater(self.store, clock=self._clock, limits=limits or Limits(), transport=transport)
+        return Updater(
+            self.store,
+            clock=self._clock,
+            limits=limits or Limits(),
+            transport=transport,
+            cleaner=self.cleaner,
+        )
 
     async def update_async(
         self,

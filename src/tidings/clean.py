@@ -31,7 +31,7 @@ from lxml import etree
 
 from .siterules import SiteRules, load_site_rules, rules_for
 
-__all__ = ["Cleaned", "Cleaner", "html_text"]
+__all__ = ["Cleaned", "Cleaner", "html_text", "inner_html"]
 
 ALLOWED_TAGS = {
     "a", "abbr", "b", "bdi", "bdo", "blockquote", "br", "caption", "cite", "code", "col",
@@ -261,23 +261,24 @@ class Cleaner:
             clean_content_tags=DROP_WITH_CONTENT - {"svg", "math"},
         )
 
-    def clean(self, html: str | None, *, base_url: str | None = None) -> Cleaned:
-        """Clean HTML and plain text for one article; empty results for unusable input."""
+    def clean(
+        self, html: str | None, *, base_url: str | None = None, site_url: str | None = None
+    ) -> Cleaned:
+        """Clean HTML and plain text for one article; empty results for unusable input.
+
+        ``base_url`` resolves relative links; ``site_url`` (the article's link;
+        default ``base_url``) chooses the site rules.
+        """
         if not html or not html.strip():
             return Cleaned("", "")
         try:
             root = self._tree(html)
             if root is None:
                 return Cleaned("", "")
-            self._remove_boilerplate(root, base_url)
+            self._remove_boilerplate(root, site_url or base_url)
             self._fix_urls(root, base_url)
             self._remove_empty(root)
-            markup = "".join(
-                etree.tostring(child, encoding="unicode", method="html", with_tail=True)
-                for child in root
-            )
-            if root.text:
-                markup = _escape(root.text) + markup
+            markup = inner_html(root)
             return Cleaned(self._sanitiser.clean(markup).strip(), html_text(root))
         except (etree.LxmlError, ValueError, TypeError, RecursionError):
             return Cleaned("", "")
@@ -298,7 +299,7 @@ class Cleaner:
                 _drop(nested)
         return wrapper
 
-    def _remove_boilerplate(self, root: Any, base_url: str | None) -> None:
+    def _remove_boilerplate(self, root: Any, site_url: str | None) -> None:
         for element in list(root.iter(*DROP_WITH_CONTENT)):
             _drop(element)
         for element in _DROP_CANDIDATES(root):
@@ -321,7 +322,7 @@ class Cleaner:
                 if block is not None and block is not root and len(block) <= 3:
                     if _APPEARED_FIRST.match(_element_text(block)):
                         _drop(block)
-        rules = rules_for(self.site_rules, base_url)
+        rules = rules_for(self.site_rules, site_url)
         if rules is not None:
             rules.apply(root, _drop)
 
@@ -405,3 +406,11 @@ class Cleaner:
 
 def _escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def inner_html(element: Any) -> str:
+    """The markup inside an element (its text and children, not its own tags)."""
+    markup = "".join(
+        etree.tostring(child, encoding="unicode", method="html", with_tail=True) for child in element
+    )
+    return _escape(element.text) + markup if element.text else markup

@@ -11,6 +11,7 @@ import asyncio
 import json
 import signal
 import sys
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, replace
@@ -21,6 +22,7 @@ import click
 
 from . import __version__
 from .archive import DATABASE_ENV, Archive, default_database_path, open_archive, read_feed
+from .clean import Cleaner
 from .errors import InvalidInputError, TidingsError
 from .export import FORMATS
 from .model import Feed, FeedOptions, ParsedEntry, ParsedFeed, iso_utc
@@ -91,10 +93,11 @@ def import_command(ctx: click.Context, path: Path, site: str | None, as_json: bo
                 report = archive.import_documents(path, site=site, progress=progress)
         else:
             report = archive.import_documents(path, site=site)
+        derived = archive.derive()
     for problem in report.errors:
         click.echo(f"error: {problem.path}: {problem.reason}", err=True)
     if as_json:
-        _print_json(asdict(report))
+        _print_json({**asdict(report), "derived": derived})
     elif report.files and report.unchanged == report.files - len(report.errors):
         click.echo(f"nothing new: all {report.unchanged} readable files are already archived")
     else:
@@ -103,6 +106,8 @@ def import_command(ctx: click.Context, path: Path, site: str | None, as_json: bo
             f" {report.new_revisions} new revisions, {report.unchanged} unchanged,"
             f" {len(report.errors)} failed"
         )
+    if derived and not as_json:
+        click.echo(f"clean HTML and text derived for {derived} revisions")
     if report.errors:
         ctx.exit(1)
 
@@ -209,15 +214,29 @@ def feed_json(feed: ParsedFeed) -> dict[str, Any]:
 
 
 @cli.command("inspect")
-@click.argument("source")
+@click.argument("source", required=False)
 @click.option("--json", "as_json", is_flag=True, help="Print the parsed feed as JSON.")
+@click.option("--clean", "show_clean", is_flag=True, help="Also show each entry's clean HTML (with --json) and text.")
+@click.option("--article", "article_id", type=int, help="Show the clean HTML and text of an archived article instead.")
 @click.option("--timeout", type=float, default=30.0, show_default=True, help="Seconds to wait for a URL.")
 @click.pass_context
-def inspect_command(ctx: click.Context, source: str, as_json: bool, timeout: float) -> None:
+def inspect_command(
+    ctx: click.Context,
+    source: str | None,
+    as_json: bool,
+    show_clean: bool,
+    article_id: int | None,
+    timeout: float,
+) -> None:
     """Parse a feed (a URL, file:// URL or local path) and print what tidings reads in it.
 
     Exit status 2, with a one-line error, when SOURCE is not a feed.
     """
+    if article_id is not None:
+        _inspect_article(ctx, article_id, as_json)
+        return
+    if source is None:
+        raise click.UsageError("give a feed SOURCE, or --article ID")
     try:
         feed = read_feed(source, timeout=timeout)
     except InvalidInputError as exc:
@@ -226,8 +245,18 @@ def inspect_command(ctx: click.Context, source: str, as_json: bool, timeout: flo
     except TidingsError as exc:
         click.echo(f"error: {exc}", err=True)
         ctx.exit(1)
+    cleaner = Cleaner() if show_clean else None
     if as_json:
-        _print_json(feed_json(feed))
+        document = feed_json(feed)
+        if cleaner is not None:
+            for record, entry in zip(document["entries"], feed.entries):
+                cleaned = cleaner.clean(
+                    entry.content if entry.content is not None else entry.summary,
+                    base_url=entry.base or entry.link,
+                    site_url=entry.link,
+                )
+                record["clean_html"], record["text"] = cleaned.html, cleaned.text
+        _print_json(document)
         return
     click.echo(f"{feed.title or '(untitled)'}  [{feed.version}, {feed.encoding}]")
     if feed.link:
@@ -242,6 +271,51 @@ def inspect_command(ctx: click.Context, source: str, as_json: bool, timeout: flo
         click.echo(f"- {when}  {entry.title or '(untitled)'}")
         if entry.link:
             click.echo(f"  {entry.link}")
+        if cleaner is not None:
+            cleaned = cleaner.clean(
+                entry.content if entry.content is not None else entry.summary,
+                base_url=entry.base or entry.link,
+                site_url=entry.link,
+            )
+            for paragraph in cleaned.text.split("\n\n"):
+                click.echo(f"    {paragraph}")
+
+
+def _inspect_article(ctx: click.Context, article_id: int, as_json: bool) -> None:
+    with _archive(ctx) as archive:
+        article = archive.get_article(article_id)
+        revisions = archive.revisions(article_id)
+        latest = revisions[-1]
+        cleaned = archive.cleaner.clean(latest.content_html, base_url=article.url, site_url=article.url)
+    if as_json:
+        _print_json(
+            {
+                "id": article.id,
+                "site": article.site,
+                "url": article.url,
+                "title": latest.title,
+                "revisions": len(revisions),
+                "clean_html": cleaned.html,
+                "text": cleaned.text,
+            }
+        )
+        return
+    click.echo(f"{latest.title}\n{article.url}\n{article.site}, {len(revisions)} revisions\n")
+    click.echo(cleaned.text)
+
+
+@cli.command("reclean")
+@click.pass_context
+def reclean_command(ctx: click.Context) -> None:
+    """Derive clean HTML and text again for every revision (after cleaning rules changed).
+
+    The HTML as received is never changed.
+    """
+    with _archive(ctx) as archive:
+        started = time.perf_counter()
+        count = archive.reclean()
+        seconds = time.perf_counter() - started
+    click.echo(f"{count} revisions cleaned again in {seconds:.1f} s")
 
 
 def _when(moment: Any) -> str:

@@ -163,6 +163,9 @@ class NewRevision:
     summary: str | None = None
     enclosures: tuple[dict[str, str | int], ...] = ()
     language: str | None = None
+    #: Derived by the cleaning stage (None until derived).
+    clean_html: str | None = None
+    text: str | None = None
 
     @property
     def content_hash(self) -> str:
@@ -184,6 +187,9 @@ class Revision:
     summary: str | None = None
     enclosures: tuple[dict[str, str | int], ...] = ()
     language: str | None = None
+    #: Derived from ``content_html`` by the cleaning stage; None until derived.
+    clean_html: str | None = None
+    text: str | None = None
 
 
 def content_hash(title: str, content_html: str) -> str:

@@ -35,6 +35,8 @@ from .errors import (
     StorageError,
     TidingsError,
 )
+from .clean import Cleaner
+from .extract import extract_article, is_short_summary
 from .fetch import Fetcher, Limits, Response
 from .identity import canonical_url, entry_content, entry_key, plan_entries
 from .model import (
@@ -67,6 +69,16 @@ class FeedOutcome:
     changed_articles: int = 0
     error_kind: str | None = None
     error_message: str | None = None
+    extracted: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class _Candidate:
+    """An article whose page is to be fetched for its full text."""
+
+    article_id: int
+    url: str
+    title: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +93,7 @@ class UpdateSummary:
     changed_articles: int
     seconds: float
     outcomes: tuple[FeedOutcome, ...] = ()
+    extracted: int = 0
 
     @classmethod
     def of(cls, outcomes: Sequence[FeedOutcome], seconds: float) -> UpdateSummary:
@@ -93,6 +106,7 @@ class UpdateSummary:
             changed_articles=sum(o.changed_articles for o in outcomes),
             seconds=seconds,
             outcomes=tuple(outcomes),
+            extracted=sum(o.extracted for o in outcomes),
         )
 
 
@@ -122,8 +136,10 @@ class Updater:
         limits: Limits = Limits(),
         rng: random.Random | None = None,
         transport: Any = None,
+        cleaner: Cleaner | None = None,
     ) -> None:
         self.store = store
+        self.cleaner = cleaner or Cleaner()
         self.clock = clock
         self.limits = limits
         self.rng = rng or random.Random()
@@ -147,6 +163,17 @@ class Updater:
         # of storing by more than this many bodies, which bounds memory on large runs.
         slots = asyncio.Semaphore(max(2, self.limits.concurrency * 2))
 
+        async def extract_one(candidate: _Candidate) -> int:
+            try:
+                page = await fetcher.fetch(candidate.url)
+            except FetchError as exc:
+                log.info("full text of %s not fetched: %s", candidate.url, exc)
+                return 0
+            stored: bool = await loop.run_in_executor(
+                writer, self._store_extracted, candidate, page
+            )
+            return int(stored)
+
         async def one(feed: Feed) -> None:
             async with slots:
                 fetch_started = time.perf_counter()
@@ -158,7 +185,14 @@ class Updater:
                 except FetchError as exc:
                     result = exc
                 elapsed = time.perf_counter() - fetch_started
-                outcome = await loop.run_in_executor(writer, self._process, feed, result, elapsed)
+                outcome, candidates = await loop.run_in_executor(
+                    writer, self._process, feed, result, elapsed
+                )
+                if candidates:
+                    extracted = await asyncio.gather(
+                        *(extract_one(candidate) for candidate in candidates)
+                    )
+                    outcome = dataclasses.replace(outcome, extracted=sum(extracted))
             outcomes.append(outcome)
             if progress is not None:
                 progress(len(outcomes), len(feeds), outcome)
@@ -186,20 +220,49 @@ class Updater:
 
     # Everything below runs on the writer thread.
 
-    def _process(self, feed: Feed, result: Response | FetchError, elapsed: float) -> FeedOutcome:
+    def _process(
+        self, feed: Feed, result: Response | FetchError, elapsed: float
+    ) -> tuple[FeedOutcome, list[_Candidate]]:
         now = self.clock()
         try:
             if isinstance(result, FetchError):
-                return self._failed(feed, result, now, elapsed)
+                return self._failed(feed, result, now, elapsed), []
             if result.not_modified:
-                return self._not_modified(feed, result, now, elapsed)
+                return self._not_modified(feed, result, now, elapsed), []
             return self._fetched(feed, result, now, elapsed)
         except StorageError:
             raise
         except (TidingsError, ValueError, LookupError, OSError, RuntimeError) as exc:
             # A bug or a surprise in one feed must not stop the others.
             log.exception("updating %s failed", feed.url)
-            return self._failed(feed, exc, now, elapsed)
+            return self._failed(feed, exc, now, elapsed), []
+
+    def _store_extracted(self, candidate: _Candidate, page: Response) -> bool:
+        """Store the full text of an article page as a revision beside the feed's."""
+        try:
+            found = extract_article(
+                page.content,
+                url=page.url,
+                content_type=page.content_type,
+                site_rules=self.cleaner.site_rules,
+            )
+        except (ValueError, LookupError, RuntimeError):
+            log.exception("extracting %s failed", candidate.url)
+            return False
+        if found is None:
+            return False
+        cleaned = self.cleaner.clean(found.html, base_url=page.url, site_url=candidate.url)
+        revision = NewRevision(
+            seen=self.clock(),
+            title=candidate.title,
+            content_html=found.html,
+            source=RevisionSource.EXTRACTED,
+            clean_html=cleaned.html,
+            text=cleaned.text,
+        )
+        with self.store.transaction():
+            _stored, created = self.store.add_revision(candidate.article_id, revision, current=False)
+        return created
 
     def _failed(self, feed: Feed, exc: Exception, now: datetime, elapsed: float) -> FeedOutcome:
         kind = _failure_kind(exc)
@@ -269,7 +332,9 @@ class Updater:
             self.store.record_fetch(FetchRecord(feed.id, now, response.status, 0, int(elapsed * 1000)))
         return FeedOutcome(feed.id, feed.url, "not_modified")
 
-    def _fetched(self, feed: Feed, response: Response, now: datetime, elapsed: float) -> FeedOutcome:
+    def _fetched(
+        self, feed: Feed, response: Response, now: datetime, elapsed: float
+    ) -> tuple[FeedOutcome, list[_Candidate]]:
         base = response.url
         parsed = parse_feed(
             response.content,
@@ -282,7 +347,7 @@ class Updater:
         entries = [e for e in parsed.entries if entry_allowed(e, rules)]
         store = self.store
         with store.transaction():
-            new, changed = self._store_entries(feed, parsed, entries, now)
+            new, changed, candidates = self._store_entries(feed, parsed, entries, now)
             updated = self._succeeded(feed, response, now, new, parsed.ttl_minutes)
             updated = dataclasses.replace(
                 updated,
@@ -306,11 +371,11 @@ class Updater:
                     problems,
                 )
             )
-        return FeedOutcome(feed.id, feed.url, "fetched", new, changed)
+        return FeedOutcome(feed.id, feed.url, "fetched", new, changed), candidates
 
     def _store_entries(
         self, feed: Feed, parsed: ParsedFeed, entries: list[ParsedEntry], now: datetime
-    ) -> tuple[int, int]:
+    ) -> tuple[int, int, list[_Candidate]]:
         store = self.store
         site_id = store.site(feed.site).id
         keys, urls = [], []
@@ -322,13 +387,21 @@ class Updater:
         plan = plan_entries(entries, store.articles_matching(site_id, keys, urls))
         new = changed = 0
         seen: list[int] = []
+        candidates: list[_Candidate] = []
+        mode = feed.options.full_text
         # Oldest first, so that article numbers follow publication order.
         for item in reversed(plan):
             entry = item.entry
+            if item.action == "seen":
+                assert item.article_id is not None
+                seen.append(item.article_id)
+                continue
+            content = entry_content(entry)
+            cleaned = self.cleaner.clean(content, base_url=entry.base or entry.link, site_url=entry.link)
             revision = NewRevision(
                 seen=now,
                 title=entry.title or "",
-                content_html=entry_content(entry),
+                content_html=content,
                 source=RevisionSource.FEED,
                 author=entry.author,
                 summary=entry.summary,
@@ -337,6 +410,8 @@ class Updater:
                     for e in entry.enclosures
                 ),
                 language=entry.language or parsed.language,
+                clean_html=cleaned.html,
+                text=cleaned.text,
             )
             if item.action == "new":
                 article = store.add_article(
@@ -344,17 +419,19 @@ class Updater:
                 )
                 store.add_revision(article.id, revision)
                 new += 1
-            elif item.action == "changed":
+                wanted = mode == "always" or (
+                    mode == "auto" and entry.content is None and is_short_summary(cleaned.text)
+                )
+                if wanted and item.url and item.url.startswith(("http://", "https://")):
+                    candidates.append(_Candidate(article.id, item.url, revision.title))
+            else:
                 assert item.article_id is not None
                 store.add_revision(item.article_id, revision)
                 seen.append(item.article_id)
                 changed += 1
-            else:
-                assert item.article_id is not None
-                seen.append(item.article_id)
         if seen:
             store.touch_articles(seen, now, feed.id)
-        return new, changed
+        return new, changed, candidates
 
 
 async def _until_done_or_stopped(tasks: Sequence[asyncio.Future[None]], stop: asyncio.Event) -> None:

@@ -5,10 +5,11 @@ Each line is an object::
     {"id", "site", "key", "url", "published", "first_seen", "last_seen", "state",
      "feed_id", "title", "files": [{"name", "id"}],
      "revisions": [{"id", "seen", "title", "author", "summary", "content_html",
-                    "content_hash", "source", "enclosures", "language"}]}
+                    "content_hash", "source", "enclosures", "language", "clean_html", "text"}]}
 
 ``title`` is the newest revision's; times are ISO 8601 in UTC (or null);
-``content_html`` is exactly as received. Articles come in id order and
+``content_html`` is exactly as received; ``clean_html`` and ``text`` are what
+the cleaning stage derives from it (null until derived). Articles come in id order and
 revisions oldest first.
 """
 
@@ -37,6 +38,8 @@ def _revision_record(revision: Revision) -> dict[str, Any]:
         "source": revision.source.value,
         "enclosures": list(revision.enclosures),
         "language": revision.language,
+        "clean_html": revision.clean_html,
+        "text": revision.text,
     }
 
 

@@ -19,7 +19,14 @@ import codecs
 import re
 from dataclasses import dataclass
 
-__all__ = ["Decoded", "content_type_charset", "decode_feed", "normalise_encoding"]
+__all__ = [
+    "Decoded",
+    "content_type_charset",
+    "decode_feed",
+    "decode_html",
+    "decode_labelled",
+    "normalise_encoding",
+]
 
 _BOMS = (
     (codecs.BOM_UTF32_BE, "utf-32be"),
@@ -162,8 +169,32 @@ def decode_feed(
         label, source = assume, "assumed"
     else:
         label, source = declared_encoding(data, content_type)
+    return decode_labelled(_strip_bom(data), label, source)
+
+
+_META_CHARSET = re.compile(
+    rb"""<meta[^>]+?charset\s*=\s*["']?\s*([A-Za-z0-9._:\-]+)""", re.IGNORECASE
+)
+
+
+def decode_html(data: bytes, content_type: str | None = None) -> Decoded:
+    """Decode a web page: BOM, then HTTP charset, then ``<meta charset>``, then UTF-8,
+    with the same corrections and fallbacks as feeds (GB2312 read as GB18030 ...)."""
+    for bom, name in _BOMS:
+        if data.startswith(bom):
+            return decode_labelled(data[len(bom) :], name, "byte order mark")
+    charset = content_type_charset(content_type)
+    if charset:
+        return decode_labelled(data, charset, "HTTP charset")
+    meta = _META_CHARSET.search(data[:8192])
+    if meta:
+        return decode_labelled(data, meta.group(1).decode("ascii").lower(), "meta charset")
+    return decode_labelled(data, "utf-8", "default")
+
+
+def decode_labelled(body: bytes, label: str, source: str) -> Decoded:
+    """Decode bytes said (by ``source``) to be in ``label``; never raises."""
     problems: list[str] = []
-    body = _strip_bom(data)
     codec = _CORRECTIONS.get(label) or normalise_encoding(label)
     doubtful = False
     if codec is None:

@@ -117,11 +117,15 @@ class Store(Protocol):
     def get_article(self, article_id: int) -> Article:
         """The article with this id; ArticleNotFoundError if there is none."""
 
-    def add_revision(self, article_id: int, revision: NewRevision) -> tuple[Revision, bool]:
+    def add_revision(
+        self, article_id: int, revision: NewRevision, *, current: bool = True
+    ) -> tuple[Revision, bool]:
         """Store a revision unless the article already has one with the same content.
 
-        Either way the revision becomes the article's current one (content can
-        return to an earlier version). Returns the revision and whether it is new.
+        Either way, with ``current`` the revision becomes the article's current
+        one (content can return to an earlier version); without it (text
+        extracted from the article page, kept beside the feed's) the current
+        revision stays. Returns the revision and whether it is new.
         """
 
     def revisions(self, article_id: int) -> list[Revision]:
@@ -134,6 +138,18 @@ class Store(Protocol):
         self, site: str | None = None, *, latest_only: bool = False
     ) -> Iterator[Revision]:
         """Revisions ordered by article id then age; only each article's current one when asked."""
+
+    def underived_revisions(self, limit: int, after_id: int = 0) -> list[Revision]:
+        """Up to ``limit`` revisions (id above ``after_id``) whose clean HTML and text are not derived yet."""
+
+    def revision_batch(self, after_id: int, limit: int) -> list[Revision]:
+        """Up to ``limit`` revisions with ids above ``after_id``, by id."""
+
+    def save_derived(self, items: list[tuple[int, str, str]]) -> None:
+        """Store derived (revision id, clean HTML, text) triples."""
+
+    def article_urls(self, article_ids: list[int]) -> dict[int, str]:
+        """The URL of each of these articles."""
 
     # files of the original document layout
 

@@ -131,6 +131,12 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX articles_feed ON articles(feed_id);
     CREATE INDEX feeds_due ON feeds(state, next_fetch);
     """,
+    # 3: clean HTML and plain text derived from each revision (rebuildable)
+    """
+    ALTER TABLE revisions ADD COLUMN clean_html TEXT;
+    ALTER TABLE revisions ADD COLUMN text TEXT;
+    CREATE INDEX revisions_underived ON revisions(id) WHERE text IS NULL;
+    """,
 )
 
 P = ParamSpec("P")
@@ -179,7 +185,7 @@ _ARTICLE_COLUMNS = (
 )
 _REVISION_COLUMNS = (
     "r.id, r.article_id, r.seen, r.title, r.content_html, r.content_hash, r.source,"
-    " r.author, r.summary, r.enclosures, r.language"
+    " r.author, r.summary, r.enclosures, r.language, r.clean_html, r.text"
 )
 _FEED_COLUMNS = (
     "f.id, f.url, s.name, f.title, f.etag, f.last_modified, f.interval_s, f.next_fetch,"
@@ -216,6 +222,8 @@ def _revision(row: tuple[Any, ...]) -> Revision:
         summary=row[8],
         enclosures=tuple(json.loads(row[9])),
         language=row[10],
+        clean_html=row[11],
+        text=row[12],
     )
 
 
@@ -573,12 +581,15 @@ class SQLiteStore:
         return _article(row)
 
     @_wrap_errors
-    def add_revision(self, article_id: int, revision: NewRevision) -> tuple[Revision, bool]:
+    def add_revision(
+        self, article_id: int, revision: NewRevision, *, current: bool = True
+    ) -> tuple[Revision, bool]:
         digest = revision.content_hash
         seen = _ms_required(revision.seen)
         row = self._db.execute(
             "INSERT INTO revisions(article_id, seen, content_hash, title, author, summary,"
-            " content_html, enclosures, language, source) VALUES (?,?,?,?,?,?,?,?,?,?)"
+            " content_html, enclosures, language, source, clean_html, text)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?)"
             " ON CONFLICT(article_id, content_hash) DO NOTHING RETURNING id",
             (
                 article_id,
@@ -591,6 +602,8 @@ class SQLiteStore:
                 json.dumps(list(revision.enclosures), ensure_ascii=False),
                 revision.language,
                 revision.source.value,
+                revision.clean_html,
+                revision.text,
             ),
         ).fetchone()
         if row is None:
@@ -613,13 +626,16 @@ class SQLiteStore:
                 summary=revision.summary,
                 enclosures=revision.enclosures,
                 language=revision.language,
+                clean_html=revision.clean_html,
+                text=revision.text,
             )
             created = True
-        self._db.execute(
-            "UPDATE articles SET current_revision_id = ? WHERE id = ?"
-            " AND current_revision_id IS NOT ?",
-            (stored.id, article_id, stored.id),
-        )
+        if current:
+            self._db.execute(
+                "UPDATE articles SET current_revision_id = ? WHERE id = ?"
+                " AND current_revision_id IS NOT ?",
+                (stored.id, article_id, stored.id),
+            )
         return stored, created
 
     def _revision(self, revision_id: int) -> Revision:
@@ -672,6 +688,42 @@ class SQLiteStore:
         while rows := cursor.fetchmany(512):
             for row in rows:
                 yield _revision(row)
+
+    @_wrap_errors
+    def underived_revisions(self, limit: int, after_id: int = 0) -> list[Revision]:
+        rows = self._db.execute(
+            f"SELECT {_REVISION_COLUMNS} FROM revisions r WHERE r.text IS NULL AND r.id > ?"
+            " ORDER BY r.id LIMIT ?",
+            (after_id, limit),
+        ).fetchall()
+        return [_revision(row) for row in rows]
+
+    @_wrap_errors
+    def revision_batch(self, after_id: int, limit: int) -> list[Revision]:
+        rows = self._db.execute(
+            f"SELECT {_REVISION_COLUMNS} FROM revisions r WHERE r.id > ? ORDER BY r.id LIMIT ?",
+            (after_id, limit),
+        ).fetchall()
+        return [_revision(row) for row in rows]
+
+    @_wrap_errors
+    def save_derived(self, items: list[tuple[int, str, str]]) -> None:
+        self._db.executemany(
+            "UPDATE revisions SET clean_html = ?, text = ? WHERE id = ?",
+            [(clean_html, text, revision_id) for revision_id, clean_html, text in items],
+        )
+
+    @_wrap_errors
+    def article_urls(self, article_ids: list[int]) -> dict[int, str]:
+        found: dict[int, str] = {}
+        for start in range(0, len(article_ids), 500):
+            chunk = article_ids[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            rows = self._db.execute(
+                f"SELECT id, url FROM articles WHERE id IN ({marks})", chunk
+            ).fetchall()
+            found.update(rows)
+        return found
 
     # files of the original document layout
 
