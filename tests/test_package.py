@@ -21,7 +21,7 @@ LAYERS = [
     {"model"},
     {"siterules"},
     {"document", "store", "fetch", "parse", "opml", "rules", "schedule", "identity", "presets", "clean"},
-    {"extract"},
+    {"extract", "derive"},
     {"importing", "export", "update"},
     {"archive"},
     {"cli", "__init__"},

@@ -14,6 +14,7 @@ import dataclasses
 import json
 import os
 import random
+import time
 from collections.abc import Callable, Iterator, Sequence
 from importlib import resources
 from datetime import datetime
@@ -27,6 +28,7 @@ from ada_url import URL
 import platformdirs
 
 from .clean import Cleaner
+from .derive import BATCH, derive_revisions
 from .errors import ArchiveClosedError, FeedNotFoundError, InvalidInputError
 from .export import export_documents, export_jsonl
 from .fetch import Limits, fetch
@@ -164,41 +166,35 @@ class Archive:
 
     # derived clean HTML and text
 
-    def _derive(self, revisions: list[Revision]) -> list[tuple[int, str, str]]:
-        urls = self.store.article_urls(sorted({r.article_id for r in revisions}))
-        out = []
-        for revision in revisions:
-            url = urls.get(revision.article_id)
-            cleaned = self.cleaner.clean(revision.content_html, base_url=url, site_url=url)
-            out.append((revision.id, cleaned.html, cleaned.text))
-        return out
+    def derive(
+        self, *, progress: Callable[[int], None] | None = None, workers: int | None = None
+    ) -> int:
+        """Derive clean HTML and text for every revision that has none yet (on every
+        core when there are many); returns how many. Updates and imports call it."""
+        store = self.store
+        return derive_revisions(
+            store,
+            lambda after: store.underived_revisions(BATCH, after),
+            cleaner=self.cleaner,
+            expected=store.underived_count(),
+            workers=workers,
+            progress=progress,
+        )
 
-    def derive(self, *, progress: Callable[[int], None] | None = None, batch: int = 500) -> int:
-        """Derive clean HTML and text for every revision that has none yet; returns how many."""
-        done = 0
-        after = 0
-        while revisions := self.store.underived_revisions(batch, after):
-            with self.store.transaction():
-                self.store.save_derived(self._derive(revisions))
-            after = revisions[-1].id
-            done += len(revisions)
-            if progress is not None:
-                progress(done)
-        return done
-
-    def reclean(self, *, progress: Callable[[int], None] | None = None, batch: int = 500) -> int:
+    def reclean(
+        self, *, progress: Callable[[int], None] | None = None, workers: int | None = None
+    ) -> int:
         """Derive clean HTML and text again for every revision (after cleaning rules
         changed); the HTML as received is never touched. Returns how many."""
-        done = 0
-        after = 0
-        while revisions := self.store.revision_batch(after, batch):
-            with self.store.transaction():
-                self.store.save_derived(self._derive(revisions))
-            after = revisions[-1].id
-            done += len(revisions)
-            if progress is not None:
-                progress(done)
-        return done
+        store = self.store
+        return derive_revisions(
+            store,
+            lambda after: store.revision_batch(after, BATCH),
+            cleaner=self.cleaner,
+            expected=store.stats().revisions,
+            workers=workers,
+            progress=progress,
+        )
 
     # feeds
 
@@ -286,7 +282,7 @@ class Archive:
             clock=self._clock,
             limits=limits or Limits(),
             transport=transport,
-            cleaner=self.cleaner,
+            site_rules=self.cleaner.site_rules,
         )
 
     async def update_async(
@@ -307,7 +303,14 @@ class Archive:
         else:
             chosen = [f for f in self.store.feeds() if f.state.value == "active"]
         updater = self._updater(limits, transport)
-        return await updater.update(chosen, progress=progress, stop=stop)
+        summary = await updater.update(chosen, progress=progress, stop=stop)
+        if stop is None or not stop.is_set():
+            started = time.perf_counter()
+            derived = await asyncio.to_thread(self.derive)
+            summary = dataclasses.replace(
+                summary, derived=derived, derive_seconds=time.perf_counter() - started
+            )
+        return summary
 
     def update(
         self,
@@ -342,6 +345,8 @@ class Archive:
             due = self.store.due_feeds(self._clock())
             if due:
                 summary = await updater.update(due, stop=stop)
+                if not stop.is_set():
+                    await asyncio.to_thread(self.derive)
                 if on_pass is not None:
                     on_pass(summary)
             next_due = self.store.next_due()

@@ -450,7 +450,8 @@ def _print_summary(summary: UpdateSummary) -> None:
     click.echo(
         f"{summary.feeds} feeds: {summary.fetched} fetched, {summary.not_modified} not modified,"
         f" {summary.failed} failed; {summary.new_articles} new articles,"
-        f" {summary.changed_articles} changed ({summary.seconds:.1f} s)"
+        f" {summary.changed_articles} changed, {summary.extracted} full texts extracted"
+        f" ({summary.seconds:.1f} s; cleaning {summary.derived} revisions {summary.derive_seconds:.1f} s)"
     )
 
 

@@ -3,9 +3,12 @@
 Fetches run concurrently on an asyncio loop (the fetcher enforces the global
 and per-host limits). Each fetched feed is then parsed and stored on one
 writer thread, one transaction per feed: the feed's new articles and
-revisions, its new state (validators, schedule, health) and its fetch-log
-entry are committed together or not at all, so a crash or a kill never
-leaves half a feed, and a feed that fails never affects another. What to
+revisions (exactly as received), its new state (validators, schedule,
+health) and its fetch-log entry are committed together or not at all, so a
+crash or a kill never leaves half a feed, and a feed that fails never affects
+another. Clean HTML and text are derived afterwards, in parallel
+(:meth:`tidings.archive.Archive.derive`), so what was received is on disk
+first. What to
 store and when to fetch next are decided by pure functions
 (:mod:`tidings.identity`, :mod:`tidings.rules`, :mod:`tidings.schedule`).
 
@@ -35,7 +38,6 @@ from .errors import (
     StorageError,
     TidingsError,
 )
-from .clean import Cleaner
 from .extract import extract_article, is_short_summary
 from .fetch import Fetcher, Limits, Response
 from .identity import canonical_url, entry_content, entry_key, plan_entries
@@ -49,8 +51,10 @@ from .model import (
     RevisionSource,
 )
 from .parse import parse_feed
+from .parse.common import html_to_text
 from .rules import compile_rules, entry_allowed
 from .schedule import next_after_failure, next_after_success
+from .siterules import SiteRules, load_site_rules
 from .store import Store
 
 __all__ = ["FeedOutcome", "UpdateSummary", "Updater"]
@@ -94,6 +98,9 @@ class UpdateSummary:
     seconds: float
     outcomes: tuple[FeedOutcome, ...] = ()
     extracted: int = 0
+    #: Revisions whose clean HTML and text were derived after the pass, and how long it took.
+    derived: int = 0
+    derive_seconds: float = 0.0
 
     @classmethod
     def of(cls, outcomes: Sequence[FeedOutcome], seconds: float) -> UpdateSummary:
@@ -136,10 +143,10 @@ class Updater:
         limits: Limits = Limits(),
         rng: random.Random | None = None,
         transport: Any = None,
-        cleaner: Cleaner | None = None,
+        site_rules: tuple[SiteRules, ...] | None = None,
     ) -> None:
         self.store = store
-        self.cleaner = cleaner or Cleaner()
+        self.site_rules = site_rules if site_rules is not None else load_site_rules()
         self.clock = clock
         self.limits = limits
         self.rng = rng or random.Random()
@@ -244,21 +251,18 @@ class Updater:
                 page.content,
                 url=page.url,
                 content_type=page.content_type,
-                site_rules=self.cleaner.site_rules,
+                site_rules=self.site_rules,
             )
         except (ValueError, LookupError, RuntimeError):
             log.exception("extracting %s failed", candidate.url)
             return False
         if found is None:
             return False
-        cleaned = self.cleaner.clean(found.html, base_url=page.url, site_url=candidate.url)
         revision = NewRevision(
             seen=self.clock(),
             title=candidate.title,
             content_html=found.html,
             source=RevisionSource.EXTRACTED,
-            clean_html=cleaned.html,
-            text=cleaned.text,
         )
         with self.store.transaction():
             _stored, created = self.store.add_revision(candidate.article_id, revision, current=False)
@@ -397,7 +401,6 @@ class Updater:
                 seen.append(item.article_id)
                 continue
             content = entry_content(entry)
-            cleaned = self.cleaner.clean(content, base_url=entry.base or entry.link, site_url=entry.link)
             revision = NewRevision(
                 seen=now,
                 title=entry.title or "",
@@ -410,8 +413,6 @@ class Updater:
                     for e in entry.enclosures
                 ),
                 language=entry.language or parsed.language,
-                clean_html=cleaned.html,
-                text=cleaned.text,
             )
             if item.action == "new":
                 article = store.add_article(
@@ -420,7 +421,7 @@ class Updater:
                 store.add_revision(article.id, revision)
                 new += 1
                 wanted = mode == "always" or (
-                    mode == "auto" and entry.content is None and is_short_summary(cleaned.text)
+                    mode == "auto" and entry.content is None and is_short_summary(html_to_text(content))
                 )
                 if wanted and item.url and item.url.startswith(("http://", "https://")):
                     candidates.append(_Candidate(article.id, item.url, revision.title))

@@ -142,6 +142,9 @@ class Store(Protocol):
     def underived_revisions(self, limit: int, after_id: int = 0) -> list[Revision]:
         """Up to ``limit`` revisions (id above ``after_id``) whose clean HTML and text are not derived yet."""
 
+    def underived_count(self) -> int:
+        """How many revisions have no derived text yet."""
+
     def revision_batch(self, after_id: int, limit: int) -> list[Revision]:
         """Up to ``limit`` revisions with ids above ``after_id``, by id."""
 

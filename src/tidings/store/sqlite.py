@@ -699,6 +699,10 @@ class SQLiteStore:
         return [_revision(row) for row in rows]
 
     @_wrap_errors
+    def underived_count(self) -> int:
+        return int(self._db.execute("SELECT count(*) FROM revisions WHERE text IS NULL").fetchone()[0])
+
+    @_wrap_errors
     def revision_batch(self, after_id: int, limit: int) -> list[Revision]:
         rows = self._db.execute(
             f"SELECT {_REVISION_COLUMNS} FROM revisions r WHERE r.id > ? ORDER BY r.id LIMIT ?",
