@@ -19,9 +19,9 @@ ROOT = SRC.parent.parent
 LAYERS = [
     {"errors", "version"},
     {"model"},
-    {"siterules"},
+    {"siterules", "textindex"},
     {"document", "store", "fetch", "parse", "opml", "rules", "schedule", "identity", "presets", "clean"},
-    {"extract", "derive"},
+    {"extract", "derive", "query", "snippet"},
     {"importing", "export", "update"},
     {"archive"},
     {"cli", "__init__"},

@@ -10,6 +10,7 @@ The CLI and the web app use nothing but this API.
 from __future__ import annotations
 
 import asyncio
+import base64
 import dataclasses
 import json
 import os
@@ -17,7 +18,7 @@ import random
 import time
 from collections.abc import Callable, Iterator, Sequence
 from importlib import resources
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from types import TracebackType
 from typing import TextIO
@@ -28,7 +29,7 @@ from ada_url import URL
 import platformdirs
 
 from .clean import Cleaner
-from .derive import BATCH, derive_revisions
+from .derive import BATCH, derive_revisions, rebuild_index
 from .errors import ArchiveClosedError, FeedNotFoundError, InvalidInputError
 from .export import export_documents, export_jsonl
 from .fetch import Limits, fetch
@@ -42,11 +43,15 @@ from .model import (
     ImportReport,
     ParsedFeed,
     Revision,
+    SearchHit,
+    SearchPage,
     Stats,
     utc_now,
 )
 from .opml import read_opml, write_opml
 from .parse import parse_feed
+from .query import parse_query
+from .snippet import make_snippet
 from .rules import EMOJI, compile_rules
 from .update import Progress, Updater, UpdateSummary
 from .store import Store
@@ -185,16 +190,79 @@ class Archive:
         self, *, progress: Callable[[int], None] | None = None, workers: int | None = None
     ) -> int:
         """Derive clean HTML and text again for every revision (after cleaning rules
-        changed); the HTML as received is never touched. Returns how many."""
+        changed), then rebuild the search index; the HTML as received is never
+        touched. Returns how many revisions were cleaned."""
         store = self.store
-        return derive_revisions(
+        store.clear_index()
+        done = derive_revisions(
             store,
             lambda after: store.revision_batch(after, BATCH),
             cleaner=self.cleaner,
             expected=store.stats().revisions,
             workers=workers,
             progress=progress,
+            index=False,
         )
+        self.reindex(workers=workers)
+        return done
+
+    def reindex(
+        self, *, progress: Callable[[int], None] | None = None, workers: int | None = None
+    ) -> int:
+        """Drop the search index and build it again from the archive (nothing else
+        changes); returns how many articles were indexed."""
+        return rebuild_index(
+            self.store,
+            cleaner=self.cleaner,
+            expected=self.store.stats().articles,
+            workers=workers,
+            progress=progress,
+        )
+
+    # search
+
+    def search(
+        self, query: str, *, limit: int = 20, cursor: str | None = None
+    ) -> SearchPage:
+        """Search the archive (see :mod:`tidings.query` for the language).
+
+        Results are best first (BM25, the title weighing ten times the body, ties
+        broken by recency), one per story. Pass ``next_cursor`` as ``cursor`` for
+        the next page. QueryError (a ValueError) explains a query it cannot read.
+        """
+        parsed = parse_query(query)
+        if not 1 <= limit <= 1000:
+            raise InvalidInputError("limit must be between 1 and 1000")
+        after = _decode_cursor(cursor) if cursor else None
+        rows = self.store.search(
+            parsed.match,
+            limit=limit + 1,
+            site=parsed.site,
+            feed_id=parsed.feed,
+            since=parsed.since,
+            until=parsed.until,
+            lang=parsed.lang,
+            after=after,
+        )
+        hits = []
+        for article_id, site, url, published, score, title, text, sources in rows[:limit]:
+            hits.append(
+                SearchHit(
+                    article_id=article_id,
+                    site=site,
+                    title=title,
+                    url=url,
+                    published=_EPOCH + timedelta(milliseconds=published) if published is not None else None,
+                    snippet=make_snippet(text or "", parsed.terms),
+                    score=score,
+                    sources=tuple(dict.fromkeys((sources or site).split("\x1f"))),
+                )
+            )
+        next_cursor = None
+        if len(rows) > limit and hits:
+            last = rows[limit - 1]
+            next_cursor = _encode_cursor(last[4], last[3] or 0, last[0])
+        return SearchPage(tuple(hits), next_cursor)
 
     # feeds
 
@@ -357,6 +425,22 @@ class Archive:
                 await asyncio.wait_for(stop.wait(), timeout=wait)
             except TimeoutError:
                 pass
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
+def _encode_cursor(score: float, published: int, article_id: int) -> str:
+    raw = json.dumps([score, published, article_id]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str) -> tuple[float, int, int]:
+    try:
+        score, published, article_id = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        return float(score), int(published), int(article_id)
+    except (ValueError, TypeError) as exc:
+        raise InvalidInputError("not a search cursor from this archive") from exc
 
 
 def normalise_feed_url(url: str) -> str:

@@ -304,6 +304,67 @@ def _inspect_article(ctx: click.Context, article_id: int, as_json: bool) -> None
     click.echo(cleaned.text)
 
 
+@cli.command("search")
+@click.argument("query", nargs=-1, required=True)
+@click.option("--limit", type=click.IntRange(1, 1000), default=20, show_default=True, help="Results per page.")
+@click.option("--cursor", help="Continue after the page that printed this cursor.")
+@click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
+@click.pass_context
+def search_command(ctx: click.Context, query: tuple[str, ...], limit: int, cursor: str | None, as_json: bool) -> None:
+    """Search the archive. Words and Chinese of any length, "phrases", OR, -word, prefix*,
+    site:NAME feed:ID lang:zh since:2023-11-01 until:2023-11-30."""
+    with _archive(ctx) as archive:
+        page = archive.search(" ".join(query), limit=limit, cursor=cursor)
+    if as_json:
+        _print_json(
+            {
+                "hits": [
+                    {
+                        "id": hit.article_id,
+                        "site": hit.site,
+                        "title": hit.title,
+                        "link": hit.url,
+                        "published": iso_utc(hit.published),
+                        "snippet": hit.snippet,
+                        "score": hit.score,
+                        "sources": list(hit.sources),
+                    }
+                    for hit in page.hits
+                ],
+                "next_cursor": page.next_cursor,
+            }
+        )
+        return
+    if not page.hits:
+        click.echo("no results")
+    tty = sys.stdout.isatty()
+    for hit in page.hits:
+        when = hit.published.strftime("%Y-%m-%d") if hit.published else "-"
+        click.echo(f"{hit.article_id:>7}  {hit.title}  [{' / '.join(hit.sources)}, {when}]")
+        click.echo(f"         {hit.url}")
+        click.echo(f"         {_terminal_snippet(hit.snippet, tty)}")
+    if page.next_cursor:
+        click.echo(f"more: --cursor {page.next_cursor}")
+
+
+def _terminal_snippet(snippet: str, tty: bool) -> str:
+    import html as html_module
+
+    opening, closing = ("\x1b[1m", "\x1b[0m") if tty else ("【", "】")
+    return html_module.unescape(snippet.replace("<mark>", opening).replace("</mark>", closing))
+
+
+@cli.command("reindex")
+@click.pass_context
+def reindex_command(ctx: click.Context) -> None:
+    """Drop the search index and build it again from the archive (nothing else changes)."""
+    with _archive(ctx) as archive:
+        started = time.perf_counter()
+        count = archive.reindex()
+        seconds = time.perf_counter() - started
+    click.echo(f"{count} articles indexed in {seconds:.1f} s")
+
+
 @cli.command("reclean")
 @click.pass_context
 def reclean_command(ctx: click.Context) -> None:

@@ -1,11 +1,19 @@
-"""Deriving clean HTML and text for stored revisions, on every core.
+"""Deriving clean HTML, text and search-index rows for stored revisions, on every core.
 
-Cleaning costs far more CPU than fetching, parsing and storing together, so
-it runs as its own stage: revisions are stored exactly as received first (a
-kill loses nothing), then this stage cleans those not yet derived, in worker
-processes when there are many (one per core), while the calling thread stays
-the only writer. Results are committed in batches; an interrupted derivation
-resumes where it stopped (revisions without text are what it looks for).
+Cleaning and preparing text for the index cost far more CPU than fetching,
+parsing and storing together, so they run as their own stage: revisions are
+stored exactly as received first (a kill loses nothing), then this stage
+cleans those not yet derived, in worker processes when there are many (one
+per core), while the calling thread stays the only writer. Each batch's
+derived text and the index rows of its articles are committed in one
+transaction; an interrupted derivation resumes where it stopped (revisions
+without text are what it looks for).
+
+The index holds, per article, the current revision's title and the text of
+its newest extracted revision (the article page's full text) or else of its
+current revision. Rows are contentless FTS5 rows: removing one needs the
+exact prepared text it was added with, which is recomputed from the
+revisions it came from (``search_rows``); rebuilding clears the index first.
 """
 
 from __future__ import annotations
@@ -13,21 +21,27 @@ from __future__ import annotations
 import multiprocessing
 import os
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
+from typing import Any, TypeVar
 
 from .clean import Cleaner
 from .model import Revision
 from .store import Store
+from .textindex import prepare
 
-__all__ = ["derive_revisions"]
+__all__ = ["derive_revisions", "rebuild_index", "update_index"]
 
 BATCH = 200
-#: Below this many revisions the work stays in this process (workers cost ~0.5 s to start).
+#: Below this many items the work stays in this process (workers cost ~0.5 s to start).
 PARALLEL_FROM = 2000
 
-Item = tuple[int, str, str | None]
-Result = tuple[int, str, str]
+Item = tuple[int, int, str, str | None]  # revision id, article id, html, article url
+Result = tuple[int, int, str, str, str]  # revision id, article id, clean html, text, prepared text
+Source = tuple[int, int, str, int, str]  # article id, title revision, title, body revision, body
+
+T = TypeVar("T")
+R = TypeVar("R")
 
 _worker_cleaner: Cleaner | None = None
 
@@ -41,20 +55,74 @@ def _clean_items(items: list[Item], cleaner: Cleaner | None = None) -> list[Resu
     cleaner = cleaner or _worker_cleaner
     assert cleaner is not None
     out = []
-    for revision_id, html, url in items:
+    for revision_id, article_id, html, url in items:
         cleaned = cleaner.clean(html, base_url=url, site_url=url)
-        out.append((revision_id, cleaned.html, cleaned.text))
+        out.append((revision_id, article_id, cleaned.html, cleaned.text, prepare(cleaned.text)))
     return out
 
 
-def _batches(
+def _prepare_sources(sources: list[Source], _cleaner: Cleaner | None = None) -> list[tuple[int, str, str, int, int]]:
+    return [(a, prepare(title), prepare(body), tr, br) for a, tr, title, br, body in sources]
+
+
+def _run(
+    work: Callable[[list[T], Cleaner | None], list[R]],
+    batches: Iterable[list[T]],
+    save: Callable[[list[R]], None],
+    *,
+    cleaner: Cleaner,
+    expected: int,
+    workers: int | None,
+) -> None:
+    """Apply ``work`` to each batch (in worker processes when worth it), saving results in order."""
+    count = workers if workers is not None else (os.cpu_count() or 1)
+    if count <= 1 or expected < PARALLEL_FROM:
+        for batch in batches:
+            save(work(batch, cleaner))
+        return
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["tidings.derive"])
+    with ProcessPoolExecutor(count, mp_context=context, initializer=_start_worker) as pool:
+        pending: deque[Future[list[R]]] = deque()
+        for batch in batches:
+            pending.append(pool.submit(work, batch, None))
+            while len(pending) > count * 2:
+                save(pending.popleft().result())
+        while pending:
+            save(pending.popleft().result())
+
+
+def update_index(store: Store, article_ids: list[int], prepared: dict[int, str] | None = None) -> None:
+    """Bring the index rows of these articles in line with their revisions.
+
+    ``prepared`` holds already prepared body texts by revision id (from workers).
+    """
+    prepared = prepared or {}
+    wanted = store.index_sources(article_ids)
+    current = store.indexed_sources(list(wanted))
+    removals = []
+    additions = []
+    for article_id, (title_rev, title, body_rev, body) in wanted.items():
+        old = current.get(article_id)
+        if old is not None and old[0] == title_rev and old[2] == body_rev:
+            continue
+        if old is not None:
+            removals.append((article_id, prepare(old[1]), prepare(old[3])))
+        body_prepared = prepared.get(body_rev)
+        additions.append(
+            (article_id, prepare(title), body_prepared if body_prepared is not None else prepare(body), title_rev, body_rev)
+        )
+    store.write_index(removals, additions)
+
+
+def _revision_items(
     store: Store, next_batch: Callable[[int], list[Revision]]
 ) -> Iterator[list[Item]]:
     after = 0
     while revisions := next_batch(after):
         after = revisions[-1].id
         urls = store.article_urls(sorted({r.article_id for r in revisions}))
-        yield [(r.id, r.content_html, urls.get(r.article_id)) for r in revisions]
+        yield [(r.id, r.article_id, r.content_html, urls.get(r.article_id)) for r in revisions]
 
 
 def derive_revisions(
@@ -65,35 +133,64 @@ def derive_revisions(
     expected: int = 0,
     workers: int | None = None,
     progress: Callable[[int], None] | None = None,
+    index: bool = True,
 ) -> int:
-    """Clean every revision ``next_batch(after_id)`` yields and store the results.
-
-    ``expected`` (how many there are, if known) decides whether worker
-    processes are worth starting. Returns how many revisions were derived.
-    """
+    """Clean every revision ``next_batch(after_id)`` yields, store the results and
+    (with ``index``) update the index rows of their articles. Returns how many
+    revisions were derived."""
     done = 0
 
     def save(results: list[Result]) -> None:
         nonlocal done
         with store.transaction():
-            store.save_derived(results)
+            store.save_derived([(rid, html, text) for rid, _aid, html, text, _prep in results])
+            if index:
+                update_index(
+                    store,
+                    sorted({aid for _rid, aid, _html, _text, _prep in results}),
+                    {rid: prep for rid, _aid, _html, _text, prep in results},
+                )
         done += len(results)
         if progress is not None:
             progress(done)
 
-    count = workers if workers is not None else (os.cpu_count() or 1)
-    if count <= 1 or expected < PARALLEL_FROM:
-        for items in _batches(store, next_batch):
-            save(_clean_items(items, cleaner))
-        return done
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["tidings.clean"])
-    with ProcessPoolExecutor(count, mp_context=context, initializer=_start_worker) as pool:
-        pending: deque[Future[list[Result]]] = deque()
-        for items in _batches(store, next_batch):
-            pending.append(pool.submit(_clean_items, items))
-            while len(pending) > count * 2:
-                save(pending.popleft().result())
-        while pending:
-            save(pending.popleft().result())
+    _run(
+        _clean_items,
+        _revision_items(store, next_batch),
+        save,
+        cleaner=cleaner,
+        expected=expected,
+        workers=workers,
+    )
+    return done
+
+
+def rebuild_index(
+    store: Store,
+    *,
+    cleaner: Cleaner,
+    expected: int = 0,
+    workers: int | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> int:
+    """Drop the search index and build it again from the archive; returns the rows written."""
+    store.clear_index()
+    done = 0
+
+    def batches() -> Iterator[list[Source]]:
+        after = 0
+        while ids := store.article_ids(after, BATCH):
+            after = ids[-1]
+            sources = store.index_sources(ids)
+            yield [(a, tr, t, br, b) for a, (tr, t, br, b) in sources.items()]
+
+    def save(rows: list[Any]) -> None:
+        nonlocal done
+        with store.transaction():
+            store.write_index([], rows)
+        done += len(rows)
+        if progress is not None:
+            progress(done)
+
+    _run(_prepare_sources, batches(), save, cleaner=cleaner, expected=expected, workers=workers)
     return done

@@ -29,6 +29,8 @@ __all__ = [
     "ParsedFeed",
     "Revision",
     "RevisionSource",
+    "SearchHit",
+    "SearchPage",
     "Site",
     "Stats",
     "content_hash",
@@ -336,3 +338,30 @@ class ParsedFeed:
     categories: tuple[str, ...] = ()
     recovered: bool = False
     problems: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class SearchHit:
+    """One story found by a search.
+
+    ``snippet`` is HTML: the article's own text around the first match, with
+    matches in ``<mark>``. ``sources`` lists every site that carries the same
+    story (same link); ``score`` is BM25 (lower is better, as SQLite reports it).
+    """
+
+    article_id: int
+    site: str
+    title: str
+    url: str
+    published: datetime | None
+    snippet: str
+    score: float
+    sources: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class SearchPage:
+    """A page of search results; pass ``next_cursor`` back for the following page."""
+
+    hits: tuple[SearchHit, ...]
+    next_cursor: str | None = None

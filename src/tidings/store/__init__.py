@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import AbstractContextManager
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from ..model import (
     Article,
@@ -153,6 +153,43 @@ class Store(Protocol):
 
     def article_urls(self, article_ids: list[int]) -> dict[int, str]:
         """The URL of each of these articles."""
+
+    # the search index (rows hold text prepared by tidings.textindex)
+
+    def index_sources(self, article_ids: list[int]) -> dict[int, tuple[int, str, int, str]]:
+        """What each article's index row should hold: (title revision, title, body revision, body text)."""
+
+    def indexed_sources(self, article_ids: list[int]) -> dict[int, tuple[int, str, int, str]]:
+        """What each article's index row holds now (same shape as index_sources)."""
+
+    def write_index(
+        self, removals: list[tuple[int, str, str]], additions: list[tuple[int, str, str, int, int]]
+    ) -> None:
+        """Remove rows (id, prepared title, prepared body as added) and add rows
+        (id, prepared title, prepared body, title revision, body revision)."""
+
+    def clear_index(self) -> None:
+        """Empty the search index (the archive is untouched)."""
+
+    def article_ids(self, after_id: int, limit: int) -> list[int]:
+        """Article ids above ``after_id``, by id."""
+
+    def search(
+        self,
+        match: str,
+        *,
+        limit: int,
+        site: str | None = None,
+        feed_id: int | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        lang: str | None = None,
+        after: tuple[float, int, int] | None = None,
+    ) -> list[tuple[Any, ...]]:
+        """Run a prepared FTS5 expression; see SQLiteStore.search for the row shape."""
+
+    def index_size(self) -> tuple[int, int]:
+        """Bytes used by the search index, and the page size."""
 
     # files of the original document layout
 

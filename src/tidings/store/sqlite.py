@@ -137,6 +137,17 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE revisions ADD COLUMN text TEXT;
     CREATE INDEX revisions_underived ON revisions(id) WHERE text IS NULL;
     """,
+    # 4: the search index (contentless FTS5 over prepared text; see tidings.textindex)
+    """
+    CREATE VIRTUAL TABLE search USING fts5(
+        title, body, content='', detail=full, tokenize='unicode61 remove_diacritics 2'
+    );
+    CREATE TABLE search_rows (
+        article_id INTEGER PRIMARY KEY REFERENCES articles(id),
+        title_revision INTEGER NOT NULL,
+        body_revision INTEGER NOT NULL
+    );
+    """,
 )
 
 P = ParamSpec("P")
@@ -728,6 +739,165 @@ class SQLiteStore:
             ).fetchall()
             found.update(rows)
         return found
+
+    # the search index
+
+    @_wrap_errors
+    def index_sources(self, article_ids: list[int]) -> dict[int, tuple[int, str, int, str]]:
+        """What each article's index row should hold: (title revision, title, body
+        revision, body text): the current revision's title, and the text of the newest
+        extracted revision if there is one, else the current revision's."""
+        found: dict[int, tuple[int, str, int, str]] = {}
+        for start in range(0, len(article_ids), 500):
+            chunk = article_ids[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            rows = self._db.execute(
+                "SELECT a.id, c.id, c.title, coalesce(x.id, c.id), coalesce(x.text, c.text)"
+                " FROM articles a JOIN revisions c ON c.id = a.current_revision_id"
+                " LEFT JOIN revisions x ON x.id = (SELECT max(id) FROM revisions"
+                "   WHERE article_id = a.id AND source = 'extracted' AND text IS NOT NULL)"
+                f" WHERE a.id IN ({marks}) AND coalesce(x.text, c.text) IS NOT NULL",
+                chunk,
+            ).fetchall()
+            for article_id, title_rev, title, body_rev, body in rows:
+                found[article_id] = (title_rev, title, body_rev, body)
+        return found
+
+    @_wrap_errors
+    def indexed_sources(self, article_ids: list[int]) -> dict[int, tuple[int, str, int, str]]:
+        """What each article's index row holds now (same shape as index_sources)."""
+        found: dict[int, tuple[int, str, int, str]] = {}
+        for start in range(0, len(article_ids), 500):
+            chunk = article_ids[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            rows = self._db.execute(
+                "SELECT i.article_id, t.id, t.title, b.id, b.text FROM search_rows i"
+                " JOIN revisions t ON t.id = i.title_revision JOIN revisions b ON b.id = i.body_revision"
+                f" WHERE i.article_id IN ({marks})",
+                chunk,
+            ).fetchall()
+            for article_id, title_rev, title, body_rev, body in rows:
+                found[article_id] = (title_rev, title, body_rev, body or "")
+        return found
+
+    @_wrap_errors
+    def write_index(
+        self,
+        removals: list[tuple[int, str, str]],
+        additions: list[tuple[int, str, str, int, int]],
+    ) -> None:
+        """Remove index rows (article id and exactly the prepared title and body they were
+        added with), then add rows (article id, prepared title, prepared body, and the
+        revisions they came from)."""
+        if removals:
+            self._db.executemany(
+                "INSERT INTO search(search, rowid, title, body) VALUES ('delete', ?, ?, ?)", removals
+            )
+            self._db.executemany(
+                "DELETE FROM search_rows WHERE article_id = ?", [(r[0],) for r in removals]
+            )
+        if additions:
+            self._db.executemany(
+                "INSERT INTO search(rowid, title, body) VALUES (?, ?, ?)",
+                [(a, t, b) for a, t, b, _tr, _br in additions],
+            )
+            self._db.executemany(
+                "INSERT OR REPLACE INTO search_rows(article_id, title_revision, body_revision)"
+                " VALUES (?, ?, ?)",
+                [(a, tr, br) for a, _t, _b, tr, br in additions],
+            )
+
+    @_wrap_errors
+    def clear_index(self) -> None:
+        with self.transaction():
+            self._db.execute("INSERT INTO search(search) VALUES ('delete-all')")
+            self._db.execute("DELETE FROM search_rows")
+
+    @_wrap_errors
+    def article_ids(self, after_id: int, limit: int) -> list[int]:
+        rows = self._db.execute(
+            "SELECT id FROM articles WHERE id > ? ORDER BY id LIMIT ?", (after_id, limit)
+        ).fetchall()
+        return [row[0] for row in rows]
+
+    @_wrap_errors
+    def search(
+        self,
+        match: str,
+        *,
+        limit: int,
+        site: str | None = None,
+        feed_id: int | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        lang: str | None = None,
+        after: tuple[float, int, int] | None = None,
+    ) -> list[tuple[Any, ...]]:
+        """Matching articles, best first: (id, site, url, published ms, score, title,
+        body text, sources) rows, one per story (articles of several feeds with the same
+        URL come once, with every site in ``sources``). ``after`` is the keyset of the
+        last row of the previous page: (score, published ms or 0, id)."""
+        where = ["search MATCH ?"]
+        params: list[Any] = [match]
+        if site is not None:
+            where.append("s.name = ?")
+            params.append(site)
+        if feed_id is not None:
+            where.append("a.feed_id = ?")
+            params.append(feed_id)
+        if since is not None:
+            where.append("a.published >= ?")
+            params.append(_ms(since))
+        if until is not None:
+            where.append("a.published < ?")
+            params.append(_ms(until))
+        if lang is not None:
+            where.append(
+                "(SELECT lower(language) FROM revisions WHERE id = a.current_revision_id) LIKE ?"
+            )
+            params.append(lang + "%")
+        keyset = ""
+        if after is not None:
+            score, published, article_id = after
+            keyset = (
+                "WHERE score > ? OR (score = ? AND (published < ? OR (published = ? AND id < ?)))"
+            )
+            params_after = [score, score, published, published, article_id]
+        else:
+            params_after = []
+        query = (
+            "WITH hits AS (SELECT a.id AS id, s.name AS site, a.url AS url,"
+            " coalesce(a.published, a.first_seen) AS published, bm25(search, 10.0, 1.0) AS score,"
+            " i.title_revision AS title_revision, i.body_revision AS body_revision"
+            " FROM search JOIN articles a ON a.id = search.rowid JOIN sites s ON s.id = a.site_id"
+            " JOIN search_rows i ON i.article_id = a.id"
+            f" WHERE {' AND '.join(where)}),"
+            " stories AS (SELECT *, row_number() OVER (PARTITION BY url ORDER BY score, published DESC, id DESC)"
+            " AS n, group_concat(site, char(31)) OVER (PARTITION BY url) AS sources FROM hits),"
+            f" firsts AS (SELECT * FROM stories WHERE n = 1) SELECT f.id, f.site, f.url, f.published,"
+            " f.score, t.title, b.text, f.sources FROM"
+            f" (SELECT * FROM firsts {keyset} ORDER BY score, published DESC, id DESC LIMIT ?) f"
+            " JOIN revisions t ON t.id = f.title_revision JOIN revisions b ON b.id = f.body_revision"
+            " ORDER BY f.score, f.published DESC, f.id DESC"
+        )
+        try:
+            return self._db.execute(query, [*params, *params_after, limit]).fetchall()
+        except sqlite3.OperationalError as exc:
+            if "fts5" in str(exc).lower() or "syntax" in str(exc).lower():
+                raise StorageError(f"the search index could not run this query: {exc}") from exc
+            raise
+
+    @_wrap_errors
+    def index_size(self) -> tuple[int, int]:
+        """(pages used by the search index, page size)."""
+        try:
+            rows = self._db.execute(
+                "SELECT sum(pgsize) FROM dbstat WHERE name LIKE 'search%'"
+            ).fetchone()
+            used = int(rows[0] or 0)
+        except sqlite3.OperationalError:
+            used = 0
+        return used, int(self._db.execute("PRAGMA page_size").fetchone()[0])
 
     # files of the original document layout
 

@@ -1,0 +1,113 @@
+"""Text preparation for search: the same for what is indexed and what is asked.
+
+Text is NFKC-normalised, case-folded and folded from Traditional to Simplified
+Chinese (OpenCC ``t2s``). Every run of CJK characters (Chinese, kana, hangul)
+becomes overlapping bigrams followed by the run's last character alone::
+
+    "G7外长会议" -> "g7 外长 长会 会议 议"
+
+so that any CJK substring of two or more characters is a phrase of
+consecutive bigrams, and any single character is the prefix of a bigram or
+that trailing character. Latin words stay words (FTS5's unicode61 tokenizer
+splits them). The query side builds FTS5 expressions from the same
+preparation (:func:`term_expression`).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+import opencc
+
+__all__ = ["fold", "prepare", "prepare_query_run", "term_expression", "is_cjk"]
+
+_CJK_CLASS = (
+    "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff"
+    "\U00020000-\U0002fa1f"
+)
+_CJK_RUN = re.compile(f"[{_CJK_CLASS}]+")
+_CJK_CHAR = re.compile(f"[{_CJK_CLASS}]")
+_CONVERTER = opencc.OpenCC("t2s.json")
+
+
+def fold(text: str) -> str:
+    """NFKC, case folding and Traditional→Simplified folding."""
+    folded = unicodedata.normalize("NFKC", text).casefold()
+    if _CJK_CHAR.search(folded):
+        folded = _CONVERTER.convert(folded)
+    return folded
+
+
+def is_cjk(text: str) -> bool:
+    return _CJK_CHAR.search(text) is not None
+
+
+def _bigrams(run: str, trailing: bool) -> str:
+    if len(run) == 1:
+        return run
+    grams = [run[i : i + 2] for i in range(len(run) - 1)]
+    if trailing:
+        grams.append(run[-1])
+    return " ".join(grams)
+
+
+def _expand(match: re.Match[str]) -> str:
+    return f" {_bigrams(match.group(0), True)} "
+
+
+def prepare(text: str | None) -> str:
+    """The indexed form of a text (see the module docstring)."""
+    if not text:
+        return ""
+    folded = fold(text)
+    if not _CJK_CHAR.search(folded):
+        return folded
+    return _CJK_RUN.sub(_expand, folded)
+
+
+def prepare_query_run(run: str, trailing: bool) -> list[str]:
+    """Tokens of one folded CJK run in a query (bigrams; the trailing single
+    character only where the text must end the run there)."""
+    if len(run) == 1:
+        return [run]
+    return _bigrams(run, trailing).split(" ")
+
+
+_WORD = re.compile(rf"[{_CJK_CLASS}]+|[^\W{_CJK_CLASS}]+", re.UNICODE)
+
+
+def _quote(token: str) -> str:
+    return '"' + token.replace('"', '""') + '"'
+
+
+@lru_cache(maxsize=4096)
+def term_expression(term: str, *, prefix: bool = False) -> str | None:
+    """An FTS5 expression matching a query term or phrase; None if it holds nothing searchable.
+
+    A single CJK character matches as a prefix (it may start a bigram or end a
+    run); longer CJK strings match as phrases of bigrams; ``prefix`` applies to
+    a Latin word.
+    """
+    folded = fold(term)
+    pieces = _WORD.findall(folded)
+    if not pieces:
+        return None
+    tokens: list[str] = []
+    last = len(pieces) - 1
+    for index, piece in enumerate(pieces):
+        if _CJK_CHAR.match(piece):
+            # A run followed by more of the phrase must end there in the text too.
+            tokens.extend(prepare_query_run(piece, trailing=index < last))
+        else:
+            tokens.append(piece)
+    if len(tokens) == 1:
+        token = tokens[0]
+        if _CJK_CHAR.match(token) and len(token) == 1:
+            return f"{_quote(token)} *"
+        return f"{_quote(token)} *" if prefix and not _CJK_CHAR.match(token) else _quote(token)
+    expression = '"' + " ".join(t.replace('"', '""') for t in tokens) + '"'
+    if prefix and not _CJK_CHAR.match(tokens[-1]):
+        expression += " *"
+    return expression
