@@ -1,0 +1,195 @@
+"""Search: text preparation, the query language, results, snippets, the index kept in step."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+import tidings
+from tidings.cli import cli
+from tidings.model import NewRevision, RevisionSource
+from tidings.query import QueryError, parse_query
+from tidings.snippet import make_snippet
+from tidings.textindex import fold, prepare, term_expression
+
+T0 = datetime(2025, 11, 1, tzinfo=timezone.utc)
+
+
+def test_prepare_folds_and_bigrams():
+    assert prepare("G7外长會議 Ceasefire").split() == ["g7", "外长", "长会", "会议", "议", "ceasefire"]
+    assert prepare("火").split() == ["火"]
+    assert fold("ＡＢＣ 臺灣") == "abc 台湾"
+
+
+def test_term_expressions():
+    assert term_expression("停火") == '"停火"'
+    assert term_expression("加沙停火") == '"加沙 沙停 停火"'
+    assert term_expression("火") == '"火" *'
+    assert term_expression("Minist", prefix=True) == '"minist" *'
+    assert term_expression("加沙停火 多国") == '"加沙 沙停 停火 火 多国"'
+    assert term_expression("…") is None
+
+
+def test_query_language():
+    query = parse_query('停火 "加沙 外长" OR ceasefire -演习 site:法广 feed:3 lang:ZH since:2023-11-01 until:2023-11-30')
+    assert query.match == '(("停火" AND "加沙 沙 外长") OR ("ceasefire")) NOT ("演习")'
+    assert query.site == "法广" and query.feed == 3 and query.lang == "zh"
+    assert query.since == datetime(2023, 11, 1, tzinfo=timezone.utc)
+    assert query.until == datetime(2023, 12, 1, tzinfo=timezone.utc)
+    assert "停火" in query.terms and "ceasefire" in query.terms
+    assert "NOT" in query.match and "OR" in query.match
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('"unclosed', "unmatched"),
+        ("-only -negatives", "nothing to look for"),
+        ("OR 停火", "OR needs"),
+        ("停火 OR", "OR needs"),
+        ("since:yesterday 停火", "since"),
+        ("feed:abc 停火", "feed"),
+        ("", "nothing to look for"),
+    ],
+)
+def test_bad_queries_are_clear_errors(text, message):
+    with pytest.raises(QueryError, match=message):
+        parse_query(text)
+
+
+def test_snippet_is_cut_from_the_original_text_with_marks():
+    text = "七國外長會議一致主張加沙停火。\n\n美國國務卿布林肯出席會議。"
+    snippet = make_snippet(text, (fold("停火"), fold("外长")))
+    assert "<mark>外長</mark>" in snippet and "<mark>停火</mark>" in snippet
+    english = make_snippet("A <b> tag & the CEASEFIRE holds.", ("ceasefire",))
+    assert "<mark>CEASEFIRE</mark>" in english and "&lt;b&gt;" in english and "&amp;" in english
+
+
+def add(archive: tidings.Archive, site: str, key: str, url: str, title: str, html: str, when: datetime, lang: str = "zh") -> int:
+    store = archive.store
+    with store.transaction():
+        article = store.add_article(store.site(site).id, key, url, when, when)
+        store.add_revision(article.id, NewRevision(when, title, html, RevisionSource.FEED, language=lang))
+    return article.id
+
+
+@pytest.fixture
+def news(archive):
+    ids = {
+        "g7": add(archive, "法广", "1", "https://rfi.example/g7", "七国外长会议一致主张加沙停火", "<p>七国集团外长会议呼吁人道主义停火。</p>", T0),
+        "g7_tw": add(archive, "中央社", "2", "https://cna.example/g7", "七國外長會議", "<p>外長們呼籲停火，並討論烏克蘭局勢。</p>", T0 + timedelta(days=1), "zh-TW"),
+        "fire": add(archive, "法广", "3", "https://rfi.example/fire", "山火蔓延", "<p>加州山火仍在蔓延，火势难以控制。</p>", T0 + timedelta(days=2)),
+        "en": add(archive, "Gazette", "4", "https://gazette.example/talks", "Ceasefire talks resume", "<p>Ministers met on Tuesday. The ministry said little.</p>", T0 + timedelta(days=3), "en"),
+        "dup_a": add(archive, "路透", "5", "https://same.example/story", "港口吞吐量创新高", "<p>港口吞吐量十月创新高。</p>", T0 + timedelta(days=4)),
+        "dup_b": add(archive, "美国之音", "6", "https://same.example/story", "港口吞吐量创新高", "<p>港口吞吐量十月创新高。</p>", T0 + timedelta(days=4)),
+    }
+    archive.derive()
+    return ids
+
+
+def ids_of(archive, query: str) -> list[int]:
+    return [hit.article_id for hit in archive.search(query, limit=50).hits]
+
+
+def test_cjk_substrings_of_any_length_in_either_script(archive, news):
+    assert set(ids_of(archive, "停火")) == {news["g7"], news["g7_tw"]}
+    assert set(ids_of(archive, "停火")) == set(ids_of(archive, "停火"))
+    assert set(ids_of(archive, "外長")) == {news["g7"], news["g7_tw"]}  # Traditional finds Simplified
+    assert ids_of(archive, "乌克兰") == [news["g7_tw"]]  # Simplified finds Traditional
+    assert set(ids_of(archive, "火")) == {news["g7"], news["g7_tw"], news["fire"]}  # one character
+    assert ids_of(archive, "火势") == [news["fire"]]
+    assert ids_of(archive, "人道主义停火") == [news["g7"]]
+    assert ids_of(archive, "停火蔓延") == []  # no false hit from bigrams in different places
+
+
+def test_english_words_prefixes_phrases_or_and_exclusion(archive, news):
+    assert ids_of(archive, "CEASEFIRE") == [news["en"]]
+    assert ids_of(archive, "minist*") == [news["en"]]
+    assert ids_of(archive, "minist") == []
+    assert ids_of(archive, '"ministers met"') == [news["en"]]
+    assert ids_of(archive, '"met ministers"') == []
+    assert set(ids_of(archive, "ceasefire OR 山火")) == {news["en"], news["fire"]}
+    assert set(ids_of(archive, "停火 -乌克兰")) == {news["g7"]}
+
+
+def test_filters(archive, news):
+    assert set(ids_of(archive, "停火 site:法广")) == {news["g7"]}
+    assert ids_of(archive, "停火 lang:zh-tw") == [news["g7_tw"]]
+    assert ids_of(archive, "停火 since:2025-11-02") == [news["g7_tw"]]
+    assert ids_of(archive, "停火 until:2025-11-01") == [news["g7"]]
+
+
+def test_title_weighs_more_and_one_hit_per_story(archive, news):
+    # "停火" is in the g7 title and only in the (newer) other's body: the title match ranks first.
+    hits = archive.search("停火").hits
+    assert [h.article_id for h in hits] == [news["g7"], news["g7_tw"]]
+    page = archive.search("港口")
+    assert len(page.hits) == 1
+    assert set(page.hits[0].sources) == {"路透", "美国之音"}
+
+
+def test_keyset_pages_cover_every_hit_once(archive, news):
+    seen: list[int] = []
+    cursor = None
+    while True:
+        page = archive.search("火 OR 港口 OR ceasefire", limit=1, cursor=cursor)
+        seen.extend(hit.article_id for hit in page.hits)
+        if page.next_cursor is None:
+            break
+        cursor = page.next_cursor
+    assert len(seen) == len(set(seen)) == 5
+    with pytest.raises(tidings.InvalidInputError):
+        archive.search("火", cursor="not-a-cursor")
+
+
+def test_index_follows_new_revisions_and_rebuilds(archive, news):
+    store = archive.store
+    with store.transaction():
+        store.add_revision(news["fire"], NewRevision(T0 + timedelta(days=5), "山火已被扑灭", "<p>消防员扑灭了山火。</p>", RevisionSource.FEED))
+    archive.derive()
+    assert ids_of(archive, "扑灭") == [news["fire"]]
+    assert ids_of(archive, "蔓延") == []  # the old text is no longer searched
+    assert archive.reindex() == 6
+    assert ids_of(archive, "扑灭") == [news["fire"]]
+    assert ids_of(archive, "蔓延") == []
+    assert archive.reclean() >= 7
+    assert ids_of(archive, "扑灭") == [news["fire"]]
+
+
+def test_search_command(tmp_path: Path, archive, news):
+    db = archive.store.path
+    archive.close()
+    result = CliRunner().invoke(cli, ["--db", str(db), "search", "停火", "--json"])
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
+    hit = document["hits"][0]
+    assert set(hit) >= {"id", "site", "title", "link", "published", "snippet", "score"}
+    assert "<mark>" in hit["snippet"]
+    result = CliRunner().invoke(cli, ["--db", str(db), "search", "外長", "--limit", "1"])
+    assert result.exit_code == 0 and "【" in result.stdout and "--cursor" in result.stdout
+    result = CliRunner().invoke(cli, ["--db", str(db), "search", '"broken'])
+    assert result.exit_code == 2
+    assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+    result = CliRunner().invoke(cli, ["--db", str(db), "reindex"])
+    assert result.exit_code == 0 and "6 articles indexed" in result.stdout
+
+
+def test_update_makes_new_articles_searchable(tmp_path: Path):
+    feed = tmp_path / "feed.xml"
+    feed.write_text(
+        '<?xml version="1.0" encoding="utf-8"?><rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/">'
+        "<channel><title>源</title><language>zh-cn</language>"
+        "<item><title>台风逼近</title><link>https://x.example/1</link>"
+        "<content:encoded><![CDATA[<p>气象台发布台风橙色预警。</p>]]></content:encoded></item>"
+        "</channel></rss>",
+        "utf-8",
+    )
+    with tidings.open_archive(tmp_path / "db.sqlite3") as archive:
+        archive.add_feed(str(feed))
+        summary = archive.update()
+        assert summary.derived == 1
+        assert [h.title for h in archive.search("颱風").hits] == ["台风逼近"]
