@@ -24,12 +24,14 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -58,18 +60,72 @@ READER_PASS = """
 import json, resource, time
 from reader import make_reader
 reader = make_reader({db!r})
+first = not list(reader.get_feeds(limit=1))
 for url in {urls!r}:
     reader.add_feed(url, exist_ok=True)
 start = time.perf_counter()
 reader.update_feeds(scheduled=False, workers={workers})
 seconds = time.perf_counter() - start
+search_seconds = 0.0
+found = {{}}
+if first:
+    reader.enable_search()
+    start = time.perf_counter()
+    reader.update_search()
+    search_seconds = time.perf_counter() - start
+    for query in {queries!r}:
+        found[query] = reader.search_entry_counts(query).total
 entries = reader.get_entry_counts().total
-print(json.dumps({{"seconds": seconds, "entries": entries,
+print(json.dumps({{"seconds": seconds, "search_seconds": search_seconds, "entries": entries, "found": found,
     "maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}}))
 """
 
+TIDINGS_SEARCH = """
+import json, sys
+sys.path.insert(0, {src!r})
+import tidings
+archive = tidings.open_archive({db!r})
+found = {{}}
+for query in {queries!r}:
+    total, cursor = 0, None
+    while True:
+        page = archive.search(query, limit=1000, cursor=cursor)
+        total += len(page.hits)
+        if not page.next_cursor:
+            break
+        cursor = page.next_cursor
+    found[query] = total
+print(json.dumps({{"found": found}}))
+"""
+QUERIES = ["停火", "外长", "加沙", "会议", "国家", "ceasefire", "minister"]
 
-def run_json(code: str) -> dict[str, float]:
+
+def ground_truth(corpus: Path, feeds: int, queries: list[str]) -> dict[str, int]:
+    """How many items of the corpus contain each query string (folded title and clean text)."""
+    sys.path.insert(0, str(ROOT / "src"))
+    from tidings.clean import Cleaner
+    from tidings.parse import parse_feed
+    from tidings.textindex import fold
+
+    cleaner = Cleaner()
+    texts = []
+    for index in range(feeds):
+        feed = parse_feed((corpus / f"feed-{index:04d}.xml").read_bytes())
+        for entry in feed.entries:
+            body = cleaner.clean(entry.content or entry.summary, base_url=entry.link).text
+            texts.append(fold(f"{entry.title}\n{body}"))
+    counts = {}
+    for query in queries:
+        needle = fold(query)
+        if needle.isascii():
+            pattern = re.compile(rf"\b{re.escape(needle)}\b")
+            counts[query] = sum(1 for text in texts if pattern.search(text))
+        else:
+            counts[query] = sum(1 for text in texts if needle in text)
+    return counts
+
+
+def run_json(code: str) -> dict[str, Any]:
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     if result.returncode != 0:
         sys.exit(f"benchmark step failed:\n{result.stderr[-3000:]}")
@@ -151,14 +207,25 @@ def main() -> None:
             rdb = work / "reader.sqlite3"
             for path in work.glob("reader.sqlite3*"):
                 path.unlink()
-            code = READER_PASS.format(db=str(rdb), urls=urls, workers=args.reader_workers)
+            code = READER_PASS.format(db=str(rdb), urls=urls, workers=args.reader_workers, queries=QUERIES)
             r_first = run_json(code)
             r_second = run_json(code)
             print(
                 f"reader first pass      {r_first['seconds']:7.2f} s   {r_first['entries']:.0f} entries"
-                f" (workers={args.reader_workers})"
+                f" (workers={args.reader_workers}); update_search {r_first['search_seconds']:.2f} s"
             )
             print(f"reader second pass     {r_second['seconds']:7.3f} s")
+            ours = run_json(TIDINGS_SEARCH.format(src=src, db=str(db), queries=QUERIES))["found"]
+            truth = ground_truth(corpus, args.feeds, QUERIES)
+            print("articles found (tidings / reader / truth: items whose text contains the string):")
+            for query in QUERIES:
+                print(f"  {query:<10} {ours[query]:>6} / {r_first['found'][query]:>6} / {truth[query]:>6}")
+            reader_total = r_first["seconds"] + r_first["search_seconds"]
+            print(
+                f"whole pipeline: tidings {first['seconds']:.2f} s (fetch, parse, store, clean, index) against"
+                f" reader update_feeds + update_search {reader_total:.2f} s: {reader_total / first['seconds']:.1f}x"
+                " (target >= 5x)"
+            )
             print(
                 f"first pass: fetch, parse, store {r_first['seconds'] / first['stored_seconds']:.1f}x faster"
                 f" than reader (target >= 10x); with cleaning {r_first['seconds'] / first['seconds']:.1f}x;"

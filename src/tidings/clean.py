@@ -31,7 +31,7 @@ from lxml import etree
 
 from .siterules import SiteRules, load_site_rules, rules_for
 
-__all__ = ["Cleaned", "Cleaner", "html_text", "inner_html"]
+__all__ = ["Cleaned", "Cleaner", "html_text", "inner_html", "strip_controls"]
 
 ALLOWED_TAGS = {
     "a", "abbr", "b", "bdi", "bdo", "blockquote", "br", "caption", "cite", "code", "col",
@@ -63,7 +63,7 @@ ALLOWED_ATTRIBUTES = {
     "ins": {"cite", "datetime"},
 }
 URL_SCHEMES = {"http", "https", "mailto", "data"}
-DROP_WITH_CONTENT = {"script", "style", "noscript", "template", "iframe", "object", "embed",
+DROP_WITH_CONTENT = {"script", "style", "noscript", "template", "iframe", "object", "embed", "title",
                      "form", "button", "input", "select", "textarea", "svg", "math", "canvas",
                      "frame", "frameset", "applet", "link", "meta", "base", "dialog"}  # fmt: skip
 BLOCK_TAGS = {
@@ -98,6 +98,8 @@ _FEEDX_FOOTER = "获取更多RSS"
 _LAZY_SRC = ("data-src", "data-original", "data-lazy-src", "data-lazyload", "data-url", "data-actualsrc")
 _LAZY_SRCSET = ("data-srcset", "data-lazy-srcset", "data-original-set")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_TREE_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+_EMBED = re.compile(r"</?embed\b[^>]*>", re.IGNORECASE)
 
 # Everything dropped whole: candidates found in one pass, then checked in Python
 # (cheaper than one XPath class test per class name per element).
@@ -137,15 +139,21 @@ class Cleaned:
     text: str
 
 
-def _drop(element: Any, keep_space: bool = False) -> None:
-    """Remove an element but keep its tail text in place (and, when asked, the
-    whitespace it held, so that the words on either side stay apart)."""
+_ROOT_MARK = "data-tidings-root"
+
+
+def _drop(element: Any, keep_space: bool = True) -> None:
+    """Remove an element but keep its tail text in place, and a space where the
+    element began or ended with whitespace, so the words on either side stay apart.
+    The wrapper around the whole article is never removed."""
     parent = element.getparent()
-    if parent is None:
+    if parent is None or element.get(_ROOT_MARK) is not None:
         return
     tail = element.tail
-    if keep_space and element.text and not element.text.strip():
-        tail = " " + (tail or "")
+    if keep_space:
+        inner = element.text if len(element) == 0 else "".join(element.itertext())
+        if inner and (inner[0].isspace() or inner[-1].isspace()):
+            tail = " " + (tail or "")
     if tail:
         previous = element.getprevious()
         if previous is not None:
@@ -195,14 +203,38 @@ def _is_tracking_pixel(image: Any) -> bool:
     return bool(_TRACKER_HOSTS.search(host))
 
 
-def _srcset(base: str | None, value: str) -> str:
-    parts = []
-    for candidate in value.split(","):
-        bits = candidate.strip().split(None, 1)
-        if bits:
-            bits[0] = _absolute(base, bits[0])
-            parts.append(" ".join(bits))
-    return ", ".join(parts)
+def _srcset(base: str | None, value: str, allow_data: bool) -> str:
+    """A srcset with its URLs made absolute and unsafe ones left out.
+
+    Each candidate is a URL (which may contain commas) ending at whitespace, then
+    an optional descriptor ending at a comma.
+    """
+    candidates = []
+    position, length = 0, len(value)
+    while position < length:
+        while position < length and (value[position].isspace() or value[position] == ","):
+            position += 1
+        start = position
+        while position < length and not value[position].isspace():
+            position += 1
+        url = value[start:position]
+        descriptor = ""
+        if url.endswith(","):
+            url = url.rstrip(",")
+        else:
+            end = value.find(",", position)
+            end = length if end < 0 else end
+            descriptor = value[position:end].strip()
+            position = end
+        if not url:
+            continue
+        scheme = _scheme(url)
+        if scheme == "data" and not (allow_data and url.lower().startswith("data:image/")):
+            continue
+        if scheme and scheme not in ("http", "https", "data"):
+            continue
+        candidates.append(f"{_absolute(base, url)} {descriptor}".strip())
+    return ", ".join(candidates)
 
 
 def _element_text(element: Any) -> str:
@@ -284,8 +316,12 @@ class Cleaner:
             return Cleaned("", "")
 
     def _tree(self, html: str) -> Any:
-        # Bytes, not str: libxml2 then copes with NUL and control characters itself.
-        data = f"<html><body><div>{html}</div></body></html>".encode("utf-8", "replace")
+        # Control characters are never text, and lxml refuses them in text it is given
+        # back; a form feed is whitespace in HTML.
+        html = strip_controls(html)
+        if "mbed" in html:
+            html = _EMBED.sub("", html)  # libxml2 does not know <embed> has no end tag
+        data = f"<html><body><div {_ROOT_MARK}>{html}</div></body></html>".encode("utf-8", "replace")
         document = etree.fromstring(data, self._parser)
         if document is None:
             return None
@@ -392,7 +428,11 @@ class Cleaner:
                     node.set(name, _absolute(base_url, value))
             srcset = node.get("srcset")
             if srcset:
-                node.set("srcset", _srcset(base_url, srcset))
+                cleaned = _srcset(base_url, srcset, allow_data=node.tag in ("img", "source"))
+                if cleaned:
+                    node.set("srcset", cleaned)
+                else:
+                    del node.attrib["srcset"]
 
     @staticmethod
     def _remove_empty(root: Any) -> None:
@@ -406,6 +446,11 @@ class Cleaner:
 
 def _escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def strip_controls(html: str) -> str:
+    """HTML with control characters (never text; lxml refuses them) turned into spaces."""
+    return _TREE_CONTROL.sub(" ", html)
 
 
 def inner_html(element: Any) -> str:

@@ -23,7 +23,7 @@ from typing import Any
 import trafilatura
 from lxml import etree
 
-from .clean import html_text, inner_html
+from .clean import html_text, inner_html, strip_controls
 from .parse.encoding import decode_html
 from .siterules import SiteRules, load_site_rules, rules_for
 
@@ -33,6 +33,8 @@ __all__ = ["Extracted", "extract_article", "is_short_summary"]
 SUMMARY_LIMIT = 500
 #: A body selector must find at least this much text to be trusted.
 MIN_BODY_TEXT = 200
+#: Shorter than this, what the heuristic found is page furniture, not an article.
+MIN_TEXT = 40
 
 logging.getLogger("trafilatura").setLevel(logging.CRITICAL)
 logging.getLogger("htmldate").setLevel(logging.CRITICAL)
@@ -57,9 +59,14 @@ def is_short_summary(text: str | None) -> bool:
 def _parse(html: str) -> Any:
     parser = etree.HTMLParser(remove_comments=True, encoding="utf-8")
     try:
-        return etree.fromstring(html.encode("utf-8", "replace"), parser)
+        return etree.fromstring(strip_controls(html).encode("utf-8", "replace"), parser)
     except (etree.LxmlError, ValueError):
         return None
+
+
+def _is_sign_in_page(html: str) -> bool:
+    lowered = html[:200_000].lower()
+    return 'type="password"' in lowered or "type='password'" in lowered or "type=password" in lowered
 
 
 def _title(document: Any) -> str | None:
@@ -95,6 +102,7 @@ def extract_article(
 ) -> Extracted | None:
     """The article body of a page (see the module docstring); None if there is none."""
     html = page if isinstance(page, str) else decode_html(page, content_type).text
+    html = strip_controls(html)
     if not html.strip():
         return None
     rules = rules_for(site_rules if site_rules is not None else load_site_rules(), url)
@@ -124,6 +132,6 @@ def extract_article(
     main = main if main is not None else root
     markup = inner_html(main)
     text = html_text(main)
-    if not text:
+    if len(text) < MIN_TEXT or (len(text) < MIN_BODY_TEXT and _is_sign_in_page(html)):
         return None
     return Extracted(markup, text, _title(document if document is not None else _parse(html)))

@@ -40,6 +40,7 @@ __all__ = ["RULES_ENV", "SiteRules", "load_site_rules", "parse_site_rules", "rul
 RULES_ENV = "TIDINGS_RULES"
 log = logging.getLogger(__name__)
 _TEXT_TAGS = ("p", "div", "em", "small", "span", "section", "li")
+_BLOCKS = {"p", "div", "section", "article", "li", "ul", "ol", "table", "blockquote", "h1", "h2", "h3", "h4", "h5", "h6", "figure", "pre"}
 
 
 @dataclass(frozen=True)
@@ -62,7 +63,10 @@ class SiteRules:
             for element in self.drop(root):
                 drop(element)
         if self.drop_text:
+            # Only innermost blocks: a container is never dropped for one of its paragraphs.
             for element in list(root.iter(*_TEXT_TAGS)):
+                if any(child.tag in _BLOCKS for child in element.iterdescendants()):
+                    continue
                 text = "".join(element.itertext()).strip()
                 if text and any(p.search(text) for p in self.drop_text):
                     drop(element)

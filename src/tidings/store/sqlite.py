@@ -836,20 +836,28 @@ class SQLiteStore:
         """Matching articles, best first: (id, site, url, published ms, score, title,
         body text, sources) rows, one per story (articles of several feeds with the same
         URL come once, with every site in ``sources``). ``after`` is the keyset of the
-        last row of the previous page: (score, published ms or 0, id)."""
+        last row of the previous page: (score, published ms, id).
+
+        Two steps: the FTS5 index ranks candidates by itself (BM25; ties go to the
+        article archived last), which is what costs on common words; only the few
+        candidates of the page are then joined to their articles and grouped by story.
+        """
         where = ["search MATCH ?"]
         params: list[Any] = [match]
+        joins = ""
+        if site is not None or feed_id is not None or since is not None or until is not None or lang is not None:
+            joins = " JOIN articles a ON a.id = search.rowid"
         if site is not None:
-            where.append("s.name = ?")
+            where.append("a.site_id = (SELECT id FROM sites WHERE name = ?)")
             params.append(site)
         if feed_id is not None:
             where.append("a.feed_id = ?")
             params.append(feed_id)
         if since is not None:
-            where.append("a.published >= ?")
+            where.append("coalesce(a.published, a.first_seen) >= ?")
             params.append(_ms(since))
         if until is not None:
-            where.append("a.published < ?")
+            where.append("coalesce(a.published, a.first_seen) < ?")
             params.append(_ms(until))
         if lang is not None:
             where.append(
@@ -858,34 +866,94 @@ class SQLiteStore:
             params.append(lang + "%")
         keyset = ""
         if after is not None:
-            score, published, article_id = after
-            keyset = (
-                "WHERE score > ? OR (score = ? AND (published < ? OR (published = ? AND id < ?)))"
-            )
-            params_after = [score, score, published, published, article_id]
-        else:
-            params_after = []
-        query = (
-            "WITH hits AS (SELECT a.id AS id, s.name AS site, a.url AS url,"
-            " coalesce(a.published, a.first_seen) AS published, bm25(search, 10.0, 1.0) AS score,"
-            " i.title_revision AS title_revision, i.body_revision AS body_revision"
-            " FROM search JOIN articles a ON a.id = search.rowid JOIN sites s ON s.id = a.site_id"
-            " JOIN search_rows i ON i.article_id = a.id"
-            f" WHERE {' AND '.join(where)}),"
-            " stories AS (SELECT *, row_number() OVER (PARTITION BY url ORDER BY score, published DESC, id DESC)"
-            " AS n, group_concat(site, char(31)) OVER (PARTITION BY url) AS sources FROM hits),"
-            f" firsts AS (SELECT * FROM stories WHERE n = 1) SELECT f.id, f.site, f.url, f.published,"
-            " f.score, t.title, b.text, f.sources FROM"
-            f" (SELECT * FROM firsts {keyset} ORDER BY score, published DESC, id DESC LIMIT ?) f"
-            " JOIN revisions t ON t.id = f.title_revision JOIN revisions b ON b.id = f.body_revision"
-            " ORDER BY f.score, f.published DESC, f.id DESC"
-        )
+            score, _published, article_id = after
+            keyset = "WHERE score > ? OR (score = ? AND id < ?)"
+            params += [score, score, article_id]
+        # Enough candidates to fill the page after grouping stories and breaking ties.
+        candidates = limit * 2 + 10
         try:
-            return self._db.execute(query, [*params, *params_after, limit]).fetchall()
+            ranked = self._db.execute(
+                "SELECT id, score FROM (SELECT search.rowid AS id, bm25(search, 10.0, 1.0) AS score"
+                f" FROM search{joins} WHERE {' AND '.join(where)}) {keyset}"
+                " ORDER BY score, id DESC LIMIT ?",
+                [*params, candidates],
+            ).fetchall()
         except sqlite3.OperationalError as exc:
             if "fts5" in str(exc).lower() or "syntax" in str(exc).lower():
                 raise StorageError(f"the search index could not run this query: {exc}") from exc
             raise
+        if not ranked:
+            return []
+        scores = dict(ranked)
+        marks = ",".join("?" * len(ranked))
+        details = self._db.execute(
+            "SELECT a.id, s.name, a.url, coalesce(a.published, a.first_seen), i.title_revision,"
+            " i.body_revision FROM articles a JOIN sites s ON s.id = a.site_id"
+            f" JOIN search_rows i ON i.article_id = a.id WHERE a.id IN ({marks})",
+            list(scores),
+        ).fetchall()
+        details.sort(key=lambda d: (scores[d[0]], -d[0]))
+        urls = sorted({row[2] for row in details})
+        sources: dict[str, list[str]] = {}
+        siblings: dict[str, list[int]] = {}
+        marks = ",".join("?" * len(urls))
+        for article_id, url, name in self._db.execute(
+            "SELECT a.id, a.url, s.name FROM articles a JOIN sites s ON s.id = a.site_id"
+            f" WHERE a.url IN ({marks}) ORDER BY a.id",
+            urls,
+        ):
+            siblings.setdefault(url, []).append(article_id)
+            if name not in sources.setdefault(url, []):
+                sources[url].append(name)
+        # A story is shown once, by its best-ranked article: another article of the
+        # same story that ranks better (on this page or an earlier one) hides this one.
+        others = [i for ids in siblings.values() if len(ids) > 1 for i in ids if i not in scores]
+        if others:
+            marks = ",".join("?" * len(others))
+            scores.update(
+                self._db.execute(
+                    f"SELECT rowid, bm25(search, 10.0, 1.0) FROM search WHERE search MATCH ?"
+                    f" AND rowid IN ({marks})",
+                    [match, *others],
+                ).fetchall()
+            )
+        chosen = []
+        for row in details:
+            rank = (scores[row[0]], -row[0])
+            if any(
+                (scores[other], -other) < rank
+                for other in siblings.get(row[2], ())
+                if other != row[0] and other in scores
+            ):
+                continue
+            chosen.append(row)
+            if len(chosen) == limit:
+                break
+        texts = dict(
+            self._db.execute(
+                f"SELECT id, title FROM revisions WHERE id IN ({','.join('?' * len(chosen))})",
+                [row[4] for row in chosen],
+            ).fetchall()
+        )
+        bodies = dict(
+            self._db.execute(
+                f"SELECT id, text FROM revisions WHERE id IN ({','.join('?' * len(chosen))})",
+                [row[5] for row in chosen],
+            ).fetchall()
+        )
+        return [
+            (
+                row[0],
+                row[1],
+                row[2],
+                row[3],
+                scores[row[0]],
+                texts.get(row[4], ""),
+                bodies.get(row[5], ""),
+                "\x1f".join(sources.get(row[2], [row[1]])),
+            )
+            for row in chosen
+        ]
 
     @_wrap_errors
     def index_size(self) -> tuple[int, int]:
