@@ -331,6 +331,15 @@ class SQLiteStore:
     def close(self) -> None:
         self._db.close()
 
+    def reopen(self) -> SQLiteStore:
+        """Another connection to the same database (for work on another thread).
+
+        StorageError for an in-memory database, which no other connection can see.
+        """
+        if str(self.path) in (":memory:", ""):
+            raise StorageError("an in-memory database cannot be opened twice")
+        return SQLiteStore(self.path)
+
     @contextmanager
     def transaction(self) -> Iterator[None]:
         if self._depth:
