@@ -196,8 +196,8 @@ def main() -> None:
             f" {first['failed']:.0f} failed   ({first['new'] / first['seconds']:,.0f} entries/s)"
         )
         print(
-            f"  fetch, parse, store done after {first['stored_seconds']:.2f} s; cleaning and indexing,"
-            f" which run alongside, finished {first['derive_seconds']:.2f} s later"
+            f"  of which fetch, parse, store {first['stored_seconds']:.2f} s;"
+            f" deriving clean HTML and text {first['derive_seconds']:.2f} s"
         )
         print(
             f"tidings second pass    {second['seconds']:7.3f} s   {second['not_modified']:.0f} not modified"

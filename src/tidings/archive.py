@@ -15,7 +15,6 @@ import dataclasses
 import json
 import os
 import random
-import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from importlib import resources
@@ -30,8 +29,8 @@ from ada_url import URL
 import platformdirs
 
 from .clean import Cleaner
-from .derive import BATCH, derive_following, derive_revisions, rebuild_index
-from .errors import ArchiveClosedError, FeedNotFoundError, InvalidInputError, StorageError
+from .derive import BATCH, derive_revisions, rebuild_index
+from .errors import ArchiveClosedError, FeedNotFoundError, InvalidInputError
 from .export import export_documents, export_jsonl
 from .fetch import Limits, fetch
 from .fetch.file import file_path, is_local
@@ -372,37 +371,14 @@ class Archive:
         else:
             chosen = [f for f in self.store.feeds() if f.state.value == "active"]
         updater = self._updater(limits, transport)
-        # Cleaning and indexing follow the update on a second connection, overlapping
-        # with fetching; the pass ends when both are done.
-        fetching = threading.Event()
-        fetching.set()
-        deriving = asyncio.ensure_future(
-            asyncio.to_thread(
-                self._derive_following, fetching.is_set, lambda: stop is not None and stop.is_set()
+        summary = await updater.update(chosen, progress=progress, stop=stop)
+        if stop is None or not stop.is_set():
+            started = time.perf_counter()
+            derived = await asyncio.to_thread(self.derive)
+            summary = dataclasses.replace(
+                summary, derived=derived, derive_seconds=time.perf_counter() - started
             )
-        )
-        try:
-            summary = await updater.update(chosen, progress=progress, stop=stop)
-        finally:
-            fetching.clear()
-            fetched = time.perf_counter()
-            derived = await deriving
-        return dataclasses.replace(
-            summary, derived=derived, derive_seconds=time.perf_counter() - fetched
-        )
-
-    def _derive_following(self, running: Callable[[], bool], stopped: Callable[[], bool]) -> int:
-        try:
-            store = self.store.reopen()
-        except StorageError:
-            # A database only this connection can see: derive once the update is done.
-            while running() and not stopped():
-                time.sleep(0.05)
-            return 0 if stopped() else self.derive()
-        try:
-            return derive_following(store, cleaner=self.cleaner, running=running, stopped=stopped)
-        finally:
-            store.close()
+        return summary
 
     def update(
         self,
@@ -432,10 +408,13 @@ class Archive:
         Fetches in flight when ``stop`` is set are abandoned; a feed whose
         fetch completed finishes its transaction first, so nothing is half-written.
         """
+        updater = self._updater(limits, None)
         while not stop.is_set():
             due = self.store.due_feeds(self._clock())
             if due:
-                summary = await self.update_async(feeds=[f.id for f in due], limits=limits, stop=stop)
+                summary = await updater.update(due, stop=stop)
+                if not stop.is_set():
+                    await asyncio.to_thread(self.derive)
                 if on_pass is not None:
                     on_pass(summary)
             next_due = self.store.next_due()

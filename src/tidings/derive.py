@@ -20,10 +20,10 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from typing import Any, TypeVar
 
 from .clean import Cleaner
@@ -31,9 +31,9 @@ from .model import Revision
 from .store import Store
 from .textindex import prepare
 
-__all__ = ["derive_following", "derive_revisions", "rebuild_index", "update_index"]
+__all__ = ["derive_revisions", "rebuild_index", "update_index"]
 
-BATCH = 200
+BATCH = 400
 #: Below this many items the work stays in this process (workers cost ~0.5 s to start).
 PARALLEL_FROM = 2000
 
@@ -81,16 +81,27 @@ def _run(
         for batch in batches:
             save(work(batch, cleaner))
         return
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["tidings.derive"])
-    with ProcessPoolExecutor(count, mp_context=context, initializer=_start_worker) as pool:
-        pending: deque[Future[list[R]]] = deque()
-        for batch in batches:
-            pending.append(pool.submit(work, batch, None))
-            while len(pending) > count * 2:
-                save(pending.popleft().result())
-        while pending:
-            save(pending.popleft().result())
+    # fork: the workers start with everything already imported, and nothing of the
+    # caller's __main__ is run again (forkserver and spawn would re-import it).
+    context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
+    remaining = iter(batches)
+    pending: deque[tuple[list[T], Future[list[R]]]] = deque()
+    try:
+        with ProcessPoolExecutor(count, mp_context=context, initializer=_start_worker) as pool:
+            for batch in remaining:
+                pending.append((batch, pool.submit(work, batch, None)))
+                while len(pending) > count * 2:
+                    save(pending[0][1].result())
+                    pending.popleft()
+            while pending:
+                save(pending[0][1].result())
+                pending.popleft()
+    except BrokenProcessPool:
+        # Workers could not run here: finish in this process, losing nothing.
+        for batch, _future in pending:
+            save(work(batch, cleaner))
+        for batch in remaining:
+            save(work(batch, cleaner))
 
 
 def update_index(store: Store, article_ids: list[int], prepared: dict[int, str] | None = None) -> None:
@@ -163,71 +174,6 @@ def derive_revisions(
         expected=expected,
         workers=workers,
     )
-    return done
-
-
-def derive_following(
-    store: Store,
-    *,
-    cleaner: Cleaner,
-    running: Callable[[], bool],
-    stopped: Callable[[], bool] = lambda: False,
-    workers: int | None = None,
-    poll: float = 0.1,
-) -> int:
-    """Derive revisions as they are stored, while ``running()`` says more may come
-    (an update in progress), then whatever remains; stop early when ``stopped()``.
-
-    Runs beside the update on its own connection, so cleaning and indexing
-    overlap with fetching; worker processes start once enough work is waiting.
-    Revision ids only grow, so the scan never needs to look back.
-    """
-    done = 0
-    after = 0
-    count = workers if workers is not None else (os.cpu_count() or 1)
-    pool: ProcessPoolExecutor | None = None
-    pending: deque[Future[list[Result]]] = deque()
-
-    def save(results: list[Result]) -> None:
-        nonlocal done
-        with store.transaction():
-            store.save_derived([(rid, html, text) for rid, _aid, html, text, _prep in results])
-            update_index(
-                store,
-                sorted({aid for _rid, aid, _html, _text, _prep in results}),
-                {rid: prep for rid, _aid, _html, _text, prep in results},
-            )
-        done += len(results)
-
-    try:
-        while not stopped():
-            more = running()
-            revisions = store.underived_revisions(BATCH, after)
-            if not revisions:
-                while pending:
-                    save(pending.popleft().result())
-                if not more:
-                    break
-                time.sleep(poll)
-                continue
-            after = revisions[-1].id
-            urls = store.article_urls(sorted({r.article_id for r in revisions}))
-            items = [(r.id, r.article_id, r.content_html, urls.get(r.article_id)) for r in revisions]
-            if pool is None and count > 1 and store.underived_count() >= PARALLEL_FROM:
-                context = multiprocessing.get_context("forkserver")
-                context.set_forkserver_preload(["tidings.derive"])
-                pool = ProcessPoolExecutor(count, mp_context=context, initializer=_start_worker)
-            if pool is None:
-                save(_clean_items(items, cleaner))
-                continue
-            pending.append(pool.submit(_clean_items, items, None))
-            while len(pending) > count * 2:
-                save(pending.popleft().result())
-        while pending and not stopped():
-            save(pending.popleft().result())
-    finally:
-        if pool is not None:
-            pool.shutdown(wait=True, cancel_futures=True)
     return done
 
 

@@ -38,9 +38,6 @@ class Store(Protocol):
     def close(self) -> None:
         """Release the connection; the store cannot be used afterwards."""
 
-    def reopen(self) -> Store:
-        """Another connection to the same database, for work on another thread."""
-
     def transaction(self) -> AbstractContextManager[None]:
         """Group writes: all of them are committed at the end of the block, or none."""
 
