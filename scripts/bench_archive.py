@@ -5,7 +5,8 @@ Generates a repository of the original layout (default 20,000 documents of
 about 5 KB, 60% Chinese, over 8 sites), then times with the ``tidings``
 command of this checkout:
 
-* import into a new database (documents/s);
+* import into a new database (documents/s), then (separately) cleaning and
+  indexing the imported documents;
 * the same import again (nothing new; documents/s);
 * export into an empty folder (documents/s), and ``cp -r`` of the resulting
   tree in the same run (the ratio export / cp);
@@ -105,7 +106,9 @@ def main() -> None:
     print(f"generated {args.docs} documents, {size / 1e6:.1f} MB, in {repo}")
     env = dict(os.environ, PYTHONPATH=str(ROOT / "src"))
 
-    results: dict[str, list[float]] = {k: [] for k in ("import", "reimport", "export", "cp", "reexport")}
+    results: dict[str, list[float]] = {
+        k: [] for k in ("import", "derive", "reimport", "export", "cp", "reexport")
+    }
     for run in range(args.runs):
         db = work / f"bench-{run}.sqlite3"
         out = work / f"out-{run}"
@@ -114,7 +117,10 @@ def main() -> None:
             path.unlink(missing_ok=True)
         for path in (out, copy):
             shutil.rmtree(path, ignore_errors=True)
-        results["import"].append(timed([*TIDINGS, "--db", str(db), "import", str(repo)], env))
+        results["import"].append(timed([*TIDINGS, "--db", str(db), "import", "--no-derive", str(repo)], env))
+        results["derive"].append(
+            timed([sys.executable, "-c", f"import tidings; tidings.open_archive({str(db)!r}).derive()"], env)
+        )
         results["reimport"].append(timed([*TIDINGS, "--db", str(db), "import", str(repo)], env))
         results["export"].append(
             timed([*TIDINGS, "--db", str(db), "export", "--format", "documents", str(out)], env)
@@ -149,6 +155,7 @@ def main() -> None:
 
     print(f"round trip: byte-exact for all {args.docs} files")
     line("import", "import into a new database")
+    line("derive", "then clean and index them")
     line("reimport", "import again (nothing new)")
     export = line("export", "export into an empty folder")
     cp = line("cp", "cp -r of the exported tree")

@@ -74,8 +74,15 @@ def cli(ctx: click.Context, db: Path | None) -> None:
 @click.argument("path", type=click.Path(exists=True, path_type=Path))
 @click.option("--site", help="Put every article in this site instead of the folder's.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@click.option(
+    "--no-derive",
+    is_flag=True,
+    help="Only import: leave cleaning and indexing to the next update (or reclean).",
+)
 @click.pass_context
-def import_command(ctx: click.Context, path: Path, site: str | None, as_json: bool) -> None:
+def import_command(
+    ctx: click.Context, path: Path, site: str | None, as_json: bool, no_derive: bool
+) -> None:
     """Import archive documents: a repository (articles/<site>/…), a folder, or one file.
 
     Files that cannot be read are reported with the reason; the others are
@@ -93,7 +100,7 @@ def import_command(ctx: click.Context, path: Path, site: str | None, as_json: bo
                 report = archive.import_documents(path, site=site, progress=progress)
         else:
             report = archive.import_documents(path, site=site)
-        derived = archive.derive()
+        derived = 0 if no_derive else archive.derive()
     for problem in report.errors:
         click.echo(f"error: {problem.path}: {problem.reason}", err=True)
     if as_json:

@@ -275,6 +275,9 @@ def _feed(row: tuple[Any, ...]) -> Feed:
     )
 
 
+_IN_CHUNK = 500  # well under SQLite's limit on bound parameters
+
+
 class SQLiteStore:
     """The :class:`~tidings.store.Store` on a SQLite file."""
 
@@ -493,22 +496,25 @@ class SQLiteStore:
             self._db.execute("DELETE FROM fetches WHERE feed_id = ?", (feed_id,))
             self._db.execute("DELETE FROM feeds WHERE id = ?", (feed_id,))
 
+    def _rows_in(self, sql: str, values: list[Any], *before: Any) -> Iterator[tuple[Any, ...]]:
+        """Rows of ``sql`` (whose ``{marks}`` stands for an IN list) for all ``values``,
+        queried in chunks; ``before`` are parameters that come ahead of the list."""
+        for start in range(0, len(values), _IN_CHUNK):
+            chunk = values[start : start + _IN_CHUNK]
+            yield from self._db.execute(sql.format(marks=",".join("?" * len(chunk))), (*before, *chunk))
+
     @_wrap_errors
     def articles_matching(
         self, site_id: int, keys: list[str], urls: list[str]
     ) -> list[ArticleRef]:
         found: list[ArticleRef] = []
         for column, values in (("key", keys), ("url", urls)):
-            for start in range(0, len(values), 500):
-                chunk = values[start : start + 500]
-                marks = ",".join("?" * len(chunk))
-                rows = self._db.execute(
-                    "SELECT a.id, a.key, a.url, r.content_hash FROM articles a"
-                    " LEFT JOIN revisions r ON r.id = a.current_revision_id"
-                    f" WHERE a.site_id = ? AND a.{column} IN ({marks})",
-                    (site_id, *chunk),
-                ).fetchall()
-                found.extend(ArticleRef(*row) for row in rows)
+            sql = (
+                "SELECT a.id, a.key, a.url, r.content_hash FROM articles a"
+                " LEFT JOIN revisions r ON r.id = a.current_revision_id"
+                f" WHERE a.site_id = ? AND a.{column} IN ({{marks}})"
+            )
+            found.extend(ArticleRef(*row) for row in self._rows_in(sql, values, site_id))
         return found
 
     @_wrap_errors
@@ -737,15 +743,7 @@ class SQLiteStore:
 
     @_wrap_errors
     def article_urls(self, article_ids: list[int]) -> dict[int, str]:
-        found: dict[int, str] = {}
-        for start in range(0, len(article_ids), 500):
-            chunk = article_ids[start : start + 500]
-            marks = ",".join("?" * len(chunk))
-            rows = self._db.execute(
-                f"SELECT id, url FROM articles WHERE id IN ({marks})", chunk
-            ).fetchall()
-            found.update(rows)
-        return found
+        return dict(self._rows_in("SELECT id, url FROM articles WHERE id IN ({marks})", article_ids))
 
     # the search index
 
@@ -754,38 +752,24 @@ class SQLiteStore:
         """What each article's index row should hold: (title revision, title, body
         revision, body text): the current revision's title, and the text of the newest
         extracted revision if there is one, else the current revision's."""
-        found: dict[int, tuple[int, str, int, str]] = {}
-        for start in range(0, len(article_ids), 500):
-            chunk = article_ids[start : start + 500]
-            marks = ",".join("?" * len(chunk))
-            rows = self._db.execute(
-                "SELECT a.id, c.id, c.title, coalesce(x.id, c.id), coalesce(x.text, c.text)"
-                " FROM articles a JOIN revisions c ON c.id = a.current_revision_id"
-                " LEFT JOIN revisions x ON x.id = (SELECT max(id) FROM revisions"
-                "   WHERE article_id = a.id AND source = 'extracted' AND text IS NOT NULL)"
-                f" WHERE a.id IN ({marks}) AND coalesce(x.text, c.text) IS NOT NULL",
-                chunk,
-            ).fetchall()
-            for article_id, title_rev, title, body_rev, body in rows:
-                found[article_id] = (title_rev, title, body_rev, body)
-        return found
+        sql = (
+            "SELECT a.id, c.id, c.title, coalesce(x.id, c.id), coalesce(x.text, c.text)"
+            " FROM articles a JOIN revisions c ON c.id = a.current_revision_id"
+            " LEFT JOIN revisions x ON x.id = (SELECT max(id) FROM revisions"
+            "   WHERE article_id = a.id AND source = 'extracted' AND text IS NOT NULL)"
+            " WHERE a.id IN ({marks}) AND coalesce(x.text, c.text) IS NOT NULL"
+        )
+        return {row[0]: (row[1], row[2], row[3], row[4]) for row in self._rows_in(sql, article_ids)}
 
     @_wrap_errors
     def indexed_sources(self, article_ids: list[int]) -> dict[int, tuple[int, str, int, str]]:
         """What each article's index row holds now (same shape as index_sources)."""
-        found: dict[int, tuple[int, str, int, str]] = {}
-        for start in range(0, len(article_ids), 500):
-            chunk = article_ids[start : start + 500]
-            marks = ",".join("?" * len(chunk))
-            rows = self._db.execute(
-                "SELECT i.article_id, t.id, t.title, b.id, b.text FROM search_rows i"
-                " JOIN revisions t ON t.id = i.title_revision JOIN revisions b ON b.id = i.body_revision"
-                f" WHERE i.article_id IN ({marks})",
-                chunk,
-            ).fetchall()
-            for article_id, title_rev, title, body_rev, body in rows:
-                found[article_id] = (title_rev, title, body_rev, body or "")
-        return found
+        sql = (
+            "SELECT i.article_id, t.id, t.title, b.id, b.text FROM search_rows i"
+            " JOIN revisions t ON t.id = i.title_revision JOIN revisions b ON b.id = i.body_revision"
+            " WHERE i.article_id IN ({marks})"
+        )
+        return {row[0]: (row[1], row[2], row[3], row[4] or "") for row in self._rows_in(sql, article_ids)}
 
     @_wrap_errors
     def write_index(
