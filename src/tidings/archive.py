@@ -172,10 +172,15 @@ class Archive:
     # derived clean HTML and text
 
     def derive(
-        self, *, progress: Callable[[int], None] | None = None, workers: int | None = None
+        self,
+        *,
+        progress: Callable[[int], None] | None = None,
+        workers: int | None = None,
+        stopped: Callable[[], bool] = lambda: False,
     ) -> int:
         """Derive clean HTML and text for every revision that has none yet (on every
-        core when there are many); returns how many. Updates and imports call it."""
+        core when there are many), until done or ``stopped()``; returns how many.
+        Updates and imports call it; what a stop leaves, the next call finishes."""
         store = self.store
         return derive_revisions(
             store,
@@ -184,6 +189,7 @@ class Archive:
             expected=store.underived_count(),
             workers=workers,
             progress=progress,
+            stopped=stopped,
         )
 
     def reclean(
@@ -374,7 +380,9 @@ class Archive:
         summary = await updater.update(chosen, progress=progress, stop=stop)
         if stop is None or not stop.is_set():
             started = time.perf_counter()
-            derived = await asyncio.to_thread(self.derive)
+            derived = await asyncio.to_thread(
+                self.derive, stopped=lambda: stop is not None and stop.is_set()
+            )
             summary = dataclasses.replace(
                 summary, derived=derived, derive_seconds=time.perf_counter() - started
             )
@@ -414,7 +422,7 @@ class Archive:
             if due:
                 summary = await updater.update(due, stop=stop)
                 if not stop.is_set():
-                    await asyncio.to_thread(self.derive)
+                    await asyncio.to_thread(self.derive, stopped=stop.is_set)
                 if on_pass is not None:
                     on_pass(summary)
             next_due = self.store.next_due()

@@ -257,11 +257,7 @@ def inspect_command(
         document = feed_json(feed)
         if cleaner is not None:
             for record, entry in zip(document["entries"], feed.entries):
-                cleaned = cleaner.clean(
-                    entry.content if entry.content is not None else entry.summary,
-                    base_url=entry.base or entry.link,
-                    site_url=entry.link,
-                )
+                cleaned = _clean_entry(cleaner, entry)
                 record["clean_html"], record["text"] = cleaned.html, cleaned.text
         _print_json(document)
         return
@@ -279,13 +275,13 @@ def inspect_command(
         if entry.link:
             click.echo(f"  {entry.link}")
         if cleaner is not None:
-            cleaned = cleaner.clean(
-                entry.content if entry.content is not None else entry.summary,
-                base_url=entry.base or entry.link,
-                site_url=entry.link,
-            )
-            for paragraph in cleaned.text.split("\n\n"):
+            for paragraph in _clean_entry(cleaner, entry).text.split("\n\n"):
                 click.echo(f"    {paragraph}")
+
+
+def _clean_entry(cleaner: Cleaner, entry: ParsedEntry) -> Any:
+    content = entry.content if entry.content is not None else entry.summary
+    return cleaner.clean(content, base_url=entry.base or entry.link, site_url=entry.link)
 
 
 def _inspect_article(ctx: click.Context, article_id: int, as_json: bool) -> None:

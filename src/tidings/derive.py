@@ -66,6 +66,13 @@ def _prepare_sources(sources: list[Source], _cleaner: Cleaner | None = None) -> 
     return [(a, prepare(title), prepare(body), tr, br) for a, tr, title, br, body in sources]
 
 
+def _until(batches: Iterable[list[T]], stopped: Callable[[], bool]) -> Iterator[list[T]]:
+    for batch in batches:
+        if stopped():
+            return
+        yield batch
+
+
 def _run(
     work: Callable[[list[T], Cleaner | None], list[R]],
     batches: Iterable[list[T]],
@@ -74,8 +81,11 @@ def _run(
     cleaner: Cleaner,
     expected: int,
     workers: int | None,
+    stopped: Callable[[], bool] = lambda: False,
 ) -> None:
-    """Apply ``work`` to each batch (in worker processes when worth it), saving results in order."""
+    """Apply ``work`` to each batch (in worker processes when worth it), saving results
+    in order; when ``stopped()`` turns true, stop after the batch being saved."""
+    batches = _until(batches, stopped)
     count = workers if workers is not None else (os.cpu_count() or 1)
     if count <= 1 or expected < PARALLEL_FROM:
         for batch in batches:
@@ -146,6 +156,7 @@ def derive_revisions(
     workers: int | None = None,
     progress: Callable[[int], None] | None = None,
     index: bool = True,
+    stopped: Callable[[], bool] = lambda: False,
 ) -> int:
     """Clean every revision ``next_batch(after_id)`` yields, store the results and
     (with ``index``) update the index rows of their articles. Returns how many
@@ -173,6 +184,7 @@ def derive_revisions(
         cleaner=cleaner,
         expected=expected,
         workers=workers,
+        stopped=stopped,
     )
     return done
 
