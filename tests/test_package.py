@@ -21,9 +21,10 @@ LAYERS = [
     {"model"},
     {"siterules", "textindex"},
     {"document", "store", "fetch", "parse", "opml", "rules", "schedule", "identity", "presets", "clean"},
-    {"extract", "derive", "query", "snippet"},
+    {"extract", "derive", "query", "snippet", "diff"},
     {"importing", "export", "update"},
     {"archive"},
+    {"web"},
     {"cli", "__init__"},
     {"__main__"},
 ]

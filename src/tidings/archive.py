@@ -18,7 +18,7 @@ import random
 import time
 from collections.abc import Callable, Iterator, Sequence
 from importlib import resources
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from types import TracebackType
 from typing import TextIO
@@ -46,6 +46,7 @@ from .model import (
     SearchHit,
     SearchPage,
     Stats,
+    TimelinePage,
     utc_now,
 )
 from .opml import read_opml, write_opml
@@ -224,6 +225,39 @@ class Archive:
             workers=workers,
             progress=progress,
         )
+
+    # reading by time
+
+    def timeline(
+        self,
+        *,
+        site: str | None = None,
+        day: date | None = None,
+        cursor: str | None = None,
+        limit: int = 50,
+    ) -> TimelinePage:
+        """Articles newest first (of one site, of one UTC day, or all), a page at a time."""
+        if not 1 <= limit <= 500:
+            raise InvalidInputError("limit must be between 1 and 500")
+        before = None
+        if cursor:
+            try:
+                moment, article_id = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+                before = (int(moment), int(article_id))
+            except (ValueError, TypeError) as exc:
+                raise InvalidInputError("not a timeline cursor from this archive") from exc
+        since = until = None
+        if day is not None:
+            since = datetime.combine(day, datetime.min.time(), timezone.utc)
+            until = since + timedelta(days=1)
+        rows = self.store.timeline(site=site, before=before, since=since, until=until, limit=limit + 1)
+        next_cursor = None
+        if len(rows) > limit:
+            last = rows[limit - 1][0]
+            moment = last.published or last.first_seen
+            raw = json.dumps([(moment - _EPOCH) // timedelta(milliseconds=1), last.id]).encode()
+            next_cursor = base64.urlsafe_b64encode(raw).decode().rstrip("=")
+        return TimelinePage(tuple(rows[:limit]), next_cursor)
 
     # search
 

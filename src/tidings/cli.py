@@ -565,6 +565,25 @@ def run_command(ctx: click.Context) -> None:
     click.echo("stopped")
 
 
+@cli.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (loopback unless told otherwise).")
+@click.option("--port", type=int, default=8080, show_default=True, help="Port to listen on.")
+@click.option("--token", envvar="TIDINGS_TOKEN", help="Token that changing API calls must present (default: $TIDINGS_TOKEN; none: changes are off).")
+@click.option("--images", type=click.Choice(["none", "direct"]), default="none", show_default=True, help="Article images: not loaded, or loaded directly from their sites.")
+@click.pass_context
+def serve_command(ctx: click.Context, host: str, port: int, token: str | None, images: str) -> None:
+    """Serve the archive in a browser and as a JSON API (OpenAPI at /api/openapi.json)."""
+    import uvicorn
+
+    from .web import create_app
+
+    with _archive(ctx) as archive:  # opens (and migrates) the database before serving
+        database = archive.store.path  # type: ignore[attr-defined]
+    app = create_app(database, token=token, images=images)
+    click.echo(f"serving {database} at http://{host}:{port}/ (Ctrl-C stops)")
+    uvicorn.run(app, host=host, port=port, log_level="warning")
+
+
 def main() -> None:
     """Entry point of the ``tidings`` command."""
     cli(prog_name="tidings")

@@ -33,6 +33,7 @@ __all__ = [
     "SearchPage",
     "Site",
     "Stats",
+    "TimelinePage",
     "content_hash",
     "iso_utc",
     "utc_now",
@@ -364,4 +365,12 @@ class SearchPage:
     """A page of search results; pass ``next_cursor`` back for the following page."""
 
     hits: tuple[SearchHit, ...]
+    next_cursor: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TimelinePage:
+    """Articles newest first, with their current titles; ``next_cursor`` gives the older ones."""
+
+    items: tuple[tuple[Article, str], ...]
     next_cursor: str | None = None

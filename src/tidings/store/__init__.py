@@ -154,6 +154,17 @@ class Store(Protocol):
     def article_urls(self, article_ids: list[int]) -> dict[int, str]:
         """The URL of each of these articles."""
 
+    def timeline(
+        self,
+        *,
+        site: str | None = None,
+        before: tuple[int, int] | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        limit: int = 50,
+    ) -> list[tuple[Article, str]]:
+        """Articles newest first with their current title (keyset: ``before`` = (time ms, id))."""
+
     # the search index (rows hold text prepared by tidings.textindex)
 
     def index_sources(self, article_ids: list[int]) -> dict[int, tuple[int, str, int, str]]:

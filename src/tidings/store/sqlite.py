@@ -152,6 +152,11 @@ MIGRATIONS: tuple[str, ...] = (
     """
     INSERT INTO search(search, rank) VALUES ('automerge', 16);
     """,
+    # 6: timelines, newest first
+    """
+    CREATE INDEX articles_time ON articles(coalesce(published, first_seen), id);
+    CREATE INDEX articles_site_time ON articles(site_id, coalesce(published, first_seen), id);
+    """,
 )
 
 P = ParamSpec("P")
@@ -744,6 +749,44 @@ class SQLiteStore:
     @_wrap_errors
     def article_urls(self, article_ids: list[int]) -> dict[int, str]:
         return dict(self._rows_in("SELECT id, url FROM articles WHERE id IN ({marks})", article_ids))
+
+    @_wrap_errors
+    def timeline(
+        self,
+        *,
+        site: str | None = None,
+        before: tuple[int, int] | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        limit: int = 50,
+    ) -> list[tuple[Article, str]]:
+        """Articles newest first (by publication, else first seen), with their current
+        title; ``before`` is the (time ms, id) of the last article of the previous page."""
+        where = ["1"]
+        params: list[Any] = []
+        if site is not None:
+            where.append("s.name = ?")
+            params.append(site)
+        if since is not None:
+            where.append("coalesce(a.published, a.first_seen) >= ?")
+            params.append(_ms(since))
+        if until is not None:
+            where.append("coalesce(a.published, a.first_seen) < ?")
+            params.append(_ms(until))
+        if before is not None:
+            where.append(
+                "(coalesce(a.published, a.first_seen) < ? OR"
+                " (coalesce(a.published, a.first_seen) = ? AND a.id < ?))"
+            )
+            params += [before[0], before[0], before[1]]
+        rows = self._db.execute(
+            f"SELECT {_ARTICLE_COLUMNS}, r.title FROM articles a JOIN sites s ON s.id = a.site_id"
+            " LEFT JOIN revisions r ON r.id = a.current_revision_id"
+            f" WHERE {' AND '.join(where)}"
+            " ORDER BY coalesce(a.published, a.first_seen) DESC, a.id DESC LIMIT ?",
+            [*params, limit],
+        ).fetchall()
+        return [(_article(row[:9]), row[9] or "") for row in rows]
 
     # the search index
 

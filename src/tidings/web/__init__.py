@@ -1,0 +1,414 @@
+"""The web app: read, search and compare versions, in a browser and through a JSON API.
+
+A thin client of :class:`tidings.Archive` (no SQL here). Every response
+carries a strict Content-Security-Policy (no script at all, styles and, by
+default, images from this origin only) and the usual security headers;
+article HTML is the sanitised clean HTML only; errors are pages (or JSON)
+with a message, never a traceback. Changing actions need the token given to
+:func:`create_app` (``Authorization: Bearer <token>``).
+"""
+
+from __future__ import annotations
+
+import threading
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from ..archive import Archive, open_archive
+from ..diff import inline_diff
+from ..errors import InvalidInputError, NotFoundError, TidingsError
+from ..model import FeedOptions, iso_utc
+from .texts import TEXTS
+
+__all__ = ["create_app"]
+
+HERE = Path(__file__).parent
+PAGE = 25  # articles per timeline page
+_CHINA = timezone(timedelta(hours=8))
+
+
+def _has_cjk(text: str) -> bool:
+    return any("\u4e00" <= ch <= "\u9fff" for ch in text)
+
+
+def _when(moment: datetime | None, site: str | None = None) -> str:
+    """UTC, and China time for Chinese sites (the reader's own zone needs script, which we do not run)."""
+    if moment is None:
+        return "-"
+    utc = moment.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    if site and _has_cjk(site):
+        return f"{moment.astimezone(_CHINA).strftime('%Y-%m-%d %H:%M')} (UTC+8) · {utc}"
+    return utc
+
+
+def create_app(
+    database: str | Path,
+    *,
+    token: str | None = None,
+    images: str = "none",
+) -> Starlette:
+    """The web app over the archive in ``database``.
+
+    ``images``: ``none`` (article images are not loaded: no request leaves this
+    origin) or ``direct`` (images load from their sites over https).
+    """
+    local = threading.local()
+
+    def archive() -> Archive:
+        opened = getattr(local, "archive", None)
+        if opened is None:
+            opened = local.archive = open_archive(database)
+        return opened
+
+    templates = Environment(
+        loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(["html"])
+    )
+    templates.filters["when"] = _when
+    img_src = "'self' data: https:" if images == "direct" else "'self' data:"
+    policy = (
+        f"default-src 'none'; style-src 'self'; img-src {img_src}; form-action 'self';"
+        " base-uri 'none'; frame-ancestors 'none'"
+    )
+
+    def texts(request: Request) -> dict[str, str]:
+        lang = request.query_params.get("lang") or request.cookies.get("lang") or ""
+        if lang not in TEXTS:
+            accept = request.headers.get("accept-language", "")
+            lang = "zh" if accept.lower().startswith("zh") else "en"
+        return TEXTS[lang]
+
+    def page(request: Request, name: str, status: int = 200, **values: Any) -> HTMLResponse:
+        t = texts(request)
+        body = templates.get_template(name).render(t=t, query=values.pop("query", None), **values)
+        response = HTMLResponse(body, status_code=status)
+        if request.query_params.get("lang") in TEXTS:
+            response.set_cookie("lang", request.query_params["lang"], samesite="strict", httponly=True)
+        return response
+
+    # pages
+
+    def index(request: Request) -> Response:
+        a = archive()
+        return page(
+            request,
+            "index.html",
+            sites=a.store.sites(),
+            feeds=a.feeds(),
+            today=datetime.now(timezone.utc).date().isoformat(),
+        )
+
+    def site_page(request: Request) -> Response:
+        name = request.path_params["name"]
+        if name not in archive().sites():
+            raise HTTPException(404, f"no site named {name}")
+        timeline = archive().timeline(site=name, cursor=request.query_params.get("cursor"), limit=PAGE)
+        return page(request, "timeline.html", heading=name, page=timeline)
+
+    def day_page(request: Request) -> Response:
+        try:
+            day = date.fromisoformat(request.path_params["day"])
+        except ValueError:
+            raise HTTPException(404, "not a day: use YYYY-MM-DD") from None
+        timeline = archive().timeline(day=day, cursor=request.query_params.get("cursor"), limit=200)
+        return page(request, "timeline.html", heading=day.isoformat(), page=timeline)
+
+    def article_page(request: Request) -> Response:
+        article_id = _int(request.path_params["id"])
+        a = archive()
+        article = a.get_article(article_id)
+        revisions = a.revisions(article_id)
+        current = revisions[-1]
+        body = current.clean_html
+        if body is None:
+            body = a.cleaner.clean(current.content_html, base_url=article.url, site_url=article.url).html
+        return page(request, "article.html", article=article, revision=current, revisions=revisions, body=body)
+
+    def diff_page(request: Request) -> Response:
+        article_id = _int(request.path_params["id"])
+        a = archive()
+        article = a.get_article(article_id)
+        by_id = {r.id: r for r in a.revisions(article_id)}
+        old = by_id.get(_int(request.query_params.get("from", "")))
+        new = by_id.get(_int(request.query_params.get("to", "")))
+        if old is None or new is None:
+            raise HTTPException(404, "no such revisions of this article")
+        return page(
+            request,
+            "diff.html",
+            article=article,
+            old=old,
+            new=new,
+            title_diff=inline_diff(old.title, new.title),
+            text_diff=inline_diff(old.text or "", new.text or ""),
+        )
+
+    def search_page(request: Request) -> Response:
+        query = request.query_params.get("q", "").strip()
+        if not query:
+            return page(request, "search.html", query="", hits=(), next_cursor=None, error=None)
+        try:
+            result = archive().search(query, cursor=request.query_params.get("cursor"))
+        except InvalidInputError as exc:
+            return page(request, "search.html", 400, query=query, hits=(), next_cursor=None, error=str(exc))
+        return page(
+            request, "search.html", query=query, hits=result.hits, next_cursor=result.next_cursor, error=None
+        )
+
+    # JSON API
+
+    def api_feeds(request: Request) -> Response:
+        return JSONResponse([_feed_json(f) for f in archive().feeds()])
+
+    async def api_add_feed(request: Request) -> Response:
+        _require_token(request, token)
+        try:
+            payload = await request.json()
+        except ValueError:
+            raise HTTPException(400, "the body must be JSON: {\"url\": ..., \"site\": ...}") from None
+        if not isinstance(payload, dict) or not isinstance(payload.get("url"), str):
+            raise HTTPException(400, "give {\"url\": \"https://...\"}")
+        site = payload.get("site") if isinstance(payload.get("site"), str) else None
+        feed = archive().add_feed(payload["url"], site=site, options=FeedOptions())
+        return JSONResponse(_feed_json(feed), status_code=201)
+
+    def api_articles(request: Request) -> Response:
+        site = request.query_params.get("site")
+        limit = _int(request.query_params.get("limit", str(PAGE)))
+        timeline = archive().timeline(site=site, cursor=request.query_params.get("cursor"), limit=limit)
+        return JSONResponse(
+            {
+                "articles": [_article_json(article, title) for article, title in timeline.items],
+                "next_cursor": timeline.next_cursor,
+            }
+        )
+
+    def api_article(request: Request) -> Response:
+        a = archive()
+        article = a.get_article(_int(request.path_params["id"]))
+        revisions = a.revisions(article.id)
+        data = _article_json(article, revisions[-1].title)
+        data["clean_html"] = revisions[-1].clean_html
+        data["revisions"] = len(revisions)
+        return JSONResponse(data)
+
+    def api_revisions(request: Request) -> Response:
+        revisions = archive().revisions(_int(request.path_params["id"]))
+        return JSONResponse(
+            [
+                {
+                    "id": r.id,
+                    "seen": iso_utc(r.seen),
+                    "title": r.title,
+                    "source": r.source.value,
+                    "content_html": r.content_html,
+                    "clean_html": r.clean_html,
+                    "text": r.text,
+                }
+                for r in revisions
+            ]
+        )
+
+    def api_search(request: Request) -> Response:
+        limit = _int(request.query_params.get("limit", "20"))
+        result = archive().search(
+            request.query_params.get("q", ""), limit=limit, cursor=request.query_params.get("cursor")
+        )
+        return JSONResponse(
+            {
+                "hits": [
+                    {
+                        "id": h.article_id,
+                        "site": h.site,
+                        "title": h.title,
+                        "link": h.url,
+                        "published": iso_utc(h.published),
+                        "snippet": h.snippet,
+                        "score": h.score,
+                        "sources": list(h.sources),
+                    }
+                    for h in result.hits
+                ],
+                "next_cursor": result.next_cursor,
+            }
+        )
+
+    def openapi(request: Request) -> Response:
+        return JSONResponse(OPENAPI)
+
+    # errors and headers
+
+    def _wants_json(request: Request) -> bool:
+        return request.url.path.startswith("/api/")
+
+    def error(request: Request, status: int, message: str) -> Response:
+        if _wants_json(request):
+            return JSONResponse({"error": message}, status_code=status)
+        return page(request, "error.html", status, code=status, message=message)
+
+    async def http_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, HTTPException)
+        return error(request, exc.status_code, str(exc.detail))
+
+    async def not_found(request: Request, exc: Exception) -> Response:
+        return error(request, 404, str(exc))
+
+    async def bad_input(request: Request, exc: Exception) -> Response:
+        return error(request, 400, str(exc))
+
+    async def failure(request: Request, exc: Exception) -> Response:
+        return error(request, 500, "the archive could not answer this request")
+
+    app = Starlette(
+        routes=[
+            Route("/", index),
+            Route("/site/{name:path}", site_page),
+            Route("/day/{day}", day_page),
+            Route("/article/{id}", article_page),
+            Route("/article/{id}/diff", diff_page),
+            Route("/search", search_page),
+            Route("/api/feeds", api_feeds, methods=["GET"]),
+            Route("/api/feeds", api_add_feed, methods=["POST"]),
+            Route("/api/articles", api_articles),
+            Route("/api/articles/{id}", api_article),
+            Route("/api/articles/{id}/revisions", api_revisions),
+            Route("/api/search", api_search),
+            Route("/api/openapi.json", openapi),
+            Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
+        ],
+        exception_handlers={
+            HTTPException: http_error,
+            NotFoundError: not_found,
+            InvalidInputError: bad_input,
+            TidingsError: failure,
+            Exception: failure,
+        },
+    )
+
+    return SecurityHeaders(app, policy)  # type: ignore[return-value]
+
+
+class SecurityHeaders:
+    """ASGI middleware: the same strict headers on every response, errors included."""
+
+    def __init__(self, app: Any, policy: str) -> None:
+        self.app = app
+        self.headers = [
+            (b"content-security-policy", policy.encode()),
+            (b"x-content-type-options", b"nosniff"),
+            (b"referrer-policy", b"no-referrer"),
+            (b"x-frame-options", b"DENY"),
+            (b"cross-origin-opener-policy", b"same-origin"),
+        ]
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                message.setdefault("headers", [])
+                message["headers"] = list(message["headers"]) + self.headers
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+def _int(value: str) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise HTTPException(404, f"not a number: {value!r}") from None
+
+
+def _require_token(request: Request, token: str | None) -> None:
+    if token is None:
+        raise HTTPException(403, "changes are disabled: start tidings serve with --token")
+    if request.headers.get("authorization", "") != f"Bearer {token}":
+        raise HTTPException(401, "a valid token is needed (Authorization: Bearer <token>)")
+
+
+def _feed_json(feed: Any) -> dict[str, Any]:
+    return {
+        "id": feed.id,
+        "site": feed.site,
+        "url": feed.url,
+        "title": feed.title,
+        "state": feed.state.value,
+        "articles": feed.article_count,
+        "last_fetch": iso_utc(feed.last_fetch),
+        "last_success": iso_utc(feed.last_success),
+        "next_fetch": iso_utc(feed.next_fetch),
+        "consecutive_errors": feed.error_count,
+        "error_kind": feed.error_kind,
+        "error_message": feed.error_message,
+    }
+
+
+def _article_json(article: Any, title: str) -> dict[str, Any]:
+    return {
+        "id": article.id,
+        "site": article.site,
+        "title": title,
+        "url": article.url,
+        "published": iso_utc(article.published),
+        "first_seen": iso_utc(article.first_seen),
+        "state": article.state.value,
+    }
+
+
+def _schema(description: str, properties: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": {"type": "object", "properties": properties or {}}}}}
+
+
+_ERROR = {"description": "an error, with a message", "content": {"application/json": {"schema": {"type": "object", "properties": {"error": {"type": "string"}}}}}}
+_ID = [{"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}]
+OPENAPI: dict[str, Any] = {
+    "openapi": "3.0.3",
+    "info": {"title": "tidings", "version": "1", "description": "The news archive, read-only but for adding feeds."},
+    "paths": {
+        "/api/feeds": {
+            "get": {"summary": "Feeds with their health", "responses": {"200": {"description": "a list of feeds", "content": {"application/json": {"schema": {"type": "array", "items": {"type": "object"}}}}}}},
+            "post": {
+                "summary": "Subscribe to a feed (needs the token)",
+                "security": [{"token": []}],
+                "requestBody": {"required": True, "content": {"application/json": {"schema": {"type": "object", "required": ["url"], "properties": {"url": {"type": "string"}, "site": {"type": "string"}}}}}},
+                "responses": {"201": _schema("the new feed"), "400": _ERROR, "401": _ERROR, "403": _ERROR},
+            },
+        },
+        "/api/articles": {
+            "get": {
+                "summary": "Articles, newest first",
+                "parameters": [
+                    {"name": "site", "in": "query", "schema": {"type": "string"}},
+                    {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 500}},
+                    {"name": "cursor", "in": "query", "schema": {"type": "string"}},
+                ],
+                "responses": {"200": _schema("a page of articles", {"articles": {"type": "array", "items": {"type": "object"}}, "next_cursor": {"type": "string", "nullable": True}}), "400": _ERROR},
+            }
+        },
+        "/api/articles/{id}": {"get": {"summary": "One article", "parameters": _ID, "responses": {"200": _schema("the article"), "404": _ERROR}}},
+        "/api/articles/{id}/revisions": {"get": {"summary": "Every revision of an article", "parameters": _ID, "responses": {"200": {"description": "revisions, oldest first", "content": {"application/json": {"schema": {"type": "array", "items": {"type": "object"}}}}}, "404": _ERROR}}},
+        "/api/search": {
+            "get": {
+                "summary": "Search (the query language of tidings search)",
+                "parameters": [
+                    {"name": "q", "in": "query", "required": True, "schema": {"type": "string"}},
+                    {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 1000}},
+                    {"name": "cursor", "in": "query", "schema": {"type": "string"}},
+                ],
+                "responses": {"200": _schema("a page of hits", {"hits": {"type": "array", "items": {"type": "object"}}, "next_cursor": {"type": "string", "nullable": True}}), "400": _ERROR},
+            }
+        },
+    },
+    "components": {"securitySchemes": {"token": {"type": "http", "scheme": "bearer"}}},
+}

@@ -1,0 +1,25 @@
+"""The interface's words, in Chinese and English (chosen by ?lang=, a cookie, or Accept-Language)."""
+
+from __future__ import annotations
+
+__all__ = ["TEXTS"]
+
+TEXTS: dict[str, dict[str, str]] = {
+    "zh": {
+        "html_lang": "zh-CN", "sites": "新闻来源", "feeds": "订阅源", "feed": "订阅源", "articles": "文章",
+        "last_fetch": "上次抓取", "last_success": "上次成功", "next_fetch": "下次抓取", "health": "状态",
+        "no_feeds": "还没有订阅源", "empty": "没有文章", "today": "今天的文章", "older": "更早的文章",
+        "original": "原文", "state": "状态", "revisions": "历史版本", "diff": "比较", "title": "标题",
+        "text": "正文", "search": "搜索", "search_placeholder": "搜索：停火 site:法广",
+        "no_results": "没有结果", "more": "更多结果", "home": "首页",
+    },
+    "en": {
+        "html_lang": "en", "sites": "Sites", "feeds": "Feeds", "feed": "Feed", "articles": "Articles",
+        "last_fetch": "Last fetch", "last_success": "Last success", "next_fetch": "Next fetch",
+        "health": "Health", "no_feeds": "No feeds yet", "empty": "No articles", "today": "Today's articles",
+        "older": "Older articles", "original": "Original", "state": "State", "revisions": "Versions",
+        "diff": "Compare", "title": "Title", "text": "Text", "search": "Search",
+        "search_placeholder": "Search: ceasefire site:Gazette", "no_results": "No results",
+        "more": "More results", "home": "Home",
+    },
+}  # fmt: skip

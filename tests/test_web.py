@@ -1,0 +1,141 @@
+"""The web app through HTTP: pages, the JSON API, security headers, hostile content."""
+
+from __future__ import annotations
+
+import re
+import warnings
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+import tidings
+from tidings.model import NewRevision, RevisionSource
+
+warnings.filterwarnings("ignore", message=".*httpx.*", category=DeprecationWarning)
+from starlette.testclient import TestClient  # noqa: E402
+
+from tidings.web import create_app  # noqa: E402
+
+T0 = datetime(2025, 11, 20, 8, tzinfo=timezone.utc)
+XSS_TITLE = '<script>alert("title")</script><img src=x onerror=alert(1)>停火'
+XSS_BODY = (
+    '<p>正文 停火 <a href="javascript:alert(1)">link</a></p><script>alert(2)</script>'
+    '<img src="https://tracker.example/x.png" onerror="alert(3)"><iframe src="https://evil.example"></iframe>'
+)
+
+
+@pytest.fixture
+def client(tmp_path):
+    db = tmp_path / "web.sqlite3"
+    with tidings.open_archive(db) as archive:
+        store = archive.store
+        with store.transaction():
+            site = store.site("法广").id
+            first = store.add_article(site, "a", "https://rfi.example/a", T0, T0)
+            store.add_revision(first.id, NewRevision(T0, "七国外长会议", "<p>外长会议呼吁停火。</p>", RevisionSource.FEED))
+            store.add_revision(
+                first.id,
+                NewRevision(T0 + timedelta(hours=1), "七国外长会议一致主张加沙停火", "<p>外长会议一致呼吁加沙停火。</p>", RevisionSource.FEED),
+            )
+            hostile = store.add_article(store.site("<b>evil</b>").id, "x", "https://evil.example/x", T0, T0)
+            store.add_revision(hostile.id, NewRevision(T0, XSS_TITLE, XSS_BODY, RevisionSource.FEED))
+            for n in range(30):
+                when = T0 - timedelta(hours=n + 1)
+                article = store.add_article(site, f"old{n}", f"https://rfi.example/{n}", when, when)
+                store.add_revision(article.id, NewRevision(when, f"旧闻 {n}", f"<p>第{n}条</p>", RevisionSource.FEED))
+        archive.derive()
+    return TestClient(create_app(db, token="sekrit"), raise_server_exceptions=False)
+
+
+def test_every_response_has_strict_security_headers(client):
+    for path in ["/", "/article/1", "/nope", "/api/feeds", "/static/style.css"]:
+        response = client.get(path)
+        policy = response.headers["content-security-policy"]
+        assert "default-src 'none'" in policy and "script-src" not in policy
+        assert "'unsafe-inline'" not in policy
+        assert response.headers["x-content-type-options"] == "nosniff"
+        assert response.headers["x-frame-options"] == "DENY"
+
+
+def test_pages(client):
+    index = client.get("/")
+    assert index.status_code == 200 and "法广" in index.text
+    timeline = client.get("/site/法广")
+    assert timeline.status_code == 200 and "七国外长会议一致主张加沙停火" in timeline.text
+    assert "?cursor=" in timeline.text
+    older = client.get("/site/法广?" + re.search(r"\?(cursor=[^\"]+)", timeline.text).group(1))
+    assert older.status_code == 200 and "旧闻" in older.text
+    article = client.get("/article/1")
+    assert "外长会议一致呼吁加沙停火" in article.text
+    assert "(UTC+8)" in article.text  # a Chinese site shows China time beside UTC
+    diff_link = re.search(r'href="(/article/1/diff\?[^"]+)"', article.text).group(1).replace("&amp;", "&")
+    diff = client.get(diff_link)
+    assert diff.status_code == 200
+    assert "<ins>一致主张加沙</ins>" in diff.text or "<ins>" in diff.text
+    search = client.get("/search?q=停火")
+    assert search.status_code == 200 and "<mark>停火</mark>" in search.text
+    day = client.get("/day/2025-11-20")
+    assert day.status_code == 200 and "七国外长会议" in day.text
+
+
+def test_language_switch(client):
+    english = client.get("/?lang=en")
+    assert "Feeds" in english.text and english.cookies.get("lang") == "en"
+    chinese = client.get("/?lang=zh")
+    assert "订阅源" in chinese.text
+
+
+TAG = re.compile(r"<[a-zA-Z][^>]*>")
+
+
+def test_hostile_content_is_inert(client):
+    api = client.get("/api/articles/2")
+    # Raw text in JSON is data, never read as HTML (and the browser may not sniff it).
+    assert api.headers["content-type"].startswith("application/json")
+    assert api.headers["x-content-type-options"] == "nosniff"
+    for path in ["/article/2", "/", "/search?q=停火", "/site/<b>evil</b>"]:
+        body = client.get(path).text
+        tags = TAG.findall(body)
+        assert not [t for t in tags if re.search(r"\son\w+\s*=", t, re.I)]
+        assert not [t for t in tags if re.search(r"(href|src)\s*=\s*[\"']?\s*javascript:", t, re.I)]
+        assert not [t for t in tags if t.lower().startswith(("<script", "<iframe", "<object", "<embed"))]
+        assert "<b>evil</b>" not in body
+    # Outside images are not loaded unless configured: the policy keeps every request here.
+    policy = client.get("/article/2").headers["content-security-policy"]
+    assert re.search(r"img-src 'self' data:;", policy) and "https:" not in policy
+
+
+def test_errors_are_pages_not_tracebacks(client):
+    for path, status in [("/nope", 404), ("/article/999", 404), ("/article/abc", 404), ("/day/yesterday", 404), ("/search?q=%22x", 400)]:
+        response = client.get(path)
+        assert response.status_code == status
+        assert "Traceback" not in response.text and "<h1>" in response.text
+    api = client.get("/api/articles/999")
+    assert api.status_code == 404 and "error" in api.json()
+
+
+def test_json_api_and_openapi(client):
+    feeds = client.get("/api/feeds").json()
+    assert feeds == []
+    articles = client.get("/api/articles?site=法广").json()
+    assert articles["articles"][0]["title"] == "七国外长会议一致主张加沙停火" and articles["next_cursor"]
+    article = client.get("/api/articles/1").json()
+    assert article["revisions"] == 2 and "加沙停火" in article["clean_html"]
+    revisions = client.get("/api/articles/1/revisions").json()
+    assert [r["title"] for r in revisions] == ["七国外长会议", "七国外长会议一致主张加沙停火"]
+    hits = client.get("/api/search", params={"q": "外長"}).json()["hits"]
+    assert hits and hits[0]["id"] == 1
+    spec = client.get("/api/openapi.json").json()
+    assert spec["openapi"].startswith("3.") and "/api/search" in spec["paths"]
+
+
+def test_changes_need_the_token(client):
+    assert client.post("/api/feeds", json={"url": "https://feeds.example/rss"}).status_code == 401
+    wrong = client.post("/api/feeds", json={"url": "https://feeds.example/rss"}, headers={"Authorization": "Bearer no"})
+    assert wrong.status_code == 401
+    made = client.post(
+        "/api/feeds", json={"url": "https://feeds.example/rss", "site": "例"}, headers={"Authorization": "Bearer sekrit"}
+    )
+    assert made.status_code == 201 and made.json()["site"] == "例"
+    bad = client.post("/api/feeds", content=b"not json", headers={"Authorization": "Bearer sekrit"})
+    assert bad.status_code == 400
