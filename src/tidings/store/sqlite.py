@@ -172,6 +172,8 @@ def _wrap_errors(func: Callable[P, R]) -> Callable[P, R]:
             return func(*args, **kwargs)
         except sqlite3.Error as exc:
             raise StorageError(f"database error in {func.__name__}: {exc}") from exc
+        except OverflowError as exc:  # a number beyond SQLite's 64-bit integers
+            raise StorageError(f"{func.__name__}: {exc}") from exc
 
     return wrapper
 

@@ -10,6 +10,7 @@ with a message, never a traceback. Changing actions need the token given to
 
 from __future__ import annotations
 
+import re
 import threading
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
@@ -130,6 +131,8 @@ def create_app(
         body = current.clean_html
         if body is None:
             body = a.cleaner.clean(current.content_html, base_url=article.url, site_url=article.url).html
+        if images != "direct":
+            body = _images_as_links(body)
         return page(request, "article.html", article=article, revision=current, revisions=revisions, body=body)
 
     def diff_page(request: Request) -> Response:
@@ -282,6 +285,7 @@ def create_app(
             Route("/api/articles/{id}/revisions", api_revisions),
             Route("/api/search", api_search),
             Route("/api/openapi.json", openapi),
+            Route("/favicon.ico", lambda request: Response(status_code=204)),
             Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
         ],
         exception_handlers={
@@ -323,11 +327,35 @@ class SecurityHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
+_IMG = re.compile(r"<img\b[^>]*>", re.IGNORECASE)
+_ATTRIBUTE = re.compile(r'\s(src|alt)="([^"]*)"')
+
+
+def _images_as_links(html: str) -> str:
+    """Outside images as links to them, so that showing a page fetches nothing elsewhere.
+
+    ``html`` is the sanitiser's output, whose attributes are always double-quoted and escaped.
+    """
+
+    def replace(match: re.Match[str]) -> str:
+        attributes = dict(_ATTRIBUTE.findall(match.group(0)))
+        src = attributes.get("src", "")
+        if not src or src.startswith(("data:", "/")):
+            return match.group(0)
+        label = attributes.get("alt") or "image"
+        return f'<a class="image" href="{src}" rel="noopener noreferrer nofollow">[{label}]</a>'
+
+    return _IMG.sub(replace, html)
+
+
 def _int(value: str) -> int:
     try:
-        return int(value)
+        number = int(value)
     except (TypeError, ValueError):
         raise HTTPException(404, f"not a number: {value!r}") from None
+    if not -(2**63) <= number < 2**63:
+        raise HTTPException(404, "no such number here")
+    return number
 
 
 def _require_token(request: Request, token: str | None) -> None:
