@@ -2,8 +2,8 @@
 """Benchmark: the web app under load, with wrk, on a generated archive.
 
 Builds an archive of ``--articles`` generated articles (default 100,000; the
-generator of scripts/bench_search.py), serves it with ``tidings serve
---workers 2`` on 127.0.0.1, and runs wrk (Debian's ``wrk``) for ``--seconds``
+generator of scripts/bench_search.py), serves it with ``tidings serve``
+on 127.0.0.1, and runs wrk (Debian's ``wrk``) for ``--seconds``
 against article pages (random ids, via a Lua script) and against search pages
 (random words from the corpus vocabulary). Prints requests/s, latency
 percentiles and errors as wrk reports them.
@@ -70,7 +70,7 @@ def main() -> None:
     port = 8765
     env = dict(os.environ, PYTHONPATH=str(HERE.parent / "src"))
     server = subprocess.Popen(
-        [sys.executable, "-m", "tidings", "--db", str(db), "serve", "--port", str(port), "--workers", "2"],
+        [sys.executable, "-m", "tidings", "--db", str(db), "serve", "--port", str(port)],
         env=env,
         stdout=subprocess.DEVNULL,
     )

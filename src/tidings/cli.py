@@ -570,14 +570,9 @@ def run_command(ctx: click.Context) -> None:
 @click.option("--port", type=int, default=8080, show_default=True, help="Port to listen on.")
 @click.option("--token", envvar="TIDINGS_TOKEN", help="Token that changing API calls must present (default: $TIDINGS_TOKEN; none: changes are off).")
 @click.option("--images", type=click.Choice(["none", "direct"]), default="none", show_default=True, help="Article images: shown as links, or loaded directly from their sites.")
-@click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True, help="Server processes (one per core serves the most).")
 @click.pass_context
-def serve_command(
-    ctx: click.Context, host: str, port: int, token: str | None, images: str, workers: int
-) -> None:
+def serve_command(ctx: click.Context, host: str, port: int, token: str | None, images: str) -> None:
     """Serve the archive in a browser and as a JSON API (OpenAPI at /api/openapi.json)."""
-    import os
-
     import uvicorn
 
     from .web import create_app
@@ -585,19 +580,6 @@ def serve_command(
     with _archive(ctx) as archive:  # opens (and migrates) the database before serving
         database = archive.store.path  # type: ignore[attr-defined]
     click.echo(f"serving {database} at http://{host}:{port}/ (Ctrl-C stops)")
-    if workers > 1:
-        os.environ.update(TIDINGS_DB=str(database), TIDINGS_IMAGES=images)
-        if token:
-            os.environ["TIDINGS_TOKEN"] = token
-        uvicorn.run(
-            "tidings.web:create_app_from_environment",
-            factory=True,
-            host=host,
-            port=port,
-            workers=workers,
-            log_level="warning",
-        )
-        return
     uvicorn.run(create_app(database, token=token, images=images), host=host, port=port, log_level="warning")
 
 

@@ -30,7 +30,7 @@ from ..errors import InvalidInputError, NotFoundError, TidingsError
 from ..model import FeedOptions, iso_utc
 from .texts import TEXTS
 
-__all__ = ["create_app", "create_app_from_environment"]
+__all__ = ["create_app"]
 
 HERE = Path(__file__).parent
 PAGE = 25  # articles per timeline page
@@ -346,18 +346,6 @@ def _images_as_links(html: str) -> str:
         return f'<a class="image" href="{src}" rel="noopener noreferrer nofollow">[{label}]</a>'
 
     return _IMG.sub(replace, html)
-
-
-def create_app_from_environment() -> Any:
-    """The app for ``uvicorn --factory`` (several worker processes): settings from
-    ``TIDINGS_DB``, ``TIDINGS_TOKEN`` and ``TIDINGS_IMAGES``."""
-    import os
-
-    return create_app(
-        os.environ["TIDINGS_DB"],
-        token=os.environ.get("TIDINGS_TOKEN") or None,
-        images=os.environ.get("TIDINGS_IMAGES", "none"),
-    )
 
 
 def _int(value: str) -> int:
