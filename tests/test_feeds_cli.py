@@ -161,3 +161,22 @@ def test_run_updates_then_stops_cleanly_on_sigterm(tmp_path):
             process.kill()
     assert process.returncode == 0, err
     assert "stopped" in out and "Traceback" not in err
+
+
+def test_pause_and_resume(tmp_path):
+    db = tmp_path / "db.sqlite3"
+    feed = tmp_path / "local.xml"
+    write_feed(feed, ["第一条"])
+    run(db, "add", str(feed), "--site", "本地")
+    code, out, _ = run(db, "pause", "1")
+    assert code == 0 and "paused" in out
+    code, out, _ = run(db, "update", "--all", "--json")
+    assert json.loads(out)["feeds"] == 0  # a paused feed is not fetched
+    code, out, _ = run(db, "update", "--json")
+    assert json.loads(out)["feeds"] == 0
+    code, out, _ = run(db, "resume", feed.as_uri())
+    assert code == 0 and "active" in out
+    code, out, _ = run(db, "update", "--json")  # due at once
+    assert json.loads(out)["new_articles"] == 1
+    code, _, err = run(db, "pause", "99")
+    assert code != 0 and "99" in err

@@ -139,3 +139,63 @@ def test_changes_need_the_token(client):
     assert made.status_code == 201 and made.json()["site"] == "例"
     bad = client.post("/api/feeds", content=b"not json", headers={"Authorization": "Bearer sekrit"})
     assert bad.status_code == 400
+
+
+def test_the_archive_publishes_atom_and_json_feeds_with_full_content(client):
+    from tidings.parse import parse_feed
+
+    atom = client.get("/site/法广/feed.atom")
+    assert atom.status_code == 200 and atom.headers["content-type"].startswith("application/atom+xml")
+    parsed = parse_feed(atom.content, content_type=atom.headers["content-type"], url=str(atom.url))
+    assert parsed.version.startswith("atom") and not parsed.recovered
+    assert len(parsed.entries) == 31
+    newest = parsed.entries[0]
+    assert newest.title == "七国外长会议一致主张加沙停火"  # the current revision
+    assert "外长会议一致呼吁加沙停火" in newest.content and newest.link == "https://rfi.example/a"
+    assert newest.id == "http://testserver/article/1"  # stable across revisions
+    assert newest.published == T0
+
+    feed = client.get("/site/法广/feed.json")
+    assert feed.headers["content-type"].startswith("application/feed+json")
+    data = feed.json()
+    assert data["version"] == "https://jsonfeed.org/version/1.1"
+    assert [i["id"] for i in data["items"]] == [e.id for e in parsed.entries]
+    assert data["items"][0]["content_html"] == newest.content
+
+    everything = client.get("/feed.atom")
+    every = parse_feed(everything.content, content_type="application/atom+xml")
+    assert {e.link for e in every.entries} >= {"https://rfi.example/a", "https://evil.example/x"}
+    hostile = next(e for e in every.entries if e.link == "https://evil.example/x")
+    assert "<script" not in hostile.content and "onerror" not in hostile.content  # clean HTML only
+    assert hostile.title == XSS_TITLE  # titles are text, escaped by the XML writer
+    assert client.get("/site/nobody/feed.atom").status_code == 404
+    assert client.get("/feed.json").json()["items"]
+    assert 'href="/site/%E6%B3%95%E5%B9%BF/feed.atom"' in client.get("/site/法广").text
+
+
+def test_feed_actions_need_the_token_and_work_with_it(client, tmp_path):
+    feed_file = tmp_path / "feed.xml"
+    feed_file.write_text(
+        '<rss version="2.0"><channel><title>本地</title><link>https://local.example/</link>'
+        "<item><title>新消息</title><link>https://local.example/1</link><guid>1</guid>"
+        "<description>&lt;p&gt;正文&lt;/p&gt;</description></item></channel></rss>",
+        encoding="utf-8",
+    )
+    auth = {"Authorization": "Bearer sekrit"}
+    made = client.post("/api/feeds", json={"url": feed_file.as_uri(), "site": "本地"}, headers=auth).json()
+    path = f"/api/feeds/{made['id']}"
+    for method, suffix in [("POST", "/pause"), ("POST", "/resume"), ("POST", "/update"), ("DELETE", "")]:
+        assert client.request(method, path + suffix).status_code == 401
+        assert client.request(method, path + suffix, headers={"Authorization": "Bearer wrong"}).status_code == 401
+    assert client.get("/api/feeds").json()[-1]["state"] == "active"  # nothing changed without the token
+
+    assert client.post(path + "/pause", headers=auth).json()["state"] == "paused"
+    assert client.post(path + "/resume", headers=auth).json()["state"] == "active"
+    updated = client.post(path + "/update", headers=auth).json()
+    assert updated["fetched"] == 1 and updated["new_articles"] == 1 and updated["error"] is None
+    assert updated["feed"]["articles"] == 1
+    assert "新消息" in client.get("/site/本地").text
+    assert client.delete(path, headers=auth).json()["id"] == made["id"]
+    assert all(f["id"] != made["id"] for f in client.get("/api/feeds").json())
+    assert client.delete(path, headers=auth).status_code == 404
+    assert "新消息" in client.get("/site/本地").text  # the articles stay

@@ -39,6 +39,7 @@ from .model import (
     Article,
     ExportReport,
     Feed,
+    FeedState,
     FeedOptions,
     ImportReport,
     ParsedFeed,
@@ -358,6 +359,19 @@ class Archive:
         feed = self.get_feed(ref)
         self.store.remove_feed(feed.id)
         return feed
+
+    def set_feed_state(self, ref: int | str, state: FeedState) -> Feed:
+        """Pause a feed (``FeedState.PAUSED``: kept and shown, not fetched) or make it
+        active again; an active feed is due at once."""
+        feed = self.get_feed(ref)
+        changed = dataclasses.replace(
+            feed,
+            state=state,
+            next_fetch=self._clock() if state is FeedState.ACTIVE else feed.next_fetch,
+        )
+        with self.store.transaction():
+            self.store.save_feed(changed)
+        return self.get_feed(feed.id)
 
     def import_opml(self, path: str | os.PathLike[str]) -> tuple[list[Feed], int]:
         """Subscribe to the feeds of an OPML file; returns those added and how many were known."""

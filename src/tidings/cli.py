@@ -25,7 +25,7 @@ from .archive import DATABASE_ENV, Archive, default_database_path, open_archive,
 from .clean import Cleaner
 from .errors import InvalidInputError, TidingsError
 from .export import FORMATS
-from .model import Feed, FeedOptions, ParsedEntry, ParsedFeed, iso_utc
+from .model import Feed, FeedOptions, FeedState, ParsedEntry, ParsedFeed, iso_utc
 from .update import FeedOutcome, UpdateSummary
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -466,6 +466,28 @@ def remove_command(ctx: click.Context, feed: str) -> None:
     with _archive(ctx) as archive:
         removed = archive.remove_feed(feed)
     click.echo(f"removed {removed.id}: {removed.url} ({removed.article_count} articles kept)")
+
+
+@cli.command("pause")
+@click.argument("feed")
+@click.pass_context
+def pause_command(ctx: click.Context, feed: str) -> None:
+    """Stop fetching FEED (its id or URL); it stays subscribed and shown."""
+    _set_state(ctx, feed, FeedState.PAUSED)
+
+
+@cli.command("resume")
+@click.argument("feed")
+@click.pass_context
+def resume_command(ctx: click.Context, feed: str) -> None:
+    """Fetch a paused (or gone) FEED again; it is due at once."""
+    _set_state(ctx, feed, FeedState.ACTIVE)
+
+
+def _set_state(ctx: click.Context, ref: str, state: FeedState) -> None:
+    with _archive(ctx) as archive:
+        feed = archive.set_feed_state(ref, state)
+    click.echo(f"{feed.id}: {feed.url} is {feed.state.value}")
 
 
 @cli.command("feeds")

@@ -15,6 +15,7 @@ import threading
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.applications import Starlette
@@ -27,13 +28,15 @@ from starlette.staticfiles import StaticFiles
 from ..archive import Archive, open_archive
 from ..diff import inline_diff
 from ..errors import InvalidInputError, NotFoundError, TidingsError
-from ..model import FeedOptions, iso_utc
+from ..model import FeedOptions, FeedState, iso_utc
+from . import syndicate
 from .texts import TEXTS
 
 __all__ = ["create_app"]
 
 HERE = Path(__file__).parent
 PAGE = 25  # articles per timeline page
+FEED_ENTRIES = 50  # entries in the archive's own Atom and JSON feeds
 _CHINA = timezone(timedelta(hours=8))
 
 
@@ -112,7 +115,14 @@ def create_app(
         if name not in archive().sites():
             raise HTTPException(404, f"no site named {name}")
         timeline = archive().timeline(site=name, cursor=request.query_params.get("cursor"), limit=PAGE)
-        return page(request, "timeline.html", heading=name, page=timeline)
+        return page(
+            request,
+            "timeline.html",
+            heading=name,
+            page=timeline,
+            feed_path="/site/" + quote(name, safe=""),
+            feed_title=name,
+        )
 
     def day_page(request: Request) -> Response:
         try:
@@ -166,6 +176,30 @@ def create_app(
             request, "search.html", query=query, hits=result.hits, next_cursor=result.next_cursor, error=None
         )
 
+    # feeds of the archive itself
+
+    def _entries(site: str | None) -> tuple[str, list[syndicate.Entry]]:
+        a = archive()
+        if site is not None and site not in a.sites():
+            raise HTTPException(404, f"no site named {site}")
+        timeline = a.timeline(site=site, limit=FEED_ENTRIES)
+        entries = [(article, a.revisions(article.id)[-1]) for article, _ in timeline.items]
+        return (site or "tidings"), entries
+
+    def atom_feed(request: Request) -> Response:
+        title, entries = _entries(request.path_params.get("name"))
+        base = str(request.base_url).rstrip("/") + "/"
+        body = syndicate.atom(title, base, str(request.url), entries, datetime.now(timezone.utc))
+        return Response(body, media_type="application/atom+xml; charset=utf-8")
+
+    def json_feed(request: Request) -> Response:
+        title, entries = _entries(request.path_params.get("name"))
+        base = str(request.base_url).rstrip("/") + "/"
+        return JSONResponse(
+            syndicate.json_feed(title, base, str(request.url), entries),
+            media_type="application/feed+json",
+        )
+
     # JSON API
 
     def api_feeds(request: Request) -> Response:
@@ -182,6 +216,36 @@ def create_app(
         site = payload.get("site") if isinstance(payload.get("site"), str) else None
         feed = archive().add_feed(payload["url"], site=site, options=FeedOptions())
         return JSONResponse(_feed_json(feed), status_code=201)
+
+    def _feed_ref(request: Request) -> int:
+        _require_token(request, token)
+        return _int(request.path_params["id"])
+
+    def api_remove_feed(request: Request) -> Response:
+        return JSONResponse(_feed_json(archive().remove_feed(_feed_ref(request))))
+
+    def api_pause_feed(request: Request) -> Response:
+        return JSONResponse(_feed_json(archive().set_feed_state(_feed_ref(request), FeedState.PAUSED)))
+
+    def api_resume_feed(request: Request) -> Response:
+        return JSONResponse(_feed_json(archive().set_feed_state(_feed_ref(request), FeedState.ACTIVE)))
+
+    def api_update_feed(request: Request) -> Response:
+        a = archive()
+        feed = a.get_feed(_feed_ref(request))
+        summary = a.update(feeds=[feed.id])
+        outcome = summary.outcomes[0] if summary.outcomes else None
+        return JSONResponse(
+            {
+                "feed": _feed_json(a.get_feed(feed.id)),
+                "fetched": summary.fetched,
+                "not_modified": summary.not_modified,
+                "failed": summary.failed,
+                "new_articles": summary.new_articles,
+                "changed_articles": summary.changed_articles,
+                "error": outcome.error_message if outcome is not None else None,
+            }
+        )
 
     def api_articles(request: Request) -> Response:
         site = request.query_params.get("site")
@@ -273,13 +337,21 @@ def create_app(
     app = Starlette(
         routes=[
             Route("/", index),
+            Route("/site/{name:path}/feed.atom", atom_feed),
+            Route("/site/{name:path}/feed.json", json_feed),
             Route("/site/{name:path}", site_page),
             Route("/day/{day}", day_page),
             Route("/article/{id}", article_page),
             Route("/article/{id}/diff", diff_page),
             Route("/search", search_page),
+            Route("/feed.atom", atom_feed),
+            Route("/feed.json", json_feed),
             Route("/api/feeds", api_feeds, methods=["GET"]),
             Route("/api/feeds", api_add_feed, methods=["POST"]),
+            Route("/api/feeds/{id}", api_remove_feed, methods=["DELETE"]),
+            Route("/api/feeds/{id}/pause", api_pause_feed, methods=["POST"]),
+            Route("/api/feeds/{id}/resume", api_resume_feed, methods=["POST"]),
+            Route("/api/feeds/{id}/update", api_update_feed, methods=["POST"]),
             Route("/api/articles", api_articles),
             Route("/api/articles/{id}", api_article),
             Route("/api/articles/{id}/revisions", api_revisions),
@@ -402,7 +474,7 @@ _ERROR = {"description": "an error, with a message", "content": {"application/js
 _ID = [{"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}]
 OPENAPI: dict[str, Any] = {
     "openapi": "3.0.3",
-    "info": {"title": "tidings", "version": "1", "description": "The news archive, read-only but for adding feeds."},
+    "info": {"title": "tidings", "version": "1", "description": "The news archive: reading is open; changing the subscriptions needs the token."},
     "paths": {
         "/api/feeds": {
             "get": {"summary": "Feeds with their health", "responses": {"200": {"description": "a list of feeds", "content": {"application/json": {"schema": {"type": "array", "items": {"type": "object"}}}}}}},
@@ -412,6 +484,18 @@ OPENAPI: dict[str, Any] = {
                 "requestBody": {"required": True, "content": {"application/json": {"schema": {"type": "object", "required": ["url"], "properties": {"url": {"type": "string"}, "site": {"type": "string"}}}}}},
                 "responses": {"201": _schema("the new feed"), "400": _ERROR, "401": _ERROR, "403": _ERROR},
             },
+        },
+        "/api/feeds/{id}": {
+            "delete": {"summary": "Unsubscribe (needs the token); the articles stay", "security": [{"token": []}], "parameters": _ID, "responses": {"200": _schema("the removed feed"), "401": _ERROR, "403": _ERROR, "404": _ERROR}}
+        },
+        "/api/feeds/{id}/pause": {
+            "post": {"summary": "Stop fetching a feed (needs the token)", "security": [{"token": []}], "parameters": _ID, "responses": {"200": _schema("the feed"), "401": _ERROR, "403": _ERROR, "404": _ERROR}}
+        },
+        "/api/feeds/{id}/resume": {
+            "post": {"summary": "Fetch a paused feed again, from now (needs the token)", "security": [{"token": []}], "parameters": _ID, "responses": {"200": _schema("the feed"), "401": _ERROR, "403": _ERROR, "404": _ERROR}}
+        },
+        "/api/feeds/{id}/update": {
+            "post": {"summary": "Fetch a feed now and store what is new (needs the token)", "security": [{"token": []}], "parameters": _ID, "responses": {"200": _schema("what the fetch did", {"feed": {"type": "object"}, "fetched": {"type": "integer"}, "failed": {"type": "integer"}, "new_articles": {"type": "integer"}, "error": {"type": "string", "nullable": True}}), "401": _ERROR, "403": _ERROR, "404": _ERROR}}
         },
         "/api/articles": {
             "get": {
