@@ -591,7 +591,7 @@ def run_command(ctx: click.Context) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (loopback unless told otherwise).")
 @click.option("--port", type=int, default=8080, show_default=True, help="Port to listen on.")
 @click.option("--token", envvar="TIDINGS_TOKEN", help="Token that changing API calls must present (default: $TIDINGS_TOKEN; none: changes are off).")
-@click.option("--images", type=click.Choice(["none", "direct"]), default="none", show_default=True, help="Article images: shown as links, or loaded directly from their sites.")
+@click.option("--images", type=click.Choice(["proxy", "none", "direct"]), default="proxy", show_default=True, help="Article images: through this server (refusing private addresses), shown as links, or loaded from their sites.")
 @click.pass_context
 def serve_command(ctx: click.Context, host: str, port: int, token: str | None, images: str) -> None:
     """Serve the archive in a browser and as a JSON API (OpenAPI at /api/openapi.json)."""

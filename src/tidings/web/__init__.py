@@ -30,6 +30,7 @@ from ..diff import inline_diff
 from ..errors import InvalidInputError, NotFoundError, TidingsError
 from ..model import FeedOptions, FeedState, iso_utc
 from . import syndicate
+from .images import ImageProxy, ImageRefused
 from .texts import TEXTS
 
 __all__ = ["create_app"]
@@ -58,13 +59,20 @@ def create_app(
     database: str | Path,
     *,
     token: str | None = None,
-    images: str = "none",
+    images: str = "proxy",
+    image_proxy: ImageProxy | None = None,
 ) -> Starlette:
     """The web app over the archive in ``database``.
 
-    ``images``: ``none`` (article images are not loaded: no request leaves this
-    origin) or ``direct`` (images load from their sites over https).
+    ``images``: ``proxy`` (article images load through this server's image
+    proxy, which refuses private and loopback addresses: the browser talks to
+    nobody else), ``none`` (images are shown as links and not loaded) or
+    ``direct`` (images load from their sites over https). ``image_proxy``
+    replaces the proxy (tests use one that may reach loopback servers).
     """
+    if images not in ("proxy", "none", "direct"):
+        raise ValueError(f"images must be proxy, none or direct, not {images!r}")
+    proxy = image_proxy or ImageProxy()
     local = threading.local()
 
     def archive() -> Archive:
@@ -141,7 +149,9 @@ def create_app(
         body = current.clean_html
         if body is None:
             body = a.cleaner.clean(current.content_html, base_url=article.url, site_url=article.url).html
-        if images != "direct":
+        if images == "proxy":
+            body = proxy.rewrite(body)
+        elif images == "none":
             body = _images_as_links(body)
         return page(request, "article.html", article=article, revision=current, revisions=revisions, body=body)
 
@@ -174,6 +184,21 @@ def create_app(
             return page(request, "search.html", 400, query=query, hits=(), next_cursor=None, error=str(exc))
         return page(
             request, "search.html", query=query, hits=result.hits, next_cursor=result.next_cursor, error=None
+        )
+
+    async def image(request: Request) -> Response:
+        if images != "proxy":
+            raise HTTPException(404, "the image proxy is off")
+        try:
+            body, media_type = await proxy.fetch(
+                request.query_params.get("u", ""), request.query_params.get("s", "")
+            )
+        except ImageRefused as exc:
+            raise HTTPException(exc.status, str(exc)) from None
+        return Response(
+            body,
+            media_type=media_type,
+            headers={"cache-control": "private, max-age=86400", "content-disposition": "inline"},
         )
 
     # feeds of the archive itself
@@ -344,6 +369,7 @@ def create_app(
             Route("/article/{id}", article_page),
             Route("/article/{id}/diff", diff_page),
             Route("/search", search_page),
+            Route("/image", image),
             Route("/feed.atom", atom_feed),
             Route("/feed.json", json_feed),
             Route("/api/feeds", api_feeds, methods=["GET"]),

@@ -1,0 +1,142 @@
+"""A same-origin image proxy: article images load through the archive's server.
+
+The reader's browser then talks to nobody else (no tracking pixels, no referrer
+leaks, the page's Content-Security-Policy stays ``img-src 'self'``). Only URLs
+the server itself put in a page are fetched: each carries an HMAC signature made
+with a secret of this server process, so the proxy is not an open relay. Every
+host name is resolved and refused when any of its addresses is private,
+loopback, link-local, multicast or otherwise not global, after every redirect
+too; answers must be raster images (SVG can carry script) and are read up to a
+byte limit with a time limit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import ipaddress
+import re
+import secrets
+import socket
+from collections.abc import Callable
+from urllib.parse import quote, urljoin, urlsplit
+
+import httpx
+
+from ..version import __version__
+
+Address = ipaddress.IPv4Address | ipaddress.IPv6Address
+MAX_BYTES = 8 * 1024 * 1024
+TIMEOUT = 10.0
+MAX_REDIRECTS = 3
+_IMG = re.compile(r"<img\b[^>]*>", re.IGNORECASE)
+_SOURCE = re.compile(r"<source\b[^>]*>", re.IGNORECASE)
+_SRC = re.compile(r'\ssrc="([^"]*)"')
+_SRCSET = re.compile(r'\s(?:srcset|sizes)="[^"]*"')
+
+
+class ImageRefused(Exception):
+    """The proxy will not fetch this URL (``status`` says how to answer)."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def is_public(address: Address) -> bool:
+    """Whether an address is on the public internet (not private, loopback, link-local, ...)."""
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    return address.is_global and not address.is_multicast
+
+
+class ImageProxy:
+    def __init__(
+        self,
+        *,
+        allow: Callable[[Address], bool] = is_public,
+        max_bytes: int = MAX_BYTES,
+        timeout: float = TIMEOUT,
+    ) -> None:
+        self._secret = secrets.token_bytes(32)
+        self._allow = allow
+        self._max_bytes = max_bytes
+        self._timeout = timeout
+
+    def _signature(self, url: str) -> str:
+        return hmac.new(self._secret, url.encode(), hashlib.sha256).hexdigest()[:32]
+
+    def path(self, url: str) -> str:
+        """The same-origin address that serves the image at ``url``."""
+        return f"/image?u={quote(url, safe='')}&s={self._signature(url)}"
+
+    def rewrite(self, html: str) -> str:
+        """Point the images of sanitised ``html`` at the proxy (``srcset`` and ``<source>`` dropped)."""
+
+        def image(match: re.Match[str]) -> str:
+            tag = _SRCSET.sub("", match.group(0))
+            found = _SRC.search(tag)
+            if found is None or found.group(1).startswith("data:"):
+                return tag
+            if not found.group(1).startswith(("http://", "https://")):
+                return tag.replace(found.group(0), "", 1)  # nothing this server could fetch
+            url = found.group(1).replace("&amp;", "&")
+            return tag.replace(found.group(0), f' src="{self.path(url).replace("&", "&amp;")}"', 1)
+
+        return _SOURCE.sub("", _IMG.sub(image, html))
+
+    async def fetch(self, url: str, signature: str) -> tuple[bytes, str]:
+        """The image's bytes and media type; ImageRefused when it may not or cannot be had."""
+        if not hmac.compare_digest(signature.encode(), self._signature(url).encode()):
+            raise ImageRefused(403, "this image address was not issued by this server")
+        async with httpx.AsyncClient(
+            follow_redirects=False,
+            timeout=self._timeout,
+            headers={"User-Agent": f"tidings/{__version__} (image proxy)", "Accept": "image/*"},
+            trust_env=False,
+        ) as client:
+            for _ in range(MAX_REDIRECTS + 1):
+                await self._check(url)
+                try:
+                    async with asyncio.timeout(self._timeout):
+                        async with client.stream("GET", url) as response:
+                            if response.is_redirect and "location" in response.headers:
+                                url = urljoin(url, response.headers["location"])
+                                continue
+                            return await self._read(response)
+                except (httpx.HTTPError, TimeoutError) as exc:
+                    raise ImageRefused(502, f"the image could not be fetched: {type(exc).__name__}") from exc
+        raise ImageRefused(502, "too many redirects")
+
+    async def _check(self, url: str) -> None:
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ImageRefused(403, "only http and https images are fetched")
+        try:
+            port = parts.port or (443 if parts.scheme == "https" else 80)
+            infos = await asyncio.get_running_loop().getaddrinfo(
+                parts.hostname, port, type=socket.SOCK_STREAM
+            )
+        except (OSError, ValueError) as exc:
+            raise ImageRefused(502, f"the image's host does not resolve: {parts.hostname}") from exc
+        for info in infos:
+            address = ipaddress.ip_address(str(info[4][0]).split("%")[0])
+            if not self._allow(address):
+                raise ImageRefused(403, f"{parts.hostname} is a private or local address")
+
+    async def _read(self, response: httpx.Response) -> tuple[bytes, str]:
+        if response.status_code != 200:
+            raise ImageRefused(502, f"the image's server answered {response.status_code}")
+        media_type = response.headers.get("content-type", "").split(";")[0].strip().lower()
+        if not media_type.startswith("image/") or "svg" in media_type:
+            raise ImageRefused(502, f"not a raster image: {media_type or 'no type'}")
+        declared = response.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > self._max_bytes:
+            raise ImageRefused(502, "the image is too large")
+        body = bytearray()
+        async for chunk in response.aiter_bytes():
+            body += chunk
+            if len(body) > self._max_bytes:
+                raise ImageRefused(502, "the image is too large")
+        return bytes(body), media_type
