@@ -199,3 +199,18 @@ def test_feed_actions_need_the_token_and_work_with_it(client, tmp_path):
     assert all(f["id"] != made["id"] for f in client.get("/api/feeds").json())
     assert client.delete(path, headers=auth).status_code == 404
     assert "新消息" in client.get("/site/本地").text  # the articles stay
+
+
+def test_times_in_the_readers_time_zone(client):
+    plain = client.get("/article/1").text
+    assert "2025-11-20 16:00 (UTC+8) · 2025-11-20 08:00 UTC" in plain  # Chinese site, no zone chosen
+    berlin = client.get("/article/1?tz=Europe/Berlin")
+    assert "2025-11-20 09:00 (Europe/Berlin) · 2025-11-20 16:00 (UTC+8) · 2025-11-20 08:00 UTC" in berlin.text
+    assert berlin.cookies.get("tz", "").strip('"') == "Europe/Berlin"
+    remembered = client.get("/site/法广").text  # the cookie carries the choice
+    assert "(Europe/Berlin)" in remembered
+    shanghai = client.get("/article/1?tz=Asia/Shanghai").text  # China time is not repeated
+    assert "2025-11-20 16:00 (Asia/Shanghai) · 2025-11-20 08:00 UTC" in shanghai
+    bogus = client.get("/article/1?tz=../../etc/passwd")
+    assert bogus.status_code == 200 and "passwd" not in bogus.cookies.get("tz", "")
+    assert 'name="tz"' in plain  # the chooser works without script

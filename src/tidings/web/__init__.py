@@ -16,8 +16,9 @@ from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from jinja2 import Environment, FileSystemLoader, select_autoescape
+from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescape
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -45,14 +46,40 @@ def _has_cjk(text: str) -> bool:
     return any("\u4e00" <= ch <= "\u9fff" for ch in text)
 
 
-def _when(moment: datetime | None, site: str | None = None) -> str:
-    """UTC, and China time for Chinese sites (the reader's own zone needs script, which we do not run)."""
+ZONES = (
+    "UTC", "Asia/Shanghai", "Asia/Hong_Kong", "Asia/Taipei", "Asia/Singapore", "Asia/Tokyo", "Europe/London",
+    "Europe/Paris", "Europe/Berlin", "America/New_York", "America/Chicago", "America/Los_Angeles",
+    "Australia/Sydney",
+)  # offered in the time zone field; any IANA name is accepted
+
+
+def reader_zone(name: str | None) -> ZoneInfo | None:
+    """The IANA time zone ``name``, or None when it is empty or unknown."""
+    if not name or len(name) > 64:
+        return None
+    try:
+        return ZoneInfo(name)
+    except (ValueError, ZoneInfoNotFoundError):
+        return None
+
+
+@pass_context
+def _when(context: Any, moment: datetime | None, site: str | None = None) -> str:
+    """The reader's time (chosen with ?tz=, remembered in a cookie), China time for
+    Chinese sites, and UTC."""
     if moment is None:
         return "-"
-    utc = moment.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    if site and _has_cjk(site):
-        return f"{moment.astimezone(_CHINA).strftime('%Y-%m-%d %H:%M')} (UTC+8) · {utc}"
-    return utc
+    parts = []
+    zone = context.get("reader_tz")
+    offset = None
+    if zone is not None and zone.key != "UTC":
+        local = moment.astimezone(zone)
+        offset = local.utcoffset()
+        parts.append(f"{local.strftime('%Y-%m-%d %H:%M')} ({zone.key})")
+    if site and _has_cjk(site) and offset != timedelta(hours=8):
+        parts.append(f"{moment.astimezone(_CHINA).strftime('%Y-%m-%d %H:%M')} (UTC+8)")
+    parts.append(moment.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"))
+    return " · ".join(parts)
 
 
 def create_app(
@@ -100,10 +127,16 @@ def create_app(
 
     def page(request: Request, name: str, status: int = 200, **values: Any) -> HTMLResponse:
         t = texts(request)
-        body = templates.get_template(name).render(t=t, query=values.pop("query", None), **values)
+        chosen = reader_zone(request.query_params.get("tz"))
+        zone = chosen or reader_zone(request.cookies.get("tz"))
+        body = templates.get_template(name).render(
+            t=t, query=values.pop("query", None), reader_tz=zone, zones=ZONES, **values
+        )
         response = HTMLResponse(body, status_code=status)
         if request.query_params.get("lang") in TEXTS:
             response.set_cookie("lang", request.query_params["lang"], samesite="strict", httponly=True)
+        if chosen is not None:
+            response.set_cookie("tz", chosen.key, samesite="strict", httponly=True, max_age=400 * 86400)
         return response
 
     # pages

@@ -11,7 +11,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "no_feeds": "还没有订阅源", "empty": "没有文章", "today": "今天的文章", "older": "更早的文章",
         "original": "原文", "state": "状态", "revisions": "历史版本", "diff": "比较", "title": "标题",
         "text": "正文", "search": "搜索", "search_placeholder": "搜索：停火 site:法广",
-        "no_results": "没有结果", "more": "更多结果", "home": "首页",
+        "no_results": "没有结果", "more": "更多结果", "home": "首页", "time_zone": "时区", "set": "设定",
     },
     "en": {
         "html_lang": "en", "sites": "Sites", "feeds": "Feeds", "feed": "Feed", "articles": "Articles",
@@ -20,6 +20,6 @@ TEXTS: dict[str, dict[str, str]] = {
         "older": "Older articles", "original": "Original", "state": "State", "revisions": "Versions",
         "diff": "Compare", "title": "Title", "text": "Text", "search": "Search",
         "search_placeholder": "Search: ceasefire site:Gazette", "no_results": "No results",
-        "more": "More results", "home": "Home",
+        "more": "More results", "home": "Home", "time_zone": "Time zone", "set": "Set",
     },
 }  # fmt: skip
