@@ -214,3 +214,65 @@ def test_times_in_the_readers_time_zone(client):
     bogus = client.get("/article/1?tz=../../etc/passwd")
     assert bogus.status_code == 200 and "passwd" not in bogus.cookies.get("tz", "")
     assert 'name="tz"' in plain  # the chooser works without script
+
+
+def signed_in(client) -> str:
+    """Sign in through the form; returns the CSRF token the home page then carries."""
+    wrong = client.post("/login", data={"token": "nope"}, follow_redirects=False)
+    assert wrong.status_code == 403 and client.cookies.get("session") is None
+    elsewhere = client.post("/login", data={"token": "sekrit"}, headers={"Origin": "https://evil.example"})
+    assert elsewhere.status_code == 403 and client.cookies.get("session") is None
+    answer = client.post("/login", data={"token": "sekrit"}, follow_redirects=False)
+    assert answer.status_code == 303 and client.cookies.get("session")
+    return re.search(r'name="csrf" value="([0-9a-f]+)"', client.get("/").text).group(1)
+
+
+def test_people_sign_in_and_change_feeds_with_csrf_protected_forms(client, tmp_path):
+    assert 'href="/login"' in client.get("/").text and "/feeds/add" not in client.get("/").text
+    csrf = signed_in(client)
+    feed = tmp_path / "f.xml"
+    feed.write_text('<rss version="2.0"><channel><title>t</title><item><title>表单</title>'
+                    "<link>https://form.example/1</link></item></channel></rss>", encoding="utf-8")
+    added = client.post("/feeds/add", data={"csrf": csrf, "url": feed.as_uri(), "site": "表单"}, follow_redirects=False)
+    assert added.status_code == 303
+    (made,) = [f for f in client.get("/api/feeds").json() if f["site"] == "表单"]
+    assert client.post(f"/feeds/{made['id']}/update", data={"csrf": csrf}).status_code == 200
+    assert "表单" in client.get("/site/表单").text and made["id"]
+    client.post(f"/feeds/{made['id']}/pause", data={"csrf": csrf})
+    assert [f["state"] for f in client.get("/api/feeds").json() if f["id"] == made["id"]] == ["paused"]
+
+    # Forged requests: no CSRF token, a wrong one, another origin, no session.
+    assert client.post(f"/feeds/{made['id']}/resume", data={}).status_code == 403
+    assert client.post(f"/feeds/{made['id']}/resume", data={"csrf": "0" * 40}).status_code == 403
+    other = client.post(f"/feeds/{made['id']}/resume", data={"csrf": csrf}, headers={"Origin": "https://evil.example"})
+    assert other.status_code == 403
+    assert [f["state"] for f in client.get("/api/feeds").json() if f["id"] == made["id"]] == ["paused"]
+    client.post(f"/feeds/{made['id']}/remove", data={"csrf": csrf})
+    assert all(f["id"] != made["id"] for f in client.get("/api/feeds").json())
+
+    client.post("/logout", data={"csrf": csrf})
+    assert not client.cookies.get("session")
+    assert client.post("/feeds/add", data={"csrf": csrf, "url": feed.as_uri()}).status_code == 403
+
+
+def test_a_private_archive_needs_the_token_to_read(tmp_path):
+    db = tmp_path / "private.sqlite3"
+    with tidings.open_archive(db) as archive:
+        with archive.store.transaction():
+            article = archive.store.add_article(archive.store.site("私").id, "p", "https://p.example/1", T0, T0)
+            archive.store.add_revision(article.id, NewRevision(T0, "秘密", "<p>秘密</p>", RevisionSource.FEED))
+    with pytest.raises(ValueError):
+        create_app(db, private=True)
+    client = TestClient(create_app(db, token="sekrit", private=True))
+    for path in ["/", "/article/1", "/search?q=秘密", "/site/私"]:
+        answer = client.get(path, follow_redirects=False)
+        assert answer.status_code == 303 and answer.headers["location"] == "/login", path
+    for path in ["/api/articles", "/feed.atom", "/site/私/feed.json"]:
+        answer = client.get(path)
+        assert answer.status_code == 401 and "秘密" not in answer.text
+    assert client.get("/static/style.css").status_code == 200
+    assert "秘密" in client.get("/api/articles", headers={"Authorization": "Bearer sekrit"}).text
+    assert "秘密" in client.get("/feed.atom", auth=("reader", "sekrit")).text
+    assert client.get("/feed.atom", auth=("reader", "wrong")).status_code == 401
+    signed_in(client)
+    assert "秘密" in client.get("/article/1").text

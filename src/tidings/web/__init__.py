@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 import threading
+from collections.abc import Callable
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -21,8 +22,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescape
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
@@ -31,6 +33,7 @@ from ..diff import inline_diff
 from ..errors import InvalidInputError, NotFoundError, TidingsError
 from ..model import FeedOptions, FeedState, iso_utc
 from . import syndicate
+from .access import SESSION_COOKIE, Access, read_form, same_origin
 from .images import ImageProxy, ImageRefused
 from .texts import TEXTS
 
@@ -88,6 +91,7 @@ def create_app(
     token: str | None = None,
     images: str = "proxy",
     image_proxy: ImageProxy | None = None,
+    private: bool = False,
 ) -> Starlette:
     """The web app over the archive in ``database``.
 
@@ -96,7 +100,12 @@ def create_app(
     nobody else), ``none`` (images are shown as links and not loaded) or
     ``direct`` (images load from their sites over https). ``image_proxy``
     replaces the proxy (tests use one that may reach loopback servers).
+    ``token`` is the one credential that allows changes (and, with ``private``,
+    reading): see :mod:`tidings.web.access`.
     """
+    if private and not token:
+        raise ValueError("a private archive needs a token to read it with")
+    access = Access(token)
     if images not in ("proxy", "none", "direct"):
         raise ValueError(f"images must be proxy, none or direct, not {images!r}")
     proxy = image_proxy or ImageProxy()
@@ -129,8 +138,16 @@ def create_app(
         t = texts(request)
         chosen = reader_zone(request.query_params.get("tz"))
         zone = chosen or reader_zone(request.cookies.get("tz"))
+        session_id = access.session(request)
         body = templates.get_template(name).render(
-            t=t, query=values.pop("query", None), reader_tz=zone, zones=ZONES, **values
+            t=t,
+            query=values.pop("query", None),
+            reader_tz=zone,
+            zones=ZONES,
+            signed_in=session_id is not None,
+            csrf=access.csrf(session_id) if session_id else "",
+            changes=access.enabled,
+            **values,
         )
         response = HTMLResponse(body, status_code=status)
         if request.query_params.get("lang") in TEXTS:
@@ -234,6 +251,52 @@ def create_app(
             headers={"cache-control": "private, max-age=86400", "content-disposition": "inline"},
         )
 
+    # signing in, and the forms that change the archive
+
+    async def login_form(request: Request) -> Response:
+        if not access.enabled:
+            raise HTTPException(404, "changes are disabled: start tidings serve with --token")
+        return page(request, "login.html", error=False)
+
+    async def login(request: Request) -> Response:
+        if not access.enabled:
+            raise HTTPException(404, "changes are disabled: start tidings serve with --token")
+        fields = await read_form(request)
+        if not same_origin(request) or not access.token_matches(fields.get("token", "")):
+            return page(request, "login.html", 403, error=True)
+        response = RedirectResponse("/", status_code=303)
+        response.set_cookie(SESSION_COOKIE, access.new_session(), httponly=True, samesite="strict", max_age=30 * 86400)
+        return response
+
+    async def logout(request: Request) -> Response:
+        if access.form_allowed(request, await read_form(request)):
+            response = RedirectResponse("/", status_code=303)
+            response.delete_cookie(SESSION_COOKIE, httponly=True, samesite="strict")
+            return response
+        raise HTTPException(403, "this form is stale or comes from elsewhere: sign in again")
+
+    async def change_feed(request: Request) -> Response:
+        fields = await read_form(request)
+        if not access.form_allowed(request, fields):
+            raise HTTPException(403, "this form is stale or comes from elsewhere: sign in again")
+        action = request.path_params["action"]
+        if action == "add":
+            url = fields.get("url", "").strip()
+            site = fields.get("site", "").strip() or None
+            await run_in_threadpool(lambda: archive().add_feed(url, site=site, options=FeedOptions()))
+            return RedirectResponse("/", status_code=303)
+        feed_id = _int(request.path_params.get("id", ""))
+        changes: dict[str, Callable[[], object]] = {
+            "pause": lambda: archive().set_feed_state(feed_id, FeedState.PAUSED),
+            "resume": lambda: archive().set_feed_state(feed_id, FeedState.ACTIVE),
+            "update": lambda: archive().update(feeds=[feed_id]),
+            "remove": lambda: archive().remove_feed(feed_id),
+        }
+        if action not in changes:
+            raise HTTPException(404, f"no action {action}")
+        await run_in_threadpool(changes[action])
+        return RedirectResponse("/", status_code=303)
+
     # feeds of the archive itself
 
     def _entries(site: str | None) -> tuple[str, list[syndicate.Entry]]:
@@ -264,7 +327,7 @@ def create_app(
         return JSONResponse([_feed_json(f) for f in archive().feeds()])
 
     async def api_add_feed(request: Request) -> Response:
-        _require_token(request, token)
+        _require_token(request, access)
         try:
             payload = await request.json()
         except ValueError:
@@ -276,7 +339,7 @@ def create_app(
         return JSONResponse(_feed_json(feed), status_code=201)
 
     def _feed_ref(request: Request) -> int:
-        _require_token(request, token)
+        _require_token(request, access)
         return _int(request.path_params["id"])
 
     def api_remove_feed(request: Request) -> Response:
@@ -403,6 +466,11 @@ def create_app(
             Route("/article/{id}/diff", diff_page),
             Route("/search", search_page),
             Route("/image", image),
+            Route("/login", login_form, methods=["GET"]),
+            Route("/login", login, methods=["POST"]),
+            Route("/logout", logout, methods=["POST"]),
+            Route("/feeds/{action}", change_feed, methods=["POST"]),
+            Route("/feeds/{id}/{action}", change_feed, methods=["POST"]),
             Route("/feed.atom", atom_feed),
             Route("/feed.json", json_feed),
             Route("/api/feeds", api_feeds, methods=["GET"]),
@@ -428,7 +496,37 @@ def create_app(
         },
     )
 
-    return SecurityHeaders(app, policy)  # type: ignore[return-value]
+    gated: Any = PrivateGate(app, access) if private else app
+    return SecurityHeaders(gated, policy)  # type: ignore[return-value]
+
+
+class PrivateGate:
+    """ASGI middleware of a private archive: nothing but the sign-in page without the token."""
+
+    OPEN = ("/login", "/static/", "/favicon.ico")
+
+    def __init__(self, app: Any, access: Access) -> None:
+        self.app = app
+        self.access = access
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http" or scope["path"].startswith(self.OPEN):
+            await self.app(scope, receive, send)
+            return
+        request = Request(scope)
+        if self.access.may_read(request):
+            await self.app(scope, receive, send)
+            return
+        response: Response
+        if scope["path"].startswith("/api/") or scope["path"].endswith(("/feed.atom", "/feed.json")):
+            response = JSONResponse(
+                {"error": "this archive is private: send the token"},
+                status_code=401,
+                headers={"www-authenticate": 'Basic realm="tidings", charset="UTF-8"'},
+            )
+        else:
+            response = RedirectResponse("/login", status_code=303)
+        await response(scope, receive, send)
 
 
 class SecurityHeaders:
@@ -489,10 +587,10 @@ def _int(value: str) -> int:
     return number
 
 
-def _require_token(request: Request, token: str | None) -> None:
-    if token is None:
+def _require_token(request: Request, access: Access) -> None:
+    if not access.enabled:
         raise HTTPException(403, "changes are disabled: start tidings serve with --token")
-    if request.headers.get("authorization", "") != f"Bearer {token}":
+    if not access.by_header(request):
         raise HTTPException(401, "a valid token is needed (Authorization: Bearer <token>)")
 
 

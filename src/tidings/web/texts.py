@@ -12,6 +12,8 @@ TEXTS: dict[str, dict[str, str]] = {
         "original": "原文", "state": "状态", "revisions": "历史版本", "diff": "比较", "title": "标题",
         "text": "正文", "search": "搜索", "search_placeholder": "搜索：停火 site:法广",
         "no_results": "没有结果", "more": "更多结果", "home": "首页", "time_zone": "时区", "set": "设定",
+        "sign_in": "登录", "sign_out": "退出", "token": "令牌", "wrong_token": "令牌不对", "add_feed": "添加订阅源",
+        "pause": "暂停", "resume": "恢复", "update_now": "立即更新", "remove": "删除", "url": "网址", "site": "来源名",
     },
     "en": {
         "html_lang": "en", "sites": "Sites", "feeds": "Feeds", "feed": "Feed", "articles": "Articles",
@@ -21,5 +23,8 @@ TEXTS: dict[str, dict[str, str]] = {
         "diff": "Compare", "title": "Title", "text": "Text", "search": "Search",
         "search_placeholder": "Search: ceasefire site:Gazette", "no_results": "No results",
         "more": "More results", "home": "Home", "time_zone": "Time zone", "set": "Set",
+        "sign_in": "Sign in", "sign_out": "Sign out", "token": "Token", "wrong_token": "Wrong token",
+        "add_feed": "Add a feed", "pause": "Pause", "resume": "Resume", "update_now": "Update now",
+        "remove": "Remove", "url": "URL", "site": "Site name",
     },
 }  # fmt: skip
