@@ -155,3 +155,14 @@ def test_other_image_modes(tmp_path, origin):
     assert "img-src 'self' data: https:" in direct.headers["content-security-policy"]
     with pytest.raises(ValueError):
         create_app(db, images="everything")
+
+
+def test_the_fetch_connects_to_the_checked_address():
+    from tidings.web.images import _pinned
+
+    plain = _pinned("http://pictures.example:8080/a/b.png?x=1", ipaddress.ip_address("93.184.216.34"))
+    assert plain["url"] == "http://93.184.216.34:8080/a/b.png?x=1"
+    assert plain["headers"] == {"Host": "pictures.example:8080"} and plain["extensions"] == {}
+    tls = _pinned("https://pictures.example/b.png", ipaddress.ip_address("2606:4700::1"))
+    assert tls["url"] == "https://[2606:4700::1]/b.png"
+    assert tls["extensions"] == {"sni_hostname": "pictures.example"}  # certificate checked for the name

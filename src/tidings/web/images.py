@@ -20,7 +20,8 @@ import re
 import secrets
 import socket
 from collections.abc import Callable
-from urllib.parse import quote, urljoin, urlsplit
+from typing import Any
+from urllib.parse import quote, urljoin, urlsplit, urlunsplit
 
 import httpx
 
@@ -97,10 +98,10 @@ class ImageProxy:
             trust_env=False,
         ) as client:
             for _ in range(MAX_REDIRECTS + 1):
-                await self._check(url)
+                address = await self._check(url)
                 try:
                     async with asyncio.timeout(self._timeout):
-                        async with client.stream("GET", url) as response:
+                        async with client.stream(**_pinned(url, address)) as response:
                             if response.is_redirect and "location" in response.headers:
                                 url = urljoin(url, response.headers["location"])
                                 continue
@@ -109,7 +110,8 @@ class ImageProxy:
                     raise ImageRefused(502, f"the image could not be fetched: {type(exc).__name__}") from exc
         raise ImageRefused(502, "too many redirects")
 
-    async def _check(self, url: str) -> None:
+    async def _check(self, url: str) -> Address:
+        """The address to connect to; ImageRefused unless every address of the host is allowed."""
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ImageRefused(403, "only http and https images are fetched")
@@ -120,10 +122,10 @@ class ImageProxy:
             )
         except (OSError, ValueError) as exc:
             raise ImageRefused(502, f"the image's host does not resolve: {parts.hostname}") from exc
-        for info in infos:
-            address = ipaddress.ip_address(str(info[4][0]).split("%")[0])
-            if not self._allow(address):
-                raise ImageRefused(403, f"{parts.hostname} is a private or local address")
+        addresses = [ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in infos]
+        if not addresses or not all(self._allow(address) for address in addresses):
+            raise ImageRefused(403, f"{parts.hostname} is a private or local address")
+        return addresses[0]
 
     async def _read(self, response: httpx.Response) -> tuple[bytes, str]:
         if response.status_code != 200:
@@ -140,3 +142,18 @@ class ImageProxy:
             if len(body) > self._max_bytes:
                 raise ImageRefused(502, "the image is too large")
         return bytes(body), media_type
+
+
+def _pinned(url: str, address: Address) -> dict[str, Any]:
+    """Request arguments that connect to the checked ``address`` (no second lookup, so no
+    DNS rebinding), while the Host header and TLS (SNI, certificate) still name the host."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    literal = f"[{address}]" if address.version == 6 else str(address)
+    netloc = literal if parts.port is None else f"{literal}:{parts.port}"
+    return {
+        "method": "GET",
+        "url": urlunsplit((parts.scheme, netloc, parts.path or "/", parts.query, "")),
+        "headers": {"Host": parts.netloc.rpartition("@")[2]},
+        "extensions": {"sni_hostname": host} if parts.scheme == "https" else {},
+    }
