@@ -101,6 +101,8 @@ def main() -> None:
     finally:
         server.terminate()
         server.wait(timeout=20)
+        if args.workdir is None:
+            shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Screenshots of the main pages, from the demo archive (run scripts/demo first).
 
-Serves .demo/tidings.sqlite3 on 127.0.0.1 and saves PNGs of the home page, a
+Serves a copy of .demo/tidings.sqlite3 (local feed paths masked) on 127.0.0.1 and saves PNGs of the home page, a
 site timeline, an article, a version diff and a search into docs/screenshots/,
 with Debian's chromium. Usage: scripts/screenshots.py [DATABASE]
 """
@@ -9,7 +9,9 @@ with Debian's chromium. Usage: scripts/screenshots.py [DATABASE]
 from __future__ import annotations
 
 import shutil
+import sqlite3
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -31,8 +33,18 @@ PAGES = {
 }
 
 
+def masked_copy(database: Path, folder: Path) -> Path:
+    """A copy of ``database`` whose local feed URLs do not show this machine's folders."""
+    copy = folder / "screenshots.sqlite3"
+    with sqlite3.connect(database) as source, sqlite3.connect(copy) as target:
+        source.backup(target)
+        target.execute("UPDATE feeds SET url = replace(url, ?, 'file:///…')", (ROOT.as_uri(),))
+    return copy
+
+
 def main() -> None:
-    database = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / ".demo" / "tidings.sqlite3"
+    source = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / ".demo" / "tidings.sqlite3"
+    database = masked_copy(source, Path(tempfile.mkdtemp()))
     server = uvicorn.Server(uvicorn.Config(create_app(database), host="127.0.0.1", port=8777, log_level="error"))
     threading.Thread(target=server.run, daemon=True).start()
     while not server.started:
