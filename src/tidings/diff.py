@@ -25,17 +25,27 @@ def _tokens(text: str) -> list[str]:
 
 
 def inline_diff(old: str, new: str) -> str:
-    """HTML showing how ``new`` differs from ``old``."""
+    """HTML showing how ``new`` differs from ``old``; a change that spans paragraphs is
+    marked in each of them, so the markup always nests."""
     a, b = _tokens(old), _tokens(new)
     matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
-    out: list[str] = []
+    segments: list[tuple[str, str]] = []
     for op, i1, i2, j1, j2 in matcher.get_opcodes():
         if op == "equal":
-            out.append(html.escape("".join(a[i1:i2])))
+            segments.append(("", "".join(a[i1:i2])))
             continue
         if op in ("delete", "replace"):
-            out.append(f"<del>{html.escape(''.join(a[i1:i2]))}</del>")
+            segments.append(("del", "".join(a[i1:i2])))
         if op in ("insert", "replace"):
-            out.append(f"<ins>{html.escape(''.join(b[j1:j2]))}</ins>")
-    body = "".join(out)
-    return "".join(f"<p>{part}</p>" for part in body.split("\n\n") if part.strip())
+            segments.append(("ins", "".join(b[j1:j2])))
+    paragraphs: list[list[str]] = [[]]
+    for tag, text in segments:
+        for number, piece in enumerate(text.split("\n\n")):
+            if number:
+                paragraphs.append([])
+            if piece.strip():
+                escaped = html.escape(piece)
+                paragraphs[-1].append(f"<{tag}>{escaped}</{tag}>" if tag else escaped)
+            elif piece:
+                paragraphs[-1].append(html.escape(piece))
+    return "".join(f"<p>{''.join(parts)}</p>" for parts in paragraphs if "".join(parts).strip())

@@ -14,6 +14,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "no_results": "没有结果", "more": "更多结果", "home": "首页", "time_zone": "时区", "set": "设定",
         "sign_in": "登录", "sign_out": "退出", "token": "令牌", "wrong_token": "令牌不对", "add_feed": "添加订阅源",
         "pause": "暂停", "resume": "恢复", "update_now": "立即更新", "remove": "删除", "url": "网址", "site": "来源名",
+        "state_active": "正常", "state_paused": "已暂停", "state_gone": "已停刊（410）",
     },
     "en": {
         "html_lang": "en", "sites": "Sites", "feeds": "Feeds", "feed": "Feed", "articles": "Articles",
@@ -26,5 +27,6 @@ TEXTS: dict[str, dict[str, str]] = {
         "sign_in": "Sign in", "sign_out": "Sign out", "token": "Token", "wrong_token": "Wrong token",
         "add_feed": "Add a feed", "pause": "Pause", "resume": "Resume", "update_now": "Update now",
         "remove": "Remove", "url": "URL", "site": "Site name",
+        "state_active": "active", "state_paused": "paused", "state_gone": "gone (410)",
     },
 }  # fmt: skip
