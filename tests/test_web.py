@@ -276,3 +276,85 @@ def test_a_private_archive_needs_the_token_to_read(tmp_path):
     assert client.get("/feed.atom", auth=("reader", "wrong")).status_code == 401
     signed_in(client)
     assert "秘密" in client.get("/article/1").text
+
+
+def cursor_of(values) -> str:
+    import base64
+    import json
+
+    return base64.urlsafe_b64encode(json.dumps(values).encode()).decode().rstrip("=")
+
+
+def test_odd_input_gets_an_answer_never_a_server_error(client):
+    for path in ["/?tz=America", "/?tz=Etc/__pycache__", "/?tz=" + "A" * 500, "/?tz=%00"]:
+        answer = client.get(path)
+        assert answer.status_code == 200 and "content-security-policy" in answer.headers, path
+    assert client.get("/day/9999-12-31").status_code == 200
+    assert client.get("/day/0001-01-01").status_code == 200
+    for path in [
+        "/api/articles?cursor=" + cursor_of([1e400, 1]),
+        "/site/法广?cursor=" + cursor_of([1, 2**70]),
+        "/api/search?q=停火&cursor=" + cursor_of([1, 1, 2**70]),
+        "/api/search?q=停火&cursor=" + cursor_of([float("nan"), 1, 1]).replace("NaN", "NaN"),
+        "/api/articles?cursor=" + cursor_of(["x", None]),
+    ]:
+        assert client.get(path).status_code == 400, path
+
+
+def test_links_that_are_not_web_addresses_are_never_links(tmp_path):
+    db = tmp_path / "links.sqlite3"
+    with tidings.open_archive(db) as archive:
+        with archive.store.transaction():
+            site = archive.store.site("bad\x01site").id
+            article = archive.store.add_article(site, "j", "javascript:alert(document.domain)", T0, T0)
+            archive.store.add_revision(article.id, NewRevision(T0, "t\x02itle", "<p>x</p>", RevisionSource.FEED))
+        archive.derive()
+    client = TestClient(create_app(db), raise_server_exceptions=False)
+    page = client.get("/article/1").text
+    assert 'href="javascript:' not in page and "javascript:alert(document.domain)" in page  # shown as text
+    from tidings.parse import parse_feed
+
+    for path in ["/feed.atom", "/site/bad%01site/feed.atom"]:
+        atom = client.get(path)
+        assert atom.status_code == 200, path
+        parsed = parse_feed(atom.content, content_type="application/atom+xml")
+        assert not parsed.recovered and parsed.entries[0].link != "javascript:alert(document.domain)"
+    assert client.get("/feed.json").json()["items"][0]["url"].startswith("http://testserver/article/")
+
+
+def test_an_empty_token_lets_nobody_in(tmp_path):
+    db = tmp_path / "empty.sqlite3"
+    tidings.open_archive(db).close()
+    client = TestClient(create_app(db, token=""), raise_server_exceptions=False)
+    assert client.post("/api/feeds", json={"url": "https://x.example/"}, headers={"Authorization": "Bearer "}).status_code == 403
+    assert client.post("/api/feeds", json={"url": "https://x.example/"}, auth=("a", "")).status_code == 403
+    assert client.post("/login", data={"token": ""}).status_code == 404
+    with pytest.raises(ValueError):
+        create_app(db, token="", private=True)
+
+
+def test_signing_out_ends_the_session_and_sessions_expire(tmp_path):
+    from tidings.web.access import SESSION_SECONDS, Access
+
+    db = tmp_path / "out.sqlite3"
+    tidings.open_archive(db).close()
+    client = TestClient(create_app(db, token="sekrit", private=True))
+    csrf = signed_in(client)
+    kept = client.cookies.get("session")
+    client.post("/logout", data={"csrf": csrf})
+    client.cookies.set("session", kept)  # a copy of the cookie kept after signing out
+    assert client.get("/api/articles").status_code == 401
+
+    now = [1_000_000.0]
+    access = Access("sekrit", clock=lambda: now[0])
+    cookie = access.new_session()
+
+    class Fake:
+        cookies = {"session": cookie}
+
+    assert access.session(Fake) is not None  # type: ignore[arg-type]
+    now[0] += SESSION_SECONDS + 1
+    assert access.session(Fake) is None  # type: ignore[arg-type]
+    Fake.cookies = {"session": cookie.replace(".1000000.", ".9999999999.")}
+    now[0] = 1_000_000.0
+    assert access.session(Fake) is None  # type: ignore[arg-type]  # the time is signed too

@@ -166,3 +166,8 @@ def test_the_fetch_connects_to_the_checked_address():
     tls = _pinned("https://pictures.example/b.png", ipaddress.ip_address("2606:4700::1"))
     assert tls["url"] == "https://[2606:4700::1]/b.png"
     assert tls["extensions"] == {"sni_hostname": "pictures.example"}  # certificate checked for the name
+
+
+def test_ipv6_ways_into_ipv4_networks_are_refused():
+    for address in ["64:ff9b::7f00:1", "64:ff9b:1::a00:1", "2002:7f00:1::", "::7f00:1", "fec0::1", "2001:0:4136:e378::1"]:
+        assert not is_public(ipaddress.ip_address(address)), address

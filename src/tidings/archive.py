@@ -13,6 +13,7 @@ import asyncio
 import base64
 import dataclasses
 import json
+import math
 import os
 import random
 import time
@@ -244,13 +245,13 @@ class Archive:
         if cursor:
             try:
                 moment, article_id = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-                before = (int(moment), int(article_id))
-            except (ValueError, TypeError) as exc:
+                before = (_int64(moment), _int64(article_id))
+            except (ValueError, TypeError, OverflowError) as exc:
                 raise InvalidInputError("not a timeline cursor from this archive") from exc
         since = until = None
         if day is not None:
             since = datetime.combine(day, datetime.min.time(), timezone.utc)
-            until = since + timedelta(days=1)
+            until = since + timedelta(days=1) if day < date.max else None
         rows = self.store.timeline(site=site, before=before, since=since, until=until, limit=limit + 1)
         next_cursor = None
         if len(rows) > limit:
@@ -494,9 +495,24 @@ def _encode_cursor(score: float, published: int, article_id: int) -> str:
 def _decode_cursor(cursor: str) -> tuple[float, int, int]:
     try:
         score, published, article_id = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        return float(score), int(published), int(article_id)
-    except (ValueError, TypeError) as exc:
+        return _finite(score), _int64(published), _int64(article_id)
+    except (ValueError, TypeError, OverflowError) as exc:
         raise InvalidInputError("not a search cursor from this archive") from exc
+
+
+def _int64(value: str | int | float) -> int:
+    """An integer of a cursor, which SQLite must be able to compare (signed 64 bits)."""
+    number = int(value)
+    if not -(2**63) <= number < 2**63:
+        raise ValueError("out of range")
+    return number
+
+
+def _finite(value: str | int | float) -> float:
+    number = float(value)
+    if not math.isfinite(number):
+        raise ValueError("not finite")
+    return number
 
 
 def normalise_feed_url(url: str) -> str:

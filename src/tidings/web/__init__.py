@@ -33,7 +33,7 @@ from ..diff import inline_diff
 from ..errors import InvalidInputError, NotFoundError, TidingsError
 from ..model import FeedOptions, FeedState, iso_utc
 from . import syndicate
-from .access import SESSION_COOKIE, Access, read_form, same_origin
+from .access import SESSION_COOKIE, SESSION_SECONDS, Access, read_form, same_origin
 from .images import ImageProxy, ImageRefused
 from .texts import TEXTS
 
@@ -56,13 +56,18 @@ ZONES = (
 )  # offered in the time zone field; any IANA name is accepted
 
 
+def web_link(url: str | None) -> str:
+    """``url`` when it is an http(s) address, else "" (never a javascript: or data: link)."""
+    return url if url and url.lower().startswith(("http://", "https://")) else ""
+
+
 def reader_zone(name: str | None) -> ZoneInfo | None:
     """The IANA time zone ``name``, or None when it is empty or unknown."""
     if not name or len(name) > 64:
         return None
     try:
         return ZoneInfo(name)
-    except (ValueError, ZoneInfoNotFoundError):
+    except (ValueError, OSError, ZoneInfoNotFoundError):  # unknown, malformed, or a folder of the database
         return None
 
 
@@ -103,6 +108,7 @@ def create_app(
     ``token`` is the one credential that allows changes (and, with ``private``,
     reading): see :mod:`tidings.web.access`.
     """
+    token = token or None  # an empty token is no token: it would let anyone in
     if private and not token:
         raise ValueError("a private archive needs a token to read it with")
     access = Access(token)
@@ -121,6 +127,7 @@ def create_app(
         loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(["html"])
     )
     templates.filters["when"] = _when
+    templates.filters["web_link"] = web_link
     img_src = "'self' data: https:" if images == "direct" else "'self' data:"
     policy = (
         f"default-src 'none'; style-src 'self'; img-src {img_src}; form-action 'self';"
@@ -265,11 +272,19 @@ def create_app(
         if not same_origin(request) or not access.token_matches(fields.get("token", "")):
             return page(request, "login.html", 403, error=True)
         response = RedirectResponse("/", status_code=303)
-        response.set_cookie(SESSION_COOKIE, access.new_session(), httponly=True, samesite="strict", max_age=30 * 86400)
+        response.set_cookie(
+            SESSION_COOKIE,
+            access.new_session(),
+            httponly=True,
+            samesite="strict",
+            secure=request.url.scheme == "https",
+            max_age=SESSION_SECONDS,
+        )
         return response
 
     async def logout(request: Request) -> Response:
         if access.form_allowed(request, await read_form(request)):
+            access.end(access.session(request) or "")
             response = RedirectResponse("/", status_code=303)
             response.delete_cookie(SESSION_COOKIE, httponly=True, samesite="strict")
             return response

@@ -16,18 +16,23 @@ import binascii
 import hashlib
 import hmac
 import secrets
+import time
+from collections.abc import Callable
 from urllib.parse import parse_qs
 
 from starlette.requests import Request
 
 SESSION_COOKIE = "session"
+SESSION_SECONDS = 30 * 86400
 MAX_FORM_BYTES = 16 * 1024
 
 
 class Access:
-    def __init__(self, token: str | None) -> None:
-        self.token = token
+    def __init__(self, token: str | None, *, clock: Callable[[], float] = time.time) -> None:
+        self.token = token or None  # an empty token would let anyone in
         self._key = hashlib.sha256(b"tidings session\0" + token.encode()).digest() if token else None
+        self._clock = clock
+        self._ended: set[str] = set()  # sessions signed out while this server runs
 
     @property
     def enabled(self) -> bool:
@@ -55,18 +60,25 @@ class Access:
         return False
 
     def new_session(self) -> str:
-        """A cookie value for a person who just gave the token."""
-        session_id = secrets.token_urlsafe(18)
+        """A cookie value for a person who just gave the token: id, time of issue, signature."""
+        session_id = f"{secrets.token_urlsafe(18)}.{int(self._clock())}"
         return f"{session_id}.{self._mac('session:' + session_id)}"
 
     def session(self, request: Request) -> str | None:
-        """The signed-in session id of ``request``, or None."""
+        """The signed-in session id of ``request``, or None (forged, expired or signed out)."""
         if self._key is None:
             return None
-        session_id, _, mac = request.cookies.get(SESSION_COOKIE, "").partition(".")
-        if session_id and hmac.compare_digest(mac.encode(), self._mac("session:" + session_id).encode()):
-            return session_id
-        return None
+        session_id, _, mac = request.cookies.get(SESSION_COOKIE, "").rpartition(".")
+        if not session_id or not hmac.compare_digest(mac.encode(), self._mac("session:" + session_id).encode()):
+            return None
+        issued = session_id.rpartition(".")[2]
+        if not issued.isdigit() or not 0 <= self._clock() - int(issued) < SESSION_SECONDS:
+            return None
+        return None if session_id in self._ended else session_id
+
+    def end(self, session_id: str) -> None:
+        """Sign a session out (its cookie no longer counts, even if a copy is kept)."""
+        self._ended.add(session_id)
 
     def csrf(self, session_id: str) -> str:
         return self._mac("csrf:" + session_id)

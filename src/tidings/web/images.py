@@ -45,10 +45,19 @@ class ImageRefused(Exception):
         self.status = status
 
 
+_TUNNELS = tuple(
+    ipaddress.ip_network(n)
+    for n in ("64:ff9b::/96", "64:ff9b:1::/48", "2002::/16", "::/96", "fec0::/10", "2001::/32")
+)  # NAT64, 6to4, IPv4-compatible, site-local, Teredo: they can lead to IPv4 hosts inside
+
+
 def is_public(address: Address) -> bool:
     """Whether an address is on the public internet (not private, loopback, link-local, ...)."""
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            address = address.ipv4_mapped
+        elif any(address in network for network in _TUNNELS):
+            return False
     return address.is_global and not address.is_multicast
 
 
@@ -112,11 +121,15 @@ class ImageProxy:
 
     async def _check(self, url: str) -> Address:
         """The address to connect to; ImageRefused unless every address of the host is allowed."""
-        parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
+        try:
+            parts = urlsplit(url)
+            hostname, port = parts.hostname, parts.port
+        except ValueError as exc:
+            raise ImageRefused(502, "not a usable image address") from exc
+        if parts.scheme not in ("http", "https") or not hostname:
             raise ImageRefused(403, "only http and https images are fetched")
         try:
-            port = parts.port or (443 if parts.scheme == "https" else 80)
+            port = port or (443 if parts.scheme == "https" else 80)
             infos = await asyncio.get_running_loop().getaddrinfo(
                 parts.hostname, port, type=socket.SOCK_STREAM
             )

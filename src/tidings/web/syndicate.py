@@ -36,23 +36,24 @@ def _content(revision: Revision) -> str:
 def atom(title: str, base: str, self_url: str, entries: Sequence[Entry], now: datetime) -> bytes:
     """An Atom 1.0 document of ``entries`` (newest first)."""
     feed = etree.Element(f"{{{ATOM}}}feed", nsmap={None: ATOM})
-    etree.SubElement(feed, f"{{{ATOM}}}id").text = self_url
-    etree.SubElement(feed, f"{{{ATOM}}}title").text = title
+    etree.SubElement(feed, f"{{{ATOM}}}id").text = _xml_safe(self_url)
+    etree.SubElement(feed, f"{{{ATOM}}}title").text = _xml_safe(title)
     etree.SubElement(feed, f"{{{ATOM}}}updated").text = iso_utc(_updated(entries, now))
-    etree.SubElement(feed, f"{{{ATOM}}}link", rel="self", href=self_url)
-    etree.SubElement(feed, f"{{{ATOM}}}link", rel="alternate", href=base)
+    etree.SubElement(feed, f"{{{ATOM}}}link", rel="self", href=_xml_safe(self_url))
+    etree.SubElement(feed, f"{{{ATOM}}}link", rel="alternate", href=_xml_safe(base))
     etree.SubElement(feed, f"{{{ATOM}}}generator").text = "tidings"
     for article, revision in entries:
         entry = etree.SubElement(feed, f"{{{ATOM}}}entry")
-        etree.SubElement(entry, f"{{{ATOM}}}id").text = _entry_id(base, article)
+        etree.SubElement(entry, f"{{{ATOM}}}id").text = _xml_safe(_entry_id(base, article))
         etree.SubElement(entry, f"{{{ATOM}}}title").text = _xml_safe(revision.title)
         etree.SubElement(entry, f"{{{ATOM}}}updated").text = iso_utc(revision.seen)
         if article.published is not None:
             etree.SubElement(entry, f"{{{ATOM}}}published").text = iso_utc(article.published)
         author = etree.SubElement(entry, f"{{{ATOM}}}author")
         etree.SubElement(author, f"{{{ATOM}}}name").text = _xml_safe(revision.author or article.site)
-        etree.SubElement(entry, f"{{{ATOM}}}link", rel="alternate", href=_xml_safe(article.url))
-        etree.SubElement(entry, f"{{{ATOM}}}link", rel="via", href=_entry_id(base, article))
+        if _is_web(article.url):
+            etree.SubElement(entry, f"{{{ATOM}}}link", rel="alternate", href=_xml_safe(article.url))
+        etree.SubElement(entry, f"{{{ATOM}}}link", rel="via", href=_xml_safe(_entry_id(base, article)))
         etree.SubElement(entry, f"{{{ATOM}}}category", term=_xml_safe(article.site))
         content = etree.SubElement(entry, f"{{{ATOM}}}content", type="html")
         content.text = _xml_safe(_content(revision))
@@ -65,7 +66,7 @@ def json_feed(title: str, base: str, self_url: str, entries: Sequence[Entry]) ->
     for article, revision in entries:
         item: dict[str, Any] = {
             "id": _entry_id(base, article),
-            "url": article.url,
+            "url": article.url if _is_web(article.url) else _entry_id(base, article),
             "external_url": _entry_id(base, article),
             "title": revision.title,
             "content_html": _content(revision),
@@ -85,6 +86,11 @@ def json_feed(title: str, base: str, self_url: str, entries: Sequence[Entry]) ->
         "feed_url": self_url,
         "items": items,
     }
+
+
+def _is_web(url: str) -> bool:
+    """Only http(s) links go out (never javascript: or data:, whatever a feed said)."""
+    return url.lower().startswith(("http://", "https://"))
 
 
 def _xml_safe(text: str) -> str:
