@@ -358,3 +358,11 @@ def test_signing_out_ends_the_session_and_sessions_expire(tmp_path):
     Fake.cookies = {"session": cookie.replace(".1000000.", ".9999999999.")}
     now[0] = 1_000_000.0
     assert access.session(Fake) is None  # type: ignore[arg-type]  # the time is signed too
+
+
+def test_forms_from_this_host_count_whatever_the_scheme_and_null_origins_do_not(client):
+    csrf = signed_in(client)
+    assert client.post("/feeds/1/pause", data={"csrf": csrf}, headers={"Origin": "null"}).status_code == 403
+    behind_tls = client.post("/feeds/1/pause", data={"csrf": csrf}, headers={"Origin": "https://testserver"})
+    assert behind_tls.status_code == 404  # accepted, and the feed does not exist
+    assert client.post("/feeds/1/pause", data={"csrf": csrf}, headers={"Origin": "https://testserver.evil"}).status_code == 403

@@ -18,7 +18,7 @@ import hmac
 import secrets
 import time
 from collections.abc import Callable
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlsplit
 
 from starlette.requests import Request
 
@@ -97,7 +97,10 @@ class Access:
 def same_origin(request: Request) -> bool:
     """False when the browser says the request comes from another site."""
     origin = request.headers.get("origin")
-    return origin is None or origin.rstrip("/") == str(request.base_url).rstrip("/")
+    if origin is None:
+        return True
+    # The host (and port) must be this one; the scheme may differ behind a TLS-terminating proxy.
+    return urlsplit(origin).netloc.lower() == request.headers.get("host", "").lower()
 
 
 async def read_form(request: Request) -> dict[str, str]:
