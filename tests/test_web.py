@@ -366,3 +366,17 @@ def test_forms_from_this_host_count_whatever_the_scheme_and_null_origins_do_not(
     behind_tls = client.post("/feeds/1/pause", data={"csrf": csrf}, headers={"Origin": "https://testserver"})
     assert behind_tls.status_code == 404  # accepted, and the feed does not exist
     assert client.post("/feeds/1/pause", data={"csrf": csrf}, headers={"Origin": "https://testserver.evil"}).status_code == 403
+
+
+def test_archive_feeds_use_the_configured_address(tmp_path):
+    db = tmp_path / "base.sqlite3"
+    with tidings.open_archive(db) as archive:
+        with archive.store.transaction():
+            article = archive.store.add_article(archive.store.site("s").id, "k", "https://s.example/1", T0, T0)
+            archive.store.add_revision(article.id, NewRevision(T0, "t", "<p>x</p>", RevisionSource.FEED))
+    client = TestClient(create_app(db, base_url="https://news.example/archive"))
+    data = client.get("/feed.json", headers={"Host": "attacker.example"}).json()
+    assert data["feed_url"] == "https://news.example/archive/feed.json"
+    assert data["items"][0]["id"] == "https://news.example/archive/article/1"
+    with pytest.raises(ValueError):
+        create_app(db, base_url="javascript:alert(1)")

@@ -592,9 +592,12 @@ def run_command(ctx: click.Context) -> None:
 @click.option("--port", type=int, default=8080, show_default=True, help="Port to listen on.")
 @click.option("--token", envvar="TIDINGS_TOKEN", help="Token for changes: API calls present it, people sign in with it (default: $TIDINGS_TOKEN; none: changes are off).")
 @click.option("--images", type=click.Choice(["proxy", "none", "direct"]), default="proxy", show_default=True, help="Article images: through this server (refusing private addresses), shown as links, or loaded from their sites.")
+@click.option("--base-url", help="The address readers reach the archive at (behind a proxy): ids and links of its Atom/JSON feeds.")
 @click.option("--private", is_flag=True, help="Reading needs the token too (sign-in page, Bearer, or HTTP Basic password).")
 @click.pass_context
-def serve_command(ctx: click.Context, host: str, port: int, token: str | None, images: str, private: bool) -> None:
+def serve_command(
+    ctx: click.Context, host: str, port: int, token: str | None, images: str, base_url: str | None, private: bool
+) -> None:
     """Serve the archive in a browser and as a JSON API (OpenAPI at /api/openapi.json)."""
     import uvicorn
 
@@ -605,7 +608,7 @@ def serve_command(ctx: click.Context, host: str, port: int, token: str | None, i
     with _archive(ctx) as archive:  # opens (and migrates) the database before serving
         database = archive.store.path  # type: ignore[attr-defined]
     click.echo(f"serving {database} at http://{host}:{port}/ (Ctrl-C stops)")
-    uvicorn.run(create_app(database, token=token, images=images, private=private), host=host, port=port, log_level="warning")
+    uvicorn.run(create_app(database, token=token, images=images, private=private, base_url=base_url), host=host, port=port, log_level="warning")
 
 
 def main() -> None:

@@ -97,6 +97,7 @@ def create_app(
     images: str = "proxy",
     image_proxy: ImageProxy | None = None,
     private: bool = False,
+    base_url: str | None = None,
 ) -> Starlette:
     """The web app over the archive in ``database``.
 
@@ -106,8 +107,11 @@ def create_app(
     ``direct`` (images load from their sites over https). ``image_proxy``
     replaces the proxy (tests use one that may reach loopback servers).
     ``token`` is the one credential that allows changes (and, with ``private``,
-    reading): see :mod:`tidings.web.access`.
+    reading): see :mod:`tidings.web.access`. ``base_url`` is the address readers
+    reach the archive at (behind a proxy), used for the ids and links of its feeds.
     """
+    if base_url is not None and not base_url.startswith(("http://", "https://")):
+        raise ValueError("base_url must be an http(s) address")
     token = token or None  # an empty token is no token: it would let anyone in
     if private and not token:
         raise ValueError("a private archive needs a token to read it with")
@@ -322,17 +326,24 @@ def create_app(
         entries = [(article, a.revisions(article.id)[-1]) for article, _ in timeline.items]
         return (site or "tidings"), entries
 
+    def addresses(request: Request) -> tuple[str, str]:
+        """The archive's public address and this feed's, from ``base_url`` when configured
+        (else from the request, whose Host header the client chooses)."""
+        base = (base_url or str(request.base_url)).rstrip("/") + "/"
+        here = base.rstrip("/") + request.url.path
+        return base, here + (f"?{request.url.query}" if request.url.query else "")
+
     def atom_feed(request: Request) -> Response:
         title, entries = _entries(request.path_params.get("name"))
-        base = str(request.base_url).rstrip("/") + "/"
-        body = syndicate.atom(title, base, str(request.url), entries, datetime.now(timezone.utc))
+        base, here = addresses(request)
+        body = syndicate.atom(title, base, here, entries, datetime.now(timezone.utc))
         return Response(body, media_type="application/atom+xml; charset=utf-8")
 
     def json_feed(request: Request) -> Response:
         title, entries = _entries(request.path_params.get("name"))
-        base = str(request.base_url).rstrip("/") + "/"
+        base, here = addresses(request)
         return JSONResponse(
-            syndicate.json_feed(title, base, str(request.url), entries),
+            syndicate.json_feed(title, base, here, entries),
             media_type="application/feed+json",
         )
 
