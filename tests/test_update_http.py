@@ -907,7 +907,14 @@ def test_html_instead_of_feed_is_not_a_feed(server, archive):
     assert stored.etag is None
 
 
-@pytest.mark.parametrize("broken", ["500", "html"])
+def _redirect_to(location: str) -> Route:
+    def route(h: Handler) -> None:
+        h.reply(302, b"", {"Location": location})
+
+    return route
+
+
+@pytest.mark.parametrize("broken", ["500", "html", "idna-redirect", "port-redirect"])
 def test_one_broken_feed_among_three_good_ones(server, archive, broken):
     good = []
     for n in range(3):
@@ -919,6 +926,10 @@ def test_one_broken_feed_among_three_good_ones(server, archive, broken):
         good.append(archive.add_feed(url, site=f"Good{n}-{broken}"))
     if broken == "500":
         bad_route = lambda h: h.reply(500, b"boom", content_type="text/plain")  # noqa: E731
+    elif broken == "idna-redirect":
+        bad_route = _redirect_to("http://xn--/")  # a host name the IDNA codec refuses
+    elif broken == "port-redirect":
+        bad_route = _redirect_to("http://127.0.0.1:70000/")
     else:
         bad_route = serve_static(HTML_PAGE, content_type="text/html")
     bad = archive.add_feed(server.route(f"/mixed-{broken}/bad.xml", bad_route), site=f"Bad-{broken}")
@@ -930,7 +941,7 @@ def test_one_broken_feed_among_three_good_ones(server, archive, broken):
         assert stored.error_kind is None and stored.error_count == 0
         assert len(list(archive.articles(feed.site))) == 4
     stored = archive.get_feed(bad.id)
-    assert stored.error_kind == ("http_500" if broken == "500" else "not_a_feed")
+    assert stored.error_kind == {"500": "http_500", "html": "not_a_feed"}.get(broken, "url")
     assert stored.error_count == 1 and stored.error_message
     failed = [o for o in summary.outcomes if o.status == "failed"]
     assert [o.feed_id for o in failed] == [bad.id]
@@ -1112,3 +1123,46 @@ def test_missing_file_feed_is_not_found(tmp_path, archive):
     stored = archive.get_feed(feed.id)
     assert stored.error_kind == "not_found"
     assert stored.state is FeedState.ACTIVE
+
+
+def test_a_validator_that_cannot_be_sent_back_is_not_kept(server, archive):
+    body = rss([Item("非 ASCII 的 ETag", "https://etag.example/1", "<p>正文</p>")])
+    url = server.route("/latin1-etag.xml", serve_static(body, {"ETag": '"caf\xe9"', "Last-Modified": "Mon, 01 Jan 2024 00:00:00 GMT"}))
+    feed = archive.add_feed(url, site="ETag")
+    assert archive.update(limits=FAST).failed == 0
+    stored = archive.get_feed(feed.id)
+    assert stored.etag is None and stored.last_modified == "Mon, 01 Jan 2024 00:00:00 GMT"
+    again = archive.update(feeds=[feed.id], limits=FAST)  # the next pass runs, conditionally on the date only
+    assert again.failed == 0
+    assert "If-None-Match" not in server.requests("/latin1-etag.xml")[-1]
+
+
+def test_not_modified_to_an_unconditional_request_is_an_error(server, archive):
+    url = server.route("/always-304.xml", lambda h: h.reply(304, b""))
+    feed = archive.add_feed(url, site="Always304")
+    summary = archive.update(limits=FAST)
+    assert summary.failed == 1 and summary.not_modified == 0
+    assert archive.get_feed(feed.id).error_kind == "http_304"
+
+
+def test_full_text_fetches_are_capped_and_a_bad_article_link_is_harmless(server, archive):
+    from tidings.update import MAX_FULL_TEXT_PER_FEED
+
+    page = (
+        b"<html><head><title>t</title></head><body><article><h1>t</h1>"
+        + b"<p>" + "完整的正文内容。".encode() * 40 + b"</p></article></body></html>"
+    )
+    server.route("/fulltext/page", serve_static(page, content_type="text/html; charset=utf-8"))
+    items = [Item("坏链接", "http://xn--/a", "<p>短</p>", guid="bad")] + [
+        Item(f"短讯 {k}", server.url(f"/fulltext/page?k={k}"), "<p>短</p>", guid=f"k{k}") for k in range(60)
+    ]
+    feed = archive.add_feed(server.route("/fulltext/feed.xml", serve_static(rss(items))), site="短讯")
+    good = archive.add_feed(
+        server.route("/fulltext/good.xml", serve_static(rss([Item("另一源", "https://other.example/1", "<p>正文</p>")]))),
+        site="另一源",
+    )
+    summary = archive.update(limits=FAST)
+    assert summary.failed == 0 and summary.new_articles == 62
+    fetched = len([s for s in list(server.log) if s.path.startswith("/fulltext/page")])
+    assert 0 < fetched <= MAX_FULL_TEXT_PER_FEED
+    assert archive.get_feed(feed.id).error_kind is None and archive.get_feed(good.id).article_count == 1

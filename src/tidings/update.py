@@ -36,7 +36,6 @@ from .errors import (
     FetchError,
     NotAFeedError,
     StorageError,
-    TidingsError,
 )
 from .extract import extract_article, is_short_summary
 from .fetch import Fetcher, Limits, Response
@@ -58,6 +57,10 @@ from .siterules import SiteRules, load_site_rules
 from .store import Store
 
 __all__ = ["FeedOutcome", "UpdateSummary", "Updater"]
+
+#: Article pages fetched for full text per feed and pass: a feed of thousands of short
+#: items must not turn one pass into thousands of page fetches (the rest keep the feed's text).
+MAX_FULL_TEXT_PER_FEED = 30
 
 log = logging.getLogger(__name__)
 
@@ -173,12 +176,17 @@ class Updater:
         async def extract_one(candidate: _Candidate) -> int:
             try:
                 page = await fetcher.fetch(candidate.url)
+                stored: bool = await loop.run_in_executor(
+                    writer, self._store_extracted, candidate, page
+                )
             except FetchError as exc:
                 log.info("full text of %s not fetched: %s", candidate.url, exc)
                 return 0
-            stored: bool = await loop.run_in_executor(
-                writer, self._store_extracted, candidate, page
-            )
+            except StorageError:
+                raise
+            except Exception:  # one article page must not stop the pass
+                log.exception("full text of %s failed", candidate.url)
+                return 0
             return int(stored)
 
         async def one(feed: Feed) -> None:
@@ -191,6 +199,8 @@ class Updater:
                     )
                 except FetchError as exc:
                     result = exc
+                except Exception as exc:  # noqa: BLE001 - recorded on the feed, never fatal to the pass
+                    result = FetchError("url", f"{feed.url}: {type(exc).__name__}: {exc}")
                 elapsed = time.perf_counter() - fetch_started
                 outcome, candidates = await loop.run_in_executor(
                     writer, self._process, feed, result, elapsed
@@ -239,7 +249,7 @@ class Updater:
             return self._fetched(feed, result, now, elapsed)
         except StorageError:
             raise
-        except (TidingsError, ValueError, LookupError, OSError, RuntimeError) as exc:
+        except Exception as exc:  # noqa: BLE001
             # A bug or a surprise in one feed must not stop the others.
             log.exception("updating %s failed", feed.url)
             return self._failed(feed, exc, now, elapsed), []
@@ -423,7 +433,12 @@ class Updater:
                 wanted = mode == "always" or (
                     mode == "auto" and entry.content is None and is_short_summary(html_to_text(content))
                 )
-                if wanted and item.url and item.url.startswith(("http://", "https://")):
+                if (
+                    wanted
+                    and item.url
+                    and item.url.startswith(("http://", "https://"))
+                    and len(candidates) < MAX_FULL_TEXT_PER_FEED
+                ):
                     candidates.append(_Candidate(article.id, item.url, revision.title))
             else:
                 assert item.article_id is not None

@@ -129,12 +129,14 @@ class HttpFetcher:
                 else:
                     message = f"{url}: {_describe(exc)}"
                 raise FetchError(kind, message) from exc
+            except Exception as exc:  # noqa: BLE001 - a server can provoke anything (bad IDNA, bad ports...)
+                raise FetchError("url", f"{url}: {type(exc).__name__}: {exc}") from exc
 
     async def _fetch(self, url: str, etag: str | None, last_modified: str | None) -> Response:
-        headers = {}
-        if etag:
+        headers: dict[str, str] = {}
+        if etag and _header_safe(etag):
             headers["If-None-Match"] = etag
-        if last_modified:
+        if last_modified and _header_safe(last_modified):
             headers["If-Modified-Since"] = last_modified
         current = url
         permanent = True
@@ -146,7 +148,7 @@ class HttpFetcher:
                     permanent = permanent and response.status_code in _PERMANENT
                     current = urljoin(current, response.headers["location"])
                     continue
-                return await self._finish(url, current, permanent, response)
+                return await self._finish(url, current, permanent, response, conditional=bool(headers))
             finally:
                 await response.aclose()
         raise FetchError("redirects", f"{url}: more than {self.limits.max_redirects} redirects")
@@ -167,7 +169,7 @@ class HttpFetcher:
             pass
 
     async def _finish(
-        self, url: str, final: str, permanent: bool, response: httpx.Response
+        self, url: str, final: str, permanent: bool, response: httpx.Response, *, conditional: bool = False
     ) -> Response:
         now = datetime.now(timezone.utc)
         status = response.status_code
@@ -176,13 +178,15 @@ class HttpFetcher:
         if status == 304 or status >= 400:
             # Read the (small or empty) body so the connection goes back to the pool.
             await self._drain(response)
+        if status == 304 and not conditional:
+            raise FetchError("http_304", f"{final}: HTTP 304 Not Modified to a request that was not conditional")
         if status == 304:
             return Response(
                 url=final,
                 status=304,
                 not_modified=True,
-                etag=headers.get("etag"),
-                last_modified=headers.get("last-modified"),
+                etag=_validator(headers, "etag"),
+                last_modified=_validator(headers, "last-modified"),
                 permanent_url=moved,
                 fresh_for=cache_lifetime(headers.get("cache-control"), headers.get("expires"), now),
             )
@@ -213,9 +217,20 @@ class HttpFetcher:
             content_type=headers.get("content-type"),
             content_language=headers.get("content-language"),
             content_location=headers.get("content-location"),
-            etag=headers.get("etag"),
-            last_modified=headers.get("last-modified"),
+            etag=_validator(headers, "etag"),
+            last_modified=_validator(headers, "last-modified"),
             permanent_url=moved,
             fresh_for=cache_lifetime(headers.get("cache-control"), headers.get("expires"), now),
             received_bytes=received,
         )
+
+
+def _header_safe(value: str | None) -> bool:
+    """Whether a validator can be sent back as it is: printable ASCII, of sane length."""
+    return bool(value) and len(value or "") <= 1024 and all(" " <= ch <= "~" for ch in value or "")
+
+
+def _validator(headers: httpx.Headers, name: str) -> str | None:
+    """An ETag or Last-Modified worth keeping (one that can be sent back), else None."""
+    value = headers.get(name)
+    return value if _header_safe(value) else None
