@@ -99,13 +99,14 @@ class BoundedDecoder:
 
     def flush(self) -> bytes:
         """What remains at the end of the body."""
-        if self._head:
-            self._zlib = zlib.decompressobj(-zlib.MAX_WBITS)
-            head, self._head = self._head, b""
-            self._inflate(head)
-        if self._zlib is not None:
-            try:
-                return self._count(self._zlib.flush())
-            except zlib.error as exc:
-                raise FetchError("decoding", f"{self.url}: corrupt body ({exc})") from exc
-        return b""
+        start = b""
+        try:
+            if self._head:
+                self._zlib = zlib.decompressobj(-zlib.MAX_WBITS)
+                head, self._head = self._head, b""
+                start = self._inflate(head)
+            if self._zlib is not None:
+                return start + self._count(self._zlib.flush())
+        except zlib.error as exc:
+            raise FetchError("decoding", f"{self.url}: corrupt body ({exc})") from exc
+        return start
