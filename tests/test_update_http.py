@@ -1166,3 +1166,15 @@ def test_full_text_fetches_are_capped_and_a_bad_article_link_is_harmless(server,
     fetched = len([s for s in list(server.log) if s.path.startswith("/fulltext/page")])
     assert 0 < fetched <= MAX_FULL_TEXT_PER_FEED
     assert archive.get_feed(feed.id).error_kind is None and archive.get_feed(good.id).article_count == 1
+
+
+def test_a_document_of_too_many_entries_is_read_up_to_the_cap(server, archive, monkeypatch):
+    import tidings.update
+
+    monkeypatch.setattr(tidings.update, "MAX_ENTRIES_PER_DOCUMENT", 25)
+    items = [Item(f"条目 {k}", f"https://many.example/{k}", "<p>正文</p>", guid=f"m{k}") for k in range(100)]
+    feed = archive.add_feed(server.route("/many.xml", serve_static(rss(items))), site="Many")
+    summary = archive.update(limits=FAST)
+    assert summary.failed == 0 and summary.new_articles == 25
+    assert {a.url for a in archive.articles("Many")} == {f"https://many.example/{k}" for k in range(25)}
+    assert archive.get_feed(feed.id).error_kind is None

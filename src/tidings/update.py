@@ -61,6 +61,9 @@ __all__ = ["FeedOutcome", "UpdateSummary", "Updater"]
 #: Article pages fetched for full text per feed and pass: a feed of thousands of short
 #: items must not turn one pass into thousands of page fetches (the rest keep the feed's text).
 MAX_FULL_TEXT_PER_FEED = 30
+#: Entries read from one feed document (feeds list the newest first): a hostile document of
+#: millions of items must not become millions of articles in one transaction.
+MAX_ENTRIES_PER_DOCUMENT = 5000
 
 log = logging.getLogger(__name__)
 
@@ -358,7 +361,12 @@ class Updater:
             max_bytes=self.limits.max_bytes,
         )
         rules = compile_rules(feed.options)
-        entries = [e for e in parsed.entries if entry_allowed(e, rules)]
+        entries = [e for e in parsed.entries[:MAX_ENTRIES_PER_DOCUMENT] if entry_allowed(e, rules)]
+        if len(parsed.entries) > MAX_ENTRIES_PER_DOCUMENT:
+            log.warning(
+                "%s: %d entries, only the first %d are read",
+                feed.url, len(parsed.entries), MAX_ENTRIES_PER_DOCUMENT,
+            )
         store = self.store
         with store.transaction():
             new, changed, candidates = self._store_entries(feed, parsed, entries, now)
