@@ -1178,3 +1178,19 @@ def test_a_document_of_too_many_entries_is_read_up_to_the_cap(server, archive, m
     assert summary.failed == 0 and summary.new_articles == 25
     assert {a.url for a in archive.articles("Many")} == {f"https://many.example/{k}" for k in range(25)}
     assert archive.get_feed(feed.id).error_kind is None
+
+
+def test_full_text_is_not_fetched_from_private_addresses_of_other_hosts(server, archive):
+    page = b"<html><body><article><p>" + "内部网络的秘密。".encode() * 40 + b"</p></article></body></html>"
+    server.route("/internal/a", serve_static(page, content_type="text/html; charset=utf-8"))
+    server.route("/internal/b", serve_static(page, content_type="text/html; charset=utf-8"))
+    items = [
+        Item("内网链接", f"http://localhost:{server.port}/internal/a", "<p>短</p>", guid="in"),  # another name, loopback
+        Item("同源链接", server.url("/internal/b"), "<p>短</p>", guid="same"),  # the feed's own host
+    ]
+    archive.add_feed(server.route("/internal/feed.xml", serve_static(rss(items))), site="内网")
+    summary = archive.update(limits=FAST)
+    assert summary.failed == 0 and summary.new_articles == 2
+    fetched = [s.path for s in list(server.log) if s.path in ("/internal/a", "/internal/b")]
+    assert fetched == ["/internal/b"]
+    assert summary.extracted == 1

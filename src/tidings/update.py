@@ -39,6 +39,7 @@ from .errors import (
 )
 from .extract import extract_article, is_short_summary
 from .fetch import Fetcher, Limits, Response
+from .fetch.addresses import linked_page_allowed
 from .identity import canonical_url, entry_content, entry_key, plan_entries
 from .model import (
     Feed,
@@ -89,6 +90,7 @@ class _Candidate:
     article_id: int
     url: str
     title: str
+    feed_url: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,6 +180,11 @@ class Updater:
 
         async def extract_one(candidate: _Candidate) -> int:
             try:
+                if not await linked_page_allowed(
+                    candidate.url, candidate.feed_url, self.limits.connect_timeout
+                ):
+                    log.warning("full text of %s not fetched: a private or local address", candidate.url)
+                    return 0
                 page = await fetcher.fetch(candidate.url)
                 stored: bool = await loop.run_in_executor(
                     writer, self._store_extracted, candidate, page
@@ -447,7 +454,7 @@ class Updater:
                     and item.url.startswith(("http://", "https://"))
                     and len(candidates) < MAX_FULL_TEXT_PER_FEED
                 ):
-                    candidates.append(_Candidate(article.id, item.url, revision.title))
+                    candidates.append(_Candidate(article.id, item.url, revision.title, feed.url))
             else:
                 assert item.article_id is not None
                 store.add_revision(item.article_id, revision)

@@ -25,9 +25,9 @@ from urllib.parse import quote, urljoin, urlsplit, urlunsplit
 
 import httpx
 
+from ..fetch.addresses import Address, is_public
 from ..version import __version__
 
-Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 MAX_BYTES = 8 * 1024 * 1024
 TIMEOUT = 10.0
 MAX_REDIRECTS = 3
@@ -43,22 +43,6 @@ class ImageRefused(Exception):
     def __init__(self, status: int, message: str) -> None:
         super().__init__(message)
         self.status = status
-
-
-_TUNNELS = tuple(
-    ipaddress.ip_network(n)
-    for n in ("64:ff9b::/96", "64:ff9b:1::/48", "2002::/16", "::/96", "fec0::/10", "2001::/32")
-)  # NAT64, 6to4, IPv4-compatible, site-local, Teredo: they can lead to IPv4 hosts inside
-
-
-def is_public(address: Address) -> bool:
-    """Whether an address is on the public internet (not private, loopback, link-local, ...)."""
-    if isinstance(address, ipaddress.IPv6Address):
-        if address.ipv4_mapped is not None:
-            address = address.ipv4_mapped
-        elif any(address in network for network in _TUNNELS):
-            return False
-    return address.is_global and not address.is_multicast
 
 
 class ImageProxy:
