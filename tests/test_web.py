@@ -47,6 +47,15 @@ def client(tmp_path):
     return TestClient(create_app(db, token="sekrit"), raise_server_exceptions=False)
 
 
+def one_article_archive(db, site: str, url: str, title: str):
+    """An archive holding one article of ``site`` whose title and text are ``title``."""
+    with tidings.open_archive(db) as archive:
+        with archive.store.transaction():
+            article = archive.store.add_article(archive.store.site(site).id, "k", url, T0, T0)
+            archive.store.add_revision(article.id, NewRevision(T0, title, f"<p>{title}</p>", RevisionSource.FEED))
+    return db
+
+
 def test_every_response_has_strict_security_headers(client):
     for path in ["/", "/article/1", "/nope", "/api/feeds", "/static/style.css"]:
         response = client.get(path)
@@ -256,11 +265,7 @@ def test_people_sign_in_and_change_feeds_with_csrf_protected_forms(client, tmp_p
 
 
 def test_a_private_archive_needs_the_token_to_read(tmp_path):
-    db = tmp_path / "private.sqlite3"
-    with tidings.open_archive(db) as archive:
-        with archive.store.transaction():
-            article = archive.store.add_article(archive.store.site("私").id, "p", "https://p.example/1", T0, T0)
-            archive.store.add_revision(article.id, NewRevision(T0, "秘密", "<p>秘密</p>", RevisionSource.FEED))
+    db = one_article_archive(tmp_path / "private.sqlite3", "私", "https://p.example/1", "秘密")
     with pytest.raises(ValueError):
         create_app(db, private=True)
     client = TestClient(create_app(db, token="sekrit", private=True))
@@ -369,11 +374,7 @@ def test_forms_from_this_host_count_whatever_the_scheme_and_null_origins_do_not(
 
 
 def test_archive_feeds_use_the_configured_address(tmp_path):
-    db = tmp_path / "base.sqlite3"
-    with tidings.open_archive(db) as archive:
-        with archive.store.transaction():
-            article = archive.store.add_article(archive.store.site("s").id, "k", "https://s.example/1", T0, T0)
-            archive.store.add_revision(article.id, NewRevision(T0, "t", "<p>x</p>", RevisionSource.FEED))
+    db = one_article_archive(tmp_path / "base.sqlite3", "s", "https://s.example/1", "t")
     client = TestClient(create_app(db, base_url="https://news.example/archive"))
     data = client.get("/feed.json", headers={"Host": "attacker.example"}).json()
     assert data["feed_url"] == "https://news.example/archive/feed.json"
