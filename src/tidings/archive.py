@@ -243,11 +243,8 @@ class Archive:
             raise InvalidInputError("limit must be between 1 and 500")
         before = None
         if cursor:
-            try:
-                moment, article_id = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-                before = (_int64(moment), _int64(article_id))
-            except (ValueError, TypeError, OverflowError) as exc:
-                raise InvalidInputError("not a timeline cursor from this archive") from exc
+            moment_ms, article_id = _decode_cursor(cursor, "timeline")
+            before = (int(moment_ms), int(article_id))
         since = until = None
         if day is not None:
             since = datetime.combine(day, datetime.min.time(), timezone.utc)
@@ -257,8 +254,7 @@ class Archive:
         if len(rows) > limit:
             last = rows[limit - 1][0]
             moment = last.published or last.first_seen
-            raw = json.dumps([(moment - _EPOCH) // timedelta(milliseconds=1), last.id]).encode()
-            next_cursor = base64.urlsafe_b64encode(raw).decode().rstrip("=")
+            next_cursor = _encode_cursor((moment - _EPOCH) // timedelta(milliseconds=1), last.id)
         return TimelinePage(tuple(rows[:limit]), next_cursor)
 
     # search
@@ -275,7 +271,7 @@ class Archive:
         parsed = parse_query(query)
         if not 1 <= limit <= 1000:
             raise InvalidInputError("limit must be between 1 and 1000")
-        after = _decode_cursor(cursor) if cursor else None
+        after = _search_cursor(cursor) if cursor else None
         rows = self.store.search(
             parsed.match,
             limit=limit + 1,
@@ -487,17 +483,29 @@ class Archive:
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 
-def _encode_cursor(score: float, published: int, article_id: int) -> str:
-    raw = json.dumps([score, published, article_id]).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+def _encode_cursor(*values: float) -> str:
+    """An opaque page cursor: the keyset of the last row of a page."""
+    return base64.urlsafe_b64encode(json.dumps(values).encode()).decode().rstrip("=")
 
 
-def _decode_cursor(cursor: str) -> tuple[float, int, int]:
+def _decode_cursor(cursor: str, kind: str) -> list[float]:
+    """The keyset of a cursor from :func:`_encode_cursor`: finite floats, with the last
+    value (an article id) and, for timelines, every value a signed 64-bit integer."""
     try:
-        score, published, article_id = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        return _finite(score), _int64(published), _int64(article_id)
+        values = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        if not isinstance(values, list) or len(values) != (2 if kind == "timeline" else 3):
+            raise ValueError("wrong shape")
+        decoded = [_finite(value) for value in values]
+        for index in range(len(values)) if kind == "timeline" else (1, 2):
+            decoded[index] = _int64(values[index])
+        return decoded
     except (ValueError, TypeError, OverflowError) as exc:
-        raise InvalidInputError("not a search cursor from this archive") from exc
+        raise InvalidInputError(f"not a {kind} cursor from this archive") from exc
+
+
+def _search_cursor(cursor: str) -> tuple[float, int, int]:
+    score, published, article_id = _decode_cursor(cursor, "search")
+    return score, int(published), int(article_id)
 
 
 def _int64(value: str | int | float) -> int:

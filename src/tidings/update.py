@@ -24,6 +24,7 @@ import dataclasses
 import logging
 import random
 import time
+from urllib.parse import urlsplit
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -178,11 +179,20 @@ class Updater:
         # of storing by more than this many bodies, which bounds memory on large runs.
         slots = asyncio.Semaphore(max(2, self.limits.concurrency * 2))
 
+        # One address check per (page host, feed host) and pass, shared by concurrent candidates.
+        checks: dict[tuple[str, str], asyncio.Future[bool]] = {}
+
+        def page_allowed(candidate: _Candidate) -> asyncio.Future[bool]:
+            key = (urlsplit(candidate.url).netloc, urlsplit(candidate.feed_url).netloc)
+            if key not in checks:
+                checks[key] = asyncio.ensure_future(
+                    linked_page_allowed(candidate.url, candidate.feed_url, self.limits.connect_timeout)
+                )
+            return checks[key]
+
         async def extract_one(candidate: _Candidate) -> int:
             try:
-                if not await linked_page_allowed(
-                    candidate.url, candidate.feed_url, self.limits.connect_timeout
-                ):
+                if not await page_allowed(candidate):
                     log.warning("full text of %s not fetched: a private or local address", candidate.url)
                     return 0
                 page = await fetcher.fetch(candidate.url)

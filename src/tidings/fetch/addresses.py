@@ -21,6 +21,11 @@ _TUNNELS = tuple(
 )  # NAT64, 6to4, IPv4-compatible, site-local, Teredo: they can lead to IPv4 hosts inside
 
 
+def is_web_url(url: str | None) -> bool:
+    """Whether ``url`` is an http(s) address (never javascript:, data:, file:...)."""
+    return bool(url) and (url or "").lower().startswith(("http://", "https://"))
+
+
 def is_public(address: Address) -> bool:
     """Whether an address is on the public internet (not private, loopback, link-local, ...)."""
     if isinstance(address, ipaddress.IPv6Address):

@@ -769,12 +769,7 @@ class SQLiteStore:
         if site is not None:
             where.append("s.name = ?")
             params.append(site)
-        if since is not None:
-            where.append("coalesce(a.published, a.first_seen) >= ?")
-            params.append(_ms(since))
-        if until is not None:
-            where.append("coalesce(a.published, a.first_seen) < ?")
-            params.append(_ms(until))
+        _time_range(where, params, since, until)
         if before is not None:
             where.append(
                 "(coalesce(a.published, a.first_seen) < ? OR"
@@ -889,12 +884,7 @@ class SQLiteStore:
         if feed_id is not None:
             where.append("a.feed_id = ?")
             params.append(feed_id)
-        if since is not None:
-            where.append("coalesce(a.published, a.first_seen) >= ?")
-            params.append(_ms(since))
-        if until is not None:
-            where.append("coalesce(a.published, a.first_seen) < ?")
-            params.append(_ms(until))
+        _time_range(where, params, since, until)
         if lang is not None:
             where.append(
                 "(SELECT lower(language) FROM revisions WHERE id = a.current_revision_id) LIKE ?"
@@ -1074,3 +1064,13 @@ def _document_file(row: tuple[Any, ...]) -> DocumentFile:
         tail=row[6],
         bom=bool(row[7]),
     )
+
+
+def _time_range(where: list[str], params: list[Any], since: datetime | None, until: datetime | None) -> None:
+    """Add the conditions "published (else first seen) in [since, until)" to a query being built."""
+    if since is not None:
+        where.append("coalesce(a.published, a.first_seen) >= ?")
+        params.append(_ms(since))
+    if until is not None:
+        where.append("coalesce(a.published, a.first_seen) < ?")
+        params.append(_ms(until))

@@ -30,11 +30,12 @@ from starlette.staticfiles import StaticFiles
 
 from ..archive import Archive, open_archive
 from ..diff import inline_diff
+from ..fetch.addresses import is_web_url
 from ..errors import InvalidInputError, NotFoundError, TidingsError
 from ..model import FeedOptions, FeedState, iso_utc
 from . import syndicate
 from .access import SESSION_COOKIE, SESSION_SECONDS, Access, read_form, same_origin
-from .images import ImageProxy, ImageRefused
+from .images import ImageProxy, ImageRefused, images_as_links
 from .texts import TEXTS
 
 __all__ = ["create_app"]
@@ -58,7 +59,7 @@ ZONES = (
 
 def web_link(url: str | None) -> str:
     """``url`` when it is an http(s) address, else "" (never a javascript: or data: link)."""
-    return url if url and url.lower().startswith(("http://", "https://")) else ""
+    return url if url and is_web_url(url) else ""
 
 
 def reader_zone(name: str | None) -> ZoneInfo | None:
@@ -213,7 +214,7 @@ def create_app(
         if images == "proxy":
             body = proxy.rewrite(body)
         elif images == "none":
-            body = _images_as_links(body)
+            body = images_as_links(body)
         return page(request, "article.html", article=article, revision=current, revisions=revisions, body=body)
 
     def diff_page(request: Request) -> Response:
@@ -580,27 +581,6 @@ class SecurityHeaders:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
-
-
-_IMG = re.compile(r"<img\b[^>]*>", re.IGNORECASE)
-_ATTRIBUTE = re.compile(r'\s(src|alt)="([^"]*)"')
-
-
-def _images_as_links(html: str) -> str:
-    """Outside images as links to them, so that showing a page fetches nothing elsewhere.
-
-    ``html`` is the sanitiser's output, whose attributes are always double-quoted and escaped.
-    """
-
-    def replace(match: re.Match[str]) -> str:
-        attributes = dict(_ATTRIBUTE.findall(match.group(0)))
-        src = attributes.get("src", "")
-        if not src or src.startswith(("data:", "/")):
-            return match.group(0)
-        label = attributes.get("alt") or "image"
-        return f'<a class="image" href="{src}" rel="noopener noreferrer nofollow">[{label}]</a>'
-
-    return _IMG.sub(replace, html)
 
 
 def _int(value: str) -> int:

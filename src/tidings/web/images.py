@@ -15,17 +15,15 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
-import ipaddress
 import re
 import secrets
-import socket
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote, urljoin, urlsplit, urlunsplit
 
 import httpx
 
-from ..fetch.addresses import Address, is_public
+from ..fetch.addresses import Address, is_public, is_web_url, resolve
 from ..version import __version__
 
 MAX_BYTES = 8 * 1024 * 1024
@@ -35,6 +33,24 @@ _IMG = re.compile(r"<img\b[^>]*>", re.IGNORECASE)
 _SOURCE = re.compile(r"<source\b[^>]*>", re.IGNORECASE)
 _SRC = re.compile(r'\ssrc="([^"]*)"')
 _SRCSET = re.compile(r'\s(?:srcset|sizes)="[^"]*"')
+_SRC_ALT = re.compile(r'\s(src|alt)="([^"]*)"')
+
+
+def images_as_links(html: str) -> str:
+    """Outside images as links to them, so that showing a page fetches nothing elsewhere.
+
+    ``html`` is the sanitiser's output, whose attributes are always double-quoted and escaped.
+    """
+
+    def replace(match: re.Match[str]) -> str:
+        attributes = dict(_SRC_ALT.findall(match.group(0)))
+        src = attributes.get("src", "")
+        if not src or src.startswith(("data:", "/")):
+            return match.group(0)
+        label = attributes.get("alt") or "image"
+        return f'<a class="image" href="{src}" rel="noopener noreferrer nofollow">[{label}]</a>'
+
+    return _IMG.sub(replace, html)
 
 
 class ImageRefused(Exception):
@@ -73,7 +89,7 @@ class ImageProxy:
             found = _SRC.search(tag)
             if found is None or found.group(1).startswith("data:"):
                 return tag
-            if not found.group(1).startswith(("http://", "https://")):
+            if not is_web_url(found.group(1)):
                 return tag.replace(found.group(0), "", 1)  # nothing this server could fetch
             url = found.group(1).replace("&amp;", "&")
             return tag.replace(found.group(0), f' src="{self.path(url).replace("&", "&amp;")}"', 1)
@@ -113,15 +129,11 @@ class ImageProxy:
         if parts.scheme not in ("http", "https") or not hostname:
             raise ImageRefused(403, "only http and https images are fetched")
         try:
-            port = port or (443 if parts.scheme == "https" else 80)
-            infos = await asyncio.get_running_loop().getaddrinfo(
-                parts.hostname, port, type=socket.SOCK_STREAM
-            )
-        except (OSError, ValueError) as exc:
-            raise ImageRefused(502, f"the image's host does not resolve: {parts.hostname}") from exc
-        addresses = [ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in infos]
+            addresses = await resolve(hostname, port or (443 if parts.scheme == "https" else 80), self._timeout)
+        except (OSError, TimeoutError, UnicodeError, ValueError) as exc:
+            raise ImageRefused(502, f"the image's host does not resolve: {hostname}") from exc
         if not addresses or not all(self._allow(address) for address in addresses):
-            raise ImageRefused(403, f"{parts.hostname} is a private or local address")
+            raise ImageRefused(403, f"{hostname} is a private or local address")
         return addresses[0]
 
     async def _read(self, response: httpx.Response) -> tuple[bytes, str]:

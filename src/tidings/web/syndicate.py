@@ -13,6 +13,7 @@ from typing import Any
 
 from lxml import etree
 
+from ..fetch.addresses import is_web_url
 from ..model import Article, Revision, iso_utc
 
 ATOM = "http://www.w3.org/2005/Atom"
@@ -51,7 +52,7 @@ def atom(title: str, base: str, self_url: str, entries: Sequence[Entry], now: da
             etree.SubElement(entry, f"{{{ATOM}}}published").text = iso_utc(article.published)
         author = etree.SubElement(entry, f"{{{ATOM}}}author")
         etree.SubElement(author, f"{{{ATOM}}}name").text = _xml_safe(revision.author or article.site)
-        if _is_web(article.url):
+        if is_web_url(article.url):
             etree.SubElement(entry, f"{{{ATOM}}}link", rel="alternate", href=_xml_safe(article.url))
         etree.SubElement(entry, f"{{{ATOM}}}link", rel="via", href=_xml_safe(_entry_id(base, article)))
         etree.SubElement(entry, f"{{{ATOM}}}category", term=_xml_safe(article.site))
@@ -66,7 +67,7 @@ def json_feed(title: str, base: str, self_url: str, entries: Sequence[Entry]) ->
     for article, revision in entries:
         item: dict[str, Any] = {
             "id": _entry_id(base, article),
-            "url": article.url if _is_web(article.url) else _entry_id(base, article),
+            "url": article.url if is_web_url(article.url) else _entry_id(base, article),
             "external_url": _entry_id(base, article),
             "title": revision.title,
             "content_html": _content(revision),
@@ -86,11 +87,6 @@ def json_feed(title: str, base: str, self_url: str, entries: Sequence[Entry]) ->
         "feed_url": self_url,
         "items": items,
     }
-
-
-def _is_web(url: str) -> bool:
-    """Only http(s) links go out (never javascript: or data:, whatever a feed said)."""
-    return url.lower().startswith(("http://", "https://"))
 
 
 def _xml_safe(text: str) -> str:
