@@ -25,7 +25,7 @@ LAYERS = [
     {"importing", "export", "update"},
     {"archive"},
     {"web"},
-    {"cli", "__init__"},
+    {"cli", "__init__", "config"},
     {"__main__"},
 ]
 
@@ -38,10 +38,13 @@ def layer_of(module: str) -> int:
 
 
 def test_public_names():
+    helpers = {"annotations", "TYPE_CHECKING", "Any"}
     exported = {
         name
-        for name, value in vars(tidings).items()
-        if not name.startswith("_") and not isinstance(value, type(sys)) and name != "annotations"
+        for name in dir(tidings)
+        if not name.startswith("_")
+        and name not in helpers
+        and not isinstance(getattr(tidings, name), type(sys))
     }
     assert sorted(tidings.__all__) == sorted(exported | {"__version__"})
     for name in tidings.__all__:
@@ -135,3 +138,27 @@ def test_the_library_type_checks_strictly():
         text=True,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+HEAVY = ("trafilatura", "httpx", "starlette", "uvicorn", "asyncio", "lxml", "nh3", "opencc")
+
+
+def _modules_after(code: str) -> set[str]:
+    done = subprocess.run(
+        [sys.executable, "-c", code + "; import sys; print(' '.join(sys.modules))"],
+        capture_output=True, text=True, check=True,
+    )
+    return {name.split(".")[0] for name in done.stdout.split()}
+
+
+def test_importing_tidings_and_its_cli_loads_no_heavy_library():
+    """`import tidings`, the CLI and an open archive start fast: the libraries for fetching,
+    cleaning, parsing and serving load only where they are used."""
+    for code in (
+        "import tidings",
+        "import tidings.cli",
+        "import tidings; tidings.open_archive, tidings.Archive",
+    ):
+        assert _modules_after(code) & set(HEAVY) == set(), code
+    # ... and they do load when used.
+    assert {"lxml"} <= _modules_after("import tidings; tidings.parse_feed")

@@ -1,11 +1,16 @@
 """tidings: a news archive that keeps every article and every version of it.
 
 The public API is what this module exports; everything else is internal.
+The archive and the parser load on first use (``tidings.open_archive``,
+``tidings.parse_feed``), so that importing tidings, or any of its light
+modules, stays cheap.
 """
 
 from __future__ import annotations
 
-from .archive import Archive, default_database_path, open_archive, read_feed
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from .errors import (
     ArchiveClosedError,
     ArticleNotFoundError,
@@ -31,6 +36,7 @@ from .model import (
     ExportReport,
     Feed,
     FeedOptions,
+    FeedOutcome,
     FeedState,
     FileProblem,
     ImportReport,
@@ -39,10 +45,35 @@ from .model import (
     Revision,
     RevisionSource,
     Stats,
+    UpdateSummary,
 )
-from .parse import parse_feed
-from .update import FeedOutcome, UpdateSummary
 from .version import __version__
+
+if TYPE_CHECKING:
+    from .archive import Archive, default_database_path, open_archive, read_feed
+    from .parse import parse_feed
+
+#: Public names that load their module on first use, and where they live.
+_LAZY = {
+    "Archive": "archive",
+    "default_database_path": "archive",
+    "open_archive": "archive",
+    "read_feed": "archive",
+    "parse_feed": "parse",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'tidings' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
 
 
 __all__ = [

@@ -9,7 +9,6 @@ The CLI and the web app use nothing but this API.
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import dataclasses
 import json
@@ -18,24 +17,13 @@ import os
 import random
 import time
 from collections.abc import Callable, Iterator, Sequence
-from importlib import resources
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from types import TracebackType
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 from urllib.parse import urljoin, urlsplit
 
-from ada_url import URL
-
-import platformdirs
-
-from .clean import Cleaner
-from .derive import BATCH, derive_revisions, rebuild_index
 from .errors import ArchiveClosedError, FeedNotFoundError, InvalidInputError
-from .export import export_documents, export_jsonl
-from .fetch import Limits, fetch
-from .fetch.file import file_path, is_local
-from .importing import import_documents
 from .model import (
     Article,
     ExportReport,
@@ -49,16 +37,22 @@ from .model import (
     SearchPage,
     Stats,
     TimelinePage,
+    UpdateSummary,
     utc_now,
 )
-from .opml import read_opml, write_opml
-from .parse import parse_feed
-from .query import parse_query
-from .snippet import make_snippet
-from .rules import EMOJI, compile_rules
-from .update import Progress, Updater, UpdateSummary
 from .store import Store
 from .store.sqlite import SQLiteStore
+
+if TYPE_CHECKING:
+    import asyncio
+
+    from .clean import Cleaner
+    from .fetch import Limits
+    from .update import Progress, Updater
+
+# Cleaning, fetching, parsing and updating load their libraries (lxml, nh3, httpx,
+# trafilatura, asyncio) where they are used, so that `import tidings` and the commands
+# that only read the archive start quickly.
 
 __all__ = [
     "Archive",
@@ -79,6 +73,8 @@ def default_database_path() -> Path:
     named = os.environ.get(DATABASE_ENV)
     if named:
         return Path(named)
+    import platformdirs
+
     return Path(platformdirs.user_data_dir("tidings", appauthor=False)) / "tidings.sqlite3"
 
 
@@ -117,6 +113,8 @@ class Archive:
     def cleaner(self) -> Cleaner:
         """The cleaner (site rules loaded once per archive)."""
         if self._cleaner is None:
+            from .clean import Cleaner
+
             self._cleaner = Cleaner()
         return self._cleaner
 
@@ -143,6 +141,51 @@ class Archive:
         self.store.get_article(article_id)
         return self.store.revisions(article_id)
 
+    def site_article_counts(self) -> dict[str, int]:
+        """How many articles each site has, by site name (every site)."""
+        return self.store.site_article_counts()
+
+    def site_language(self, site: str) -> str | None:
+        """The language most of the site's newest articles state (lower-cased, such as
+        ``zh-cn``), or None when they state none."""
+        return self.store.site_language(site)
+
+    def revision_dates(self, article_id: int) -> dict[int, datetime]:
+        """When the content of each revision of an article dates from, by revision id.
+
+        A revision from a feed or a page is dated when it was seen. An imported one is
+        seen at the time of the import, so it is dated by its document instead: the
+        timestamp (else the ``日期：`` line) of the earliest file that holds it, else
+        the article's publication time, else when it was seen.
+        """
+        from .document import parse_document
+        from .errors import DocumentError
+        from .model import RevisionSource
+
+        article = self.store.get_article(article_id)
+        revisions = self.store.revisions(article_id)
+        stated: dict[int, datetime] = {}
+        if any(r.source is RevisionSource.IMPORT for r in revisions):
+            for record in self.store.article_document_files(article_id):
+                if record.head is None:
+                    continue  # a file tidings wrote itself: its time is the article's
+                try:
+                    framed = f"{record.head}-{record.tail}".encode("utf-8", "replace")
+                    moment = parse_document(framed).published
+                except DocumentError:
+                    continue
+                if moment is not None and (
+                    record.revision_id not in stated or moment < stated[record.revision_id]
+                ):
+                    stated[record.revision_id] = moment
+        dates: dict[int, datetime] = {}
+        for revision in revisions:
+            if revision.source is RevisionSource.IMPORT:
+                dates[revision.id] = stated.get(revision.id) or article.published or revision.seen
+            else:
+                dates[revision.id] = revision.seen
+        return dates
+
     # importing and exporting
 
     def import_documents(
@@ -160,16 +203,22 @@ class Archive:
         root = Path(path)
         if not root.exists():
             raise InvalidInputError(f"{root}: no such file or folder")
+        from .importing import import_documents
+
         return import_documents(self.store, root, now=self._clock(), site=site, progress=progress)
 
     def export_documents(
         self, out: str | os.PathLike[str], *, site: str | None = None
     ) -> ExportReport:
         """Write (or continue) a repository of the original layout in folder ``out``."""
+        from .export import export_documents
+
         return export_documents(self.store, Path(out), site=site)
 
     def export_jsonl(self, out: TextIO, *, site: str | None = None) -> int:
         """Write one JSON object per article to a text stream; returns how many."""
+        from .export import export_jsonl
+
         return export_jsonl(self.store, out, site=site)
 
     # derived clean HTML and text
@@ -184,6 +233,8 @@ class Archive:
         """Derive clean HTML and text for every revision that has none yet (on every
         core when there are many), until done or ``stopped()``; returns how many.
         Updates and imports call it; what a stop leaves, the next call finishes."""
+        from .derive import BATCH, derive_revisions
+
         store = self.store
         return derive_revisions(
             store,
@@ -201,6 +252,8 @@ class Archive:
         """Derive clean HTML and text again for every revision (after cleaning rules
         changed), then rebuild the search index; the HTML as received is never
         touched. Returns how many revisions were cleaned."""
+        from .derive import BATCH, derive_revisions
+
         store = self.store
         store.clear_index()
         done = derive_revisions(
@@ -220,6 +273,8 @@ class Archive:
     ) -> int:
         """Drop the search index and build it again from the archive (nothing else
         changes); returns how many articles were indexed."""
+        from .derive import rebuild_index
+
         return rebuild_index(
             self.store,
             cleaner=self.cleaner,
@@ -268,6 +323,9 @@ class Archive:
         broken by recency), one per story. Pass ``next_cursor`` as ``cursor`` for
         the next page. QueryError (a ValueError) explains a query it cannot read.
         """
+        from .query import parse_query
+        from .snippet import make_snippet
+
         parsed = parse_query(query)
         if not 1 <= limit <= 1000:
             raise InvalidInputError("limit must be between 1 and 1000")
@@ -321,6 +379,8 @@ class Archive:
         location = normalise_feed_url(url)
         if interval_minutes <= 0:
             raise InvalidInputError("the interval must be a positive number of minutes")
+        from .rules import compile_rules
+
         compile_rules(options)
         return self.store.add_feed(
             location,
@@ -376,6 +436,8 @@ class Archive:
             data = Path(path).read_bytes()
         except OSError as exc:
             raise InvalidInputError(f"{path}: {exc.strerror or exc}") from exc
+        from .opml import read_opml
+
         added: list[Feed] = []
         known = 0
         for item in read_opml(data):
@@ -391,11 +453,16 @@ class Archive:
 
     def export_opml(self) -> bytes:
         """The subscriptions as an OPML 2.0 document."""
+        from .opml import write_opml
+
         return write_opml(self.store.feeds(), self._clock())
 
     # updating
 
     def _updater(self, limits: Limits | None, transport: object | None) -> Updater:
+        from .fetch import Limits
+        from .update import Updater
+
         return Updater(
             self.store,
             clock=self._clock,
@@ -421,6 +488,8 @@ class Archive:
             chosen = self.store.due_feeds(self._clock())
         else:
             chosen = [f for f in self.store.feeds() if f.state.value == "active"]
+        import asyncio
+
         updater = self._updater(limits, transport)
         summary = await updater.update(chosen, progress=progress, stop=stop)
         if stop is None or not stop.is_set():
@@ -444,6 +513,8 @@ class Archive:
         """Fetch and store the feeds that are due (all active ones with ``due_only=False``,
         or exactly ``feeds``, by id or URL). One failing feed never stops the others; its
         error is recorded on it and in the summary."""
+        import asyncio
+
         return asyncio.run(
             self.update_async(feeds=feeds, due_only=due_only, progress=progress, limits=limits)
         )
@@ -461,6 +532,8 @@ class Archive:
         Fetches in flight when ``stop`` is set are abandoned; a feed whose
         fetch completed finishes its transaction first, so nothing is half-written.
         """
+        import asyncio
+
         updater = self._updater(limits, None)
         while not stop.is_set():
             due = self.store.due_feeds(self._clock())
@@ -528,8 +601,12 @@ def normalise_feed_url(url: str) -> str:
     url = url.strip()
     if not url:
         raise InvalidInputError("empty feed URL")
+    from .fetch.file import file_path, is_local
+
     if is_local(url):
         return file_path(url).expanduser().resolve().as_uri()
+    from ada_url import URL
+
     try:
         href = URL(url).href
     except ValueError as exc:
@@ -563,9 +640,13 @@ def load_preset(name: str) -> list[PresetFeed]:
     In a preset's options the word ``EMOJI`` stands for :data:`tidings.rules.EMOJI`.
     """
     try:
+        from importlib import resources
+
         text = resources.files("tidings.presets").joinpath(f"{name}.json").read_text("utf-8")
     except (FileNotFoundError, OSError) as exc:
         raise InvalidInputError(f"no preset named {name!r}") from exc
+    from .rules import EMOJI
+
     feeds = []
     for item in json.loads(text)["feeds"]:
         options = {k: EMOJI if v == "EMOJI" else v for k, v in item.get("options", {}).items()}
@@ -591,6 +672,9 @@ def read_feed(source: str, *, timeout: float = 30.0) -> ParsedFeed:
     Raises :class:`~tidings.errors.FetchError` when it cannot be retrieved and
     :class:`~tidings.errors.FeedParseError` when it is not a feed.
     """
+    from .fetch.retrieve import fetch
+    from .parse import parse_feed
+
     response = fetch(source, timeout=timeout)
     base = response.url
     if response.content_location:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import enum
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
@@ -19,6 +20,7 @@ __all__ = [
     "Enclosure",
     "ExportReport",
     "FetchRecord",
+    "FeedOutcome",
     "Feed",
     "FeedOptions",
     "FeedState",
@@ -34,6 +36,7 @@ __all__ = [
     "Site",
     "Stats",
     "TimelinePage",
+    "UpdateSummary",
     "content_hash",
     "iso_utc",
     "utc_now",
@@ -374,3 +377,49 @@ class TimelinePage:
 
     items: tuple[tuple[Article, str], ...]
     next_cursor: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FeedOutcome:
+    """What one feed's update did. ``status`` is fetched, not_modified, failed or gone."""
+
+    feed_id: int
+    url: str
+    status: str
+    new_articles: int = 0
+    changed_articles: int = 0
+    error_kind: str | None = None
+    error_message: str | None = None
+    extracted: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class UpdateSummary:
+    """What an update pass did."""
+
+    feeds: int
+    fetched: int
+    not_modified: int
+    failed: int
+    new_articles: int
+    changed_articles: int
+    seconds: float
+    outcomes: tuple[FeedOutcome, ...] = ()
+    extracted: int = 0
+    #: Revisions whose clean HTML and text were derived after the pass, and how long it took.
+    derived: int = 0
+    derive_seconds: float = 0.0
+
+    @classmethod
+    def of(cls, outcomes: Sequence[FeedOutcome], seconds: float) -> UpdateSummary:
+        return cls(
+            feeds=len(outcomes),
+            fetched=sum(o.status == "fetched" for o in outcomes),
+            not_modified=sum(o.status == "not_modified" for o in outcomes),
+            failed=sum(o.status in ("failed", "gone") for o in outcomes),
+            new_articles=sum(o.new_articles for o in outcomes),
+            changed_articles=sum(o.changed_articles for o in outcomes),
+            seconds=seconds,
+            outcomes=tuple(outcomes),
+            extracted=sum(o.extracted for o in outcomes),
+        )

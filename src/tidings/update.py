@@ -39,10 +39,13 @@ from .errors import (
     StorageError,
 )
 from .extract import extract_article, is_short_summary
-from .fetch import Fetcher, Limits, Response
+from .fetch import Limits, Response
+from .fetch.retrieve import Fetcher
 from .fetch.addresses import linked_page_allowed
 from .identity import canonical_url, entry_content, entry_key, plan_entries
 from .model import (
+    FeedOutcome,
+    UpdateSummary,
     Feed,
     FeedState,
     FetchRecord,
@@ -71,20 +74,6 @@ log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
-class FeedOutcome:
-    """What one feed's update did. ``status`` is fetched, not_modified, failed or gone."""
-
-    feed_id: int
-    url: str
-    status: str
-    new_articles: int = 0
-    changed_articles: int = 0
-    error_kind: str | None = None
-    error_message: str | None = None
-    extracted: int = 0
-
-
-@dataclass(frozen=True, slots=True)
 class _Candidate:
     """An article whose page is to be fetched for its full text."""
 
@@ -92,38 +81,6 @@ class _Candidate:
     url: str
     title: str
     feed_url: str = ""
-
-
-@dataclass(frozen=True, slots=True)
-class UpdateSummary:
-    """What an update pass did."""
-
-    feeds: int
-    fetched: int
-    not_modified: int
-    failed: int
-    new_articles: int
-    changed_articles: int
-    seconds: float
-    outcomes: tuple[FeedOutcome, ...] = ()
-    extracted: int = 0
-    #: Revisions whose clean HTML and text were derived after the pass, and how long it took.
-    derived: int = 0
-    derive_seconds: float = 0.0
-
-    @classmethod
-    def of(cls, outcomes: Sequence[FeedOutcome], seconds: float) -> UpdateSummary:
-        return cls(
-            feeds=len(outcomes),
-            fetched=sum(o.status == "fetched" for o in outcomes),
-            not_modified=sum(o.status == "not_modified" for o in outcomes),
-            failed=sum(o.status in ("failed", "gone") for o in outcomes),
-            new_articles=sum(o.new_articles for o in outcomes),
-            changed_articles=sum(o.changed_articles for o in outcomes),
-            seconds=seconds,
-            outcomes=tuple(outcomes),
-            extracted=sum(o.extracted for o in outcomes),
-        )
 
 
 Progress = Callable[[int, int, FeedOutcome], None]

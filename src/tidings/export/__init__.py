@@ -9,7 +9,4 @@ from __future__ import annotations
 from .documents import export_documents
 from .jsonl import export_jsonl
 
-__all__ = ["FORMATS", "export_documents", "export_jsonl"]
-
-#: Every format ``tidings export --format`` knows.
-FORMATS = ("documents", "jsonl", "opml")
+__all__ = ["export_documents", "export_jsonl"]

@@ -6,10 +6,23 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 
-__all__ = ["MAX_BODY_BYTES", "Response", "cache_lifetime", "retry_after_seconds"]
+__all__ = ["MAX_BODY_BYTES", "Limits", "Response", "cache_lifetime", "retry_after_seconds"]
 
 #: Largest body (after decompression) tidings reads from anywhere.
 MAX_BODY_BYTES = 64 * 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """How hard tidings may pull: concurrency, timeouts (seconds), size."""
+
+    concurrency: int = 32
+    per_host: int = 6
+    connect_timeout: float = 10.0
+    read_timeout: float = 30.0
+    total_timeout: float = 120.0
+    max_bytes: int = MAX_BODY_BYTES
+    max_redirects: int = 10
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,7 +22,7 @@ import httpx
 
 from ..errors import FetchError
 from ..version import __version__
-from .base import MAX_BODY_BYTES, Response, cache_lifetime, retry_after_seconds
+from .base import MAX_BODY_BYTES, Limits, Response, cache_lifetime, retry_after_seconds
 from .decode import ACCEPT_ENCODING, BoundedDecoder
 
 __all__ = ["HttpFetcher", "Limits", "USER_AGENT"]
@@ -34,19 +34,6 @@ ACCEPT = (
 )
 _REDIRECTS = {301, 302, 303, 307, 308}
 _PERMANENT = {301, 308}
-
-
-@dataclass(frozen=True, slots=True)
-class Limits:
-    """How hard tidings may pull: concurrency, timeouts (seconds), size."""
-
-    concurrency: int = 32
-    per_host: int = 6
-    connect_timeout: float = 10.0
-    read_timeout: float = 30.0
-    total_timeout: float = 120.0
-    max_bytes: int = MAX_BODY_BYTES
-    max_redirects: int = 10
 
 
 def _error_kind(exc: Exception) -> str:

@@ -1,0 +1,148 @@
+"""Commands about the archive as a whole: import, export, stats, reindex, reclean."""
+
+from __future__ import annotations
+
+import sys
+import time
+from dataclasses import asdict
+from pathlib import Path
+
+import click
+
+from .base import cli, open_from_context, print_json
+
+#: Every format ``tidings export --format`` knows.
+FORMATS = ("documents", "jsonl", "opml")
+
+@cli.command("import")
+@click.argument("path", type=click.Path(exists=True, path_type=Path))
+@click.option("--site", help="Put every article in this site instead of the folder's.")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@click.option(
+    "--no-derive",
+    is_flag=True,
+    help="Only import: leave cleaning and indexing to the next update (or reclean).",
+)
+@click.pass_context
+def import_command(
+    ctx: click.Context, path: Path, site: str | None, as_json: bool, no_derive: bool
+) -> None:
+    """Import archive documents: a repository (articles/<site>/…), a folder, or one file.
+
+    Files that cannot be read are reported with the reason; the others are
+    imported and the exit status is 1. Importing the same files again adds
+    nothing.
+    """
+    with open_from_context(ctx) as archive:
+        if sys.stderr.isatty() and not as_json:
+            with click.progressbar(length=0, label="importing", file=sys.stderr) as bar:
+
+                def progress(done: int, total: int) -> None:
+                    bar.length = total
+                    bar.update(done - bar.pos)
+
+                report = archive.import_documents(path, site=site, progress=progress)
+        else:
+            report = archive.import_documents(path, site=site)
+        derived = 0 if no_derive else archive.derive()
+    for problem in report.errors:
+        click.echo(f"error: {problem.path}: {problem.reason}", err=True)
+    if as_json:
+        print_json({**asdict(report), "derived": derived})
+    elif report.files and report.unchanged == report.files - len(report.errors):
+        click.echo(f"nothing new: all {report.unchanged} readable files are already archived")
+    else:
+        click.echo(
+            f"{report.files} files: {report.new_articles} new articles,"
+            f" {report.new_revisions} new revisions, {report.unchanged} unchanged,"
+            f" {len(report.errors)} failed"
+        )
+    if derived and not as_json:
+        click.echo(f"clean HTML and text derived for {derived} revisions")
+    if report.errors:
+        ctx.exit(1)
+
+
+@cli.command("export")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(FORMATS),
+    required=True,
+    help="documents: the original repository layout; jsonl: one JSON article per line;"
+    " opml: the subscriptions.",
+)
+@click.argument("out", required=False, type=click.Path(path_type=Path))
+@click.option("--site", help="Export only this site.")
+@click.pass_context
+def export_command(ctx: click.Context, fmt: str, out: Path | None, site: str | None) -> None:
+    """Export the archive to OUT (a folder for documents; a file or stdout for jsonl and opml)."""
+    with open_from_context(ctx) as archive:
+        if fmt == "documents":
+            if out is None:
+                raise click.UsageError("--format documents needs an OUT folder")
+            report = archive.export_documents(out, site=site)
+            for problem in report.renamed:
+                click.echo(f"note: {problem.path}: {problem.reason}", err=True)
+            click.echo(
+                f"{report.articles} articles: {report.written} files written,"
+                f" {report.unchanged} unchanged, in {out}"
+            )
+        elif fmt == "opml":
+            data = archive.export_opml()
+            if out is None or str(out) == "-":
+                click.echo(data.decode("utf-8"), nl=False)
+            else:
+                out.write_bytes(data)
+                click.echo(f"{len(archive.feeds())} feeds written to {out}", err=True)
+        elif out is None or str(out) == "-":
+            archive.export_jsonl(sys.stdout, site=site)
+        else:
+            with open(out, "w", encoding="utf-8", newline="\n") as handle:
+                count = archive.export_jsonl(handle, site=site)
+            click.echo(f"{count} articles written to {out}", err=True)
+
+
+@cli.command("stats")
+@click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
+@click.pass_context
+def stats_command(ctx: click.Context, as_json: bool) -> None:
+    """Show how many sites, feeds, articles and revisions the archive holds."""
+    with open_from_context(ctx) as archive:
+        stats = archive.stats()
+        sites = archive.sites()
+    if as_json:
+        print_json({**asdict(stats), "site_names": sites})
+        return
+    click.echo(f"sites:     {stats.sites}")
+    click.echo(f"feeds:     {stats.feeds}")
+    click.echo(f"articles:  {stats.articles}")
+    click.echo(f"revisions: {stats.revisions}")
+    click.echo(f"database:  {stats.database_bytes / 1_048_576:.1f} MiB")
+
+
+@cli.command("reindex")
+@click.pass_context
+def reindex_command(ctx: click.Context) -> None:
+    """Drop the search index and build it again from the archive (nothing else changes)."""
+    with open_from_context(ctx) as archive:
+        started = time.perf_counter()
+        count = archive.reindex()
+        seconds = time.perf_counter() - started
+    click.echo(f"{count} articles indexed in {seconds:.1f} s")
+
+
+@cli.command("reclean")
+@click.pass_context
+def reclean_command(ctx: click.Context) -> None:
+    """Derive clean HTML and text again for every revision (after cleaning rules changed).
+
+    The HTML as received is never changed.
+    """
+    with open_from_context(ctx) as archive:
+        started = time.perf_counter()
+        count = archive.reclean()
+        seconds = time.perf_counter() - started
+    click.echo(f"{count} revisions cleaned again in {seconds:.1f} s")
+
+

@@ -1,0 +1,250 @@
+"""Commands about subscriptions: add, remove, pause, resume, feeds, import-opml, update, run, serve."""
+
+from __future__ import annotations
+
+import signal
+import sys
+from collections.abc import Callable
+from dataclasses import asdict
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import click
+
+from ..model import Feed, FeedOptions, FeedOutcome, FeedState, UpdateSummary, iso_utc
+from ..version import __version__
+from .base import cli, open_from_context, print_json, when
+
+if TYPE_CHECKING:
+    from ..archive import Archive
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def feed_record(feed: Feed) -> dict[str, Any]:
+    """The JSON object ``tidings feeds --json`` prints for a feed."""
+    return {
+        "id": feed.id,
+        "site": feed.site,
+        "url": feed.url,
+        "title": feed.title,
+        "state": feed.state.value,
+        "interval_minutes": feed.interval_seconds / 60,
+        "current_interval_minutes": feed.current_interval_seconds / 60,
+        "last_fetch": iso_utc(feed.last_fetch),
+        "last_success": iso_utc(feed.last_success),
+        "next_fetch": iso_utc(feed.next_fetch),
+        "last_status": feed.last_status,
+        "articles": feed.article_count,
+        "consecutive_errors": feed.error_count,
+        "error_kind": feed.error_kind,
+        "error_message": feed.error_message,
+        "options": asdict(feed.options),
+    }
+
+
+_RULE_OPTIONS = [
+    ("--keep-title", "keep_title", "Keep only entries whose title matches REGEX."),
+    ("--keep-category", "keep_category", "Keep only entries with a category matching REGEX."),
+    ("--keep-author", "keep_author", "Keep only entries whose author matches REGEX."),
+    ("--block-title", "block_title", "Drop entries whose title matches REGEX."),
+    ("--block-category", "block_category", "Drop entries with a category matching REGEX."),
+    ("--block-author", "block_author", "Drop entries whose author matches REGEX."),
+]
+
+
+def _rule_options(func: F) -> F:
+    for flag, name, text in reversed(_RULE_OPTIONS):
+        func = click.option(flag, name, metavar="REGEX", help=text)(func)
+    return func
+
+
+@cli.command("add")
+@click.argument("url", required=False)
+@click.option("--site", help="Site the feed's articles belong to (default: the URL's host).")
+@click.option("--interval", type=click.FloatRange(min=1), default=60, show_default=True, help="Minutes between fetches (adapted to how often the feed publishes).")
+@click.option("--preset", is_flag=False, flag_value="original", default=None, help="Subscribe to a shipped list of feeds (default: original, the original system's feeds).")
+@click.option("--full-text", type=click.Choice(["auto", "always", "never"]), default="auto", show_default=True, help="When to fetch article pages for the full text.")
+@_rule_options
+@click.pass_context
+def add_command(
+    ctx: click.Context,
+    /,
+    url: str | None,
+    site: str | None,
+    interval: float,
+    preset: str | None,
+    full_text: str,
+    **rules: str | None,
+) -> None:
+    """Subscribe to a feed: an http(s) URL, a file:// URL or a local path."""
+    if (url is None) == (preset is None):
+        raise click.UsageError("give a feed URL or --preset, not both or neither")
+    with open_from_context(ctx) as archive:
+        if preset is not None:
+            added = archive.add_preset(preset)
+            for feed in added:
+                click.echo(f"added {feed.id}: {feed.site}  {feed.url}")
+            click.echo(f"{len(added)} feeds added from preset {preset!r}")
+            return
+        assert url is not None
+        options = FeedOptions(full_text=full_text, **{k: v for k, v in rules.items() if v})
+        feed = archive.add_feed(url, site=site, interval_minutes=interval, options=options)
+    click.echo(f"added {feed.id}: {feed.site}  {feed.url}")
+
+
+@cli.command("remove")
+@click.argument("feed")
+@click.pass_context
+def remove_command(ctx: click.Context, feed: str) -> None:
+    """Unsubscribe from FEED (its id or URL). Its articles stay in the archive."""
+    with open_from_context(ctx) as archive:
+        removed = archive.remove_feed(feed)
+    click.echo(f"removed {removed.id}: {removed.url} ({removed.article_count} articles kept)")
+
+
+@cli.command("pause")
+@click.argument("feed")
+@click.pass_context
+def pause_command(ctx: click.Context, feed: str) -> None:
+    """Stop fetching FEED (its id or URL); it stays subscribed and shown."""
+    _set_state(ctx, feed, FeedState.PAUSED)
+
+
+@cli.command("resume")
+@click.argument("feed")
+@click.pass_context
+def resume_command(ctx: click.Context, feed: str) -> None:
+    """Fetch a paused (or gone) FEED again; it is due at once."""
+    _set_state(ctx, feed, FeedState.ACTIVE)
+
+
+def _set_state(ctx: click.Context, ref: str, state: FeedState) -> None:
+    with open_from_context(ctx) as archive:
+        feed = archive.set_feed_state(ref, state)
+    click.echo(f"{feed.id}: {feed.url} is {feed.state.value}")
+
+
+@cli.command("feeds")
+@click.option("--json", "as_json", is_flag=True, help="Print the feeds as JSON.")
+@click.pass_context
+def feeds_command(ctx: click.Context, as_json: bool) -> None:
+    """List subscriptions with their health: last fetch and success, next fetch, errors."""
+    with open_from_context(ctx) as archive:
+        feeds = archive.feeds()
+    if as_json:
+        print_json([feed_record(f) for f in feeds])
+        return
+    if not feeds:
+        click.echo("no feeds (add one with: tidings add URL)")
+    for feed in feeds:
+        health = "ok" if not feed.error_count else f"{feed.error_count} errors, last: {feed.error_kind}"
+        click.echo(f"{feed.id:>4}  {feed.site}  [{feed.state.value}]  {feed.url}")
+        click.echo(
+            f"      {feed.article_count} articles; last fetch {when(feed.last_fetch)},"
+            f" last success {when(feed.last_success)}, next {when(feed.next_fetch)}; {health}"
+        )
+        if feed.error_message:
+            click.echo(f"      {feed.error_message}")
+
+
+@cli.command("import-opml")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.pass_context
+def import_opml_command(ctx: click.Context, file: Path) -> None:
+    """Subscribe to every feed of an OPML file (feeds already subscribed are skipped)."""
+    with open_from_context(ctx) as archive:
+        added, known = archive.import_opml(file)
+    click.echo(f"{len(added)} feeds added, {known} already subscribed")
+
+
+def _summary_json(summary: UpdateSummary) -> dict[str, Any]:
+    data = asdict(summary)
+    data["outcomes"] = [asdict(o) for o in summary.outcomes]
+    return data
+
+
+def _print_summary(summary: UpdateSummary) -> None:
+    for outcome in summary.outcomes:
+        if outcome.status in ("failed", "gone"):
+            click.echo(f"failed: {outcome.url}: [{outcome.error_kind}] {outcome.error_message}", err=True)
+    click.echo(
+        f"{summary.feeds} feeds: {summary.fetched} fetched, {summary.not_modified} not modified,"
+        f" {summary.failed} failed; {summary.new_articles} new articles,"
+        f" {summary.changed_articles} changed, {summary.extracted} full texts extracted"
+        f" ({summary.seconds:.1f} s; cleaning {summary.derived} revisions {summary.derive_seconds:.1f} s)"
+    )
+
+
+@cli.command("update")
+@click.option("--feed", "feed_refs", multiple=True, help="Update this feed (id or URL); repeatable.")
+@click.option("--all", "update_all", is_flag=True, help="Update every active feed, due or not.")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@click.pass_context
+def update_command(ctx: click.Context, feed_refs: tuple[str, ...], update_all: bool, as_json: bool) -> None:
+    """Fetch the feeds that are due and store what is new or changed (one pass)."""
+    with open_from_context(ctx) as archive:
+        if sys.stderr.isatty() and not as_json:
+            with click.progressbar(length=1, label="updating", file=sys.stderr) as bar:
+
+                def progress(done: int, total: int, outcome: FeedOutcome) -> None:
+                    bar.length = total
+                    bar.update(done - bar.pos)
+
+                summary = archive.update(feeds=list(feed_refs) or None, due_only=not update_all, progress=progress)
+        else:
+            summary = archive.update(feeds=list(feed_refs) or None, due_only=not update_all)
+    if as_json:
+        print_json(_summary_json(summary))
+    else:
+        _print_summary(summary)
+
+
+@cli.command("run")
+@click.pass_context
+def run_command(ctx: click.Context) -> None:
+    """Keep the archive up to date: update feeds as they fall due, until SIGINT or SIGTERM."""
+
+    import asyncio
+
+    async def serve(archive: Archive) -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop.set)
+
+        def report(summary: UpdateSummary) -> None:
+            _print_summary(summary)
+
+        await archive.run(stop, on_pass=report)
+
+    with open_from_context(ctx) as archive:
+        click.echo(f"tidings {__version__}: updating {len(archive.feeds())} feeds as they fall due; Ctrl-C stops")
+        asyncio.run(serve(archive))
+    click.echo("stopped")
+
+
+@cli.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (loopback unless told otherwise).")
+@click.option("--port", type=int, default=8080, show_default=True, help="Port to listen on.")
+@click.option("--token", envvar="TIDINGS_TOKEN", help="Token for changes: API calls present it, people sign in with it (default: $TIDINGS_TOKEN; none: changes are off).")
+@click.option("--images", type=click.Choice(["proxy", "none", "direct"]), default="proxy", show_default=True, help="Article images: through this server (refusing private addresses), shown as links, or loaded from their sites.")
+@click.option("--base-url", help="The address readers reach the archive at (behind a proxy): ids and links of its Atom/JSON feeds.")
+@click.option("--private", is_flag=True, help="Reading needs the token too (sign-in page, Bearer, or HTTP Basic password).")
+@click.pass_context
+def serve_command(
+    ctx: click.Context, host: str, port: int, token: str | None, images: str, base_url: str | None, private: bool
+) -> None:
+    """Serve the archive in a browser and as a JSON API (OpenAPI at /api/openapi.json)."""
+    import uvicorn
+
+    from ..web import create_app
+
+    if private and not token:
+        raise click.UsageError("--private needs --token (or $TIDINGS_TOKEN): the token is how readers get in")
+    with open_from_context(ctx) as archive:  # opens (and migrates) the database before serving
+        database = archive.store.path  # type: ignore[attr-defined]
+    click.echo(f"serving {database} at http://{host}:{port}/ (Ctrl-C stops)")
+    uvicorn.run(create_app(database, token=token, images=images, private=private, base_url=base_url), host=host, port=port, log_level="warning")
+
+

@@ -1,0 +1,200 @@
+"""Commands that read: inspect a feed or an article, search."""
+
+from __future__ import annotations
+
+import sys
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from ..errors import InvalidInputError, TidingsError
+from ..model import ParsedEntry, ParsedFeed, iso_utc
+from .base import cli, open_from_context, print_json
+
+if TYPE_CHECKING:
+    from ..clean import Cleaner
+
+def entry_json(entry: ParsedEntry) -> dict[str, Any]:
+    """The JSON object ``tidings inspect --json`` prints for an entry."""
+    return {
+        "id": entry.id,
+        "link": entry.link,
+        "title": entry.title,
+        "author": entry.author,
+        "published": iso_utc(entry.published),
+        "updated": iso_utc(entry.updated),
+        "summary": entry.summary,
+        "content": entry.content,
+        "enclosures": [
+            {"url": e.url, "type": e.type, "length": e.length, "medium": e.medium, "title": e.title}
+            for e in entry.enclosures
+        ],
+        "categories": list(entry.categories),
+        "language": entry.language,
+    }
+
+
+def feed_json(feed: ParsedFeed) -> dict[str, Any]:
+    """The JSON document ``tidings inspect --json`` prints."""
+    return {
+        "feed": {
+            "title": feed.title,
+            "link": feed.link,
+            "language": feed.language,
+            "id": feed.id,
+            "subtitle": feed.subtitle,
+            "updated": iso_utc(feed.updated),
+            "author": feed.author,
+            "image": feed.image,
+            "ttl_minutes": feed.ttl_minutes,
+            "categories": list(feed.categories),
+            "version": feed.version,
+            "encoding": feed.encoding,
+            "recovered": feed.recovered,
+            "problems": list(feed.problems),
+        },
+        "entries": [entry_json(e) for e in feed.entries],
+    }
+
+
+@cli.command("inspect")
+@click.argument("source", required=False)
+@click.option("--json", "as_json", is_flag=True, help="Print the parsed feed as JSON.")
+@click.option("--clean", "show_clean", is_flag=True, help="Also show each entry's clean HTML (with --json) and text.")
+@click.option("--article", "article_id", type=int, help="Show the clean HTML and text of an archived article instead.")
+@click.option("--timeout", type=float, default=30.0, show_default=True, help="Seconds to wait for a URL.")
+@click.pass_context
+def inspect_command(
+    ctx: click.Context,
+    source: str | None,
+    as_json: bool,
+    show_clean: bool,
+    article_id: int | None,
+    timeout: float,
+) -> None:
+    """Parse a feed (a URL, file:// URL or local path) and print what tidings reads in it.
+
+    Exit status 2, with a one-line error, when SOURCE is not a feed.
+    """
+    if article_id is not None:
+        _inspect_article(ctx, article_id, as_json)
+        return
+    if source is None:
+        raise click.UsageError("give a feed SOURCE, or --article ID")
+    try:
+        from ..archive import read_feed
+
+        feed = read_feed(source, timeout=timeout)
+    except InvalidInputError as exc:
+        click.echo(f"error: {exc}", err=True)
+        ctx.exit(2)
+    except TidingsError as exc:
+        click.echo(f"error: {exc}", err=True)
+        ctx.exit(1)
+    from ..clean import Cleaner
+
+    cleaner = Cleaner() if show_clean else None
+    if as_json:
+        document = feed_json(feed)
+        if cleaner is not None:
+            for record, entry in zip(document["entries"], feed.entries):
+                cleaned = _clean_entry(cleaner, entry)
+                record["clean_html"], record["text"] = cleaned.html, cleaned.text
+        print_json(document)
+        return
+    click.echo(f"{feed.title or '(untitled)'}  [{feed.version}, {feed.encoding}]")
+    if feed.link:
+        click.echo(feed.link)
+    if feed.language:
+        click.echo(f"language: {feed.language}")
+    for problem in feed.problems:
+        click.echo(f"problem: {problem}")
+    click.echo(f"{len(feed.entries)} entries")
+    for entry in feed.entries:
+        when = iso_utc(entry.published or entry.updated) or "-"
+        click.echo(f"- {when}  {entry.title or '(untitled)'}")
+        if entry.link:
+            click.echo(f"  {entry.link}")
+        if cleaner is not None:
+            for paragraph in _clean_entry(cleaner, entry).text.split("\n\n"):
+                click.echo(f"    {paragraph}")
+
+
+def _clean_entry(cleaner: Cleaner, entry: ParsedEntry) -> Any:
+    content = entry.content if entry.content is not None else entry.summary
+    return cleaner.clean(content, base_url=entry.base or entry.link, site_url=entry.link)
+
+
+def _inspect_article(ctx: click.Context, article_id: int, as_json: bool) -> None:
+    with open_from_context(ctx) as archive:
+        article = archive.get_article(article_id)
+        revisions = archive.revisions(article_id)
+        latest = revisions[-1]
+        cleaned = archive.cleaner.clean(latest.content_html, base_url=article.url, site_url=article.url)
+    if as_json:
+        print_json(
+            {
+                "id": article.id,
+                "site": article.site,
+                "url": article.url,
+                "title": latest.title,
+                "revisions": len(revisions),
+                "clean_html": cleaned.html,
+                "text": cleaned.text,
+            }
+        )
+        return
+    click.echo(f"{latest.title}\n{article.url}\n{article.site}, {len(revisions)} revisions\n")
+    click.echo(cleaned.text)
+
+
+@cli.command("search")
+@click.argument("query", nargs=-1, required=True)
+@click.option("--limit", type=click.IntRange(1, 1000), default=20, show_default=True, help="Results per page.")
+@click.option("--cursor", help="Continue after the page that printed this cursor.")
+@click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
+@click.pass_context
+def search_command(ctx: click.Context, query: tuple[str, ...], limit: int, cursor: str | None, as_json: bool) -> None:
+    """Search the archive. Words and Chinese of any length, "phrases", OR, -word, prefix*,
+    site:NAME feed:ID lang:zh since:2023-11-01 until:2023-11-30."""
+    with open_from_context(ctx) as archive:
+        page = archive.search(" ".join(query), limit=limit, cursor=cursor)
+    if as_json:
+        print_json(
+            {
+                "hits": [
+                    {
+                        "id": hit.article_id,
+                        "site": hit.site,
+                        "title": hit.title,
+                        "link": hit.url,
+                        "published": iso_utc(hit.published),
+                        "snippet": hit.snippet,
+                        "score": hit.score,
+                        "sources": list(hit.sources),
+                    }
+                    for hit in page.hits
+                ],
+                "next_cursor": page.next_cursor,
+            }
+        )
+        return
+    if not page.hits:
+        click.echo("no results")
+    tty = sys.stdout.isatty()
+    for hit in page.hits:
+        when = hit.published.strftime("%Y-%m-%d") if hit.published else "-"
+        click.echo(f"{hit.article_id:>7}  {hit.title}  [{' / '.join(hit.sources)}, {when}]")
+        click.echo(f"         {hit.url}")
+        click.echo(f"         {_terminal_snippet(hit.snippet, tty)}")
+    if page.next_cursor:
+        click.echo(f"more: --cursor {page.next_cursor}")
+
+
+def _terminal_snippet(snippet: str, tty: bool) -> str:
+    import html as html_module
+
+    opening, closing = ("\x1b[1m", "\x1b[0m") if tty else ("【", "】")
+    return html_module.unescape(snippet.replace("<mark>", opening).replace("</mark>", closing))
+
+
