@@ -75,30 +75,26 @@ def main() -> None:
 
     sample = feeds[: args.feedparser_feeds]
     sample_items = len(sample) * args.items
-    try:
-        import feedparser
-    except ImportError:
-        feedparser = None
-    if feedparser is not None:
-        t_feedparser = best(1, lambda: [feedparser.parse(data) for data in sample])
-        t_tidings_sample = best(args.runs, lambda: [parse_feed(d) for d in sample])
+    from peers import require
+
+    require("feedparser")
+    import feedparser
+    t_feedparser = best(1, lambda: [feedparser.parse(data) for data in sample])
+    t_tidings_sample = best(args.runs, lambda: [parse_feed(d) for d in sample])
 
     mb = total_bytes / 1e6
     print(f"tidings parse_feed      {t_tidings:7.3f} s  {total_items / t_tidings:10,.0f} items/s  {mb / t_tidings:7.1f} MB/s")
     print(f"lxml.etree.fromstring   {t_lxml:7.3f} s  {'':>10}          {mb / t_lxml:7.1f} MB/s")
     print(f"tidings / lxml throughput: {t_lxml / t_tidings:.2f} (target >= 0.5)")
-    if feedparser is not None:
-        fp_rate = sample_items / t_feedparser
-        print(
-            f"feedparser {feedparser.__version__} on {len(sample)} feeds: {t_feedparser:7.3f} s"
-            f"  {fp_rate:10,.0f} items/s"
-        )
-        print(
-            f"tidings / feedparser items/s: {(total_items / t_tidings) / fp_rate:.1f}x on the whole corpus,"
-            f" {(sample_items / t_tidings_sample) / fp_rate:.1f}x on the same sample (target >= 50)"
-        )
-    else:
-        print("feedparser is not installed (pip install feedparser): no comparison")
+    fp_rate = sample_items / t_feedparser
+    print(
+        f"feedparser {feedparser.__version__} on {len(sample)} feeds: {t_feedparser:7.3f} s"
+        f"  {fp_rate:10,.0f} items/s"
+    )
+    print(
+        f"tidings / feedparser items/s: {(total_items / t_tidings) / fp_rate:.1f}x on the whole corpus,"
+        f" {(sample_items / t_tidings_sample) / fp_rate:.1f}x on the same sample (target >= 50)"
+    )
 
 
 if __name__ == "__main__":

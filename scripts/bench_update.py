@@ -204,6 +204,9 @@ def main() -> None:
             f"   (whole command `tidings update --all`: {command_second:.2f} s)"
         )
         if not args.no_reader:
+            from peers import require
+
+            require("reader")
             rdb = work / "reader.sqlite3"
             for path in work.glob("reader.sqlite3*"):
                 path.unlink()

@@ -18,14 +18,14 @@ ROOT = SRC.parent.parent
 # Each module may import only from modules of a lower layer (or its own package).
 LAYERS = [
     {"errors", "version"},
-    {"model"},
+    {"model", "config"},
     {"siterules", "textindex"},
     {"document", "store", "fetch", "parse", "opml", "rules", "schedule", "identity", "presets", "clean"},
     {"extract", "derive", "query", "snippet", "diff"},
     {"importing", "export", "update"},
     {"archive"},
     {"web"},
-    {"cli", "__init__", "config"},
+    {"cli", "__init__"},
     {"__main__"},
 ]
 
