@@ -58,6 +58,17 @@ SAMPLE = {
 }
 
 
+@pytest.fixture(autouse=True)
+def _own_settings(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test reads the configuration, rules or database of the person running them."""
+    home = tmp_path_factory.mktemp("home")
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / "config"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(home / "data"))
+    for name in ("TIDINGS_CONFIG", "TIDINGS_DB", "TIDINGS_TOKEN", "TIDINGS_RULES", "TIDINGS_USER_AGENT",
+                 "TIDINGS_HOST", "TIDINGS_PORT"):
+        monkeypatch.delenv(name, raising=False)
+
+
 @pytest.fixture
 def archive(tmp_path: Path) -> Iterator[tidings.Archive]:
     with tidings.open_archive(tmp_path / "archive.sqlite3", clock=lambda: FIXED_NOW) as opened:

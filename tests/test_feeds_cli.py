@@ -82,10 +82,11 @@ def test_a_failing_feed_is_recorded_and_shown(tmp_path):
     page = tmp_path / "page.xml"
     page.write_text("<html><head><title>Moved</title></head></html>", "utf-8")
     run(db, "add", str(page))
-    run(db, "add", str(tmp_path / "missing.xml"))
+    run(db, "add", "--no-check", str(tmp_path / "missing.xml"))
     code, out, err = run(db, "update")
-    assert code == 0
+    assert code == 1  # a script can trust it: some feed failed
     assert "2 failed" in out
+    assert "2 feeds failed (every one)" in err
     assert "[not_a_feed]" in err and "[not_found]" in err
     code, out, _ = run(db, "feeds", "--json")
     kinds = sorted(f["error_kind"] for f in json.loads(out))

@@ -1118,7 +1118,7 @@ def test_file_feed_in_a_chinese_folder_added_by_file_url(tmp_path, archive):
 
 
 def test_missing_file_feed_is_not_found(tmp_path, archive):
-    feed = archive.add_feed((tmp_path / "nowhere.xml").as_uri(), site="Missing")
+    feed = archive.add_feed((tmp_path / "nowhere.xml").as_uri(), site="Missing", check=False)
     archive.update(limits=FAST)
     stored = archive.get_feed(feed.id)
     assert stored.error_kind == "not_found"

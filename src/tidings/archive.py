@@ -10,6 +10,7 @@ The CLI and the web app use nothing but this API.
 from __future__ import annotations
 
 import base64
+import difflib
 import dataclasses
 import json
 import math
@@ -81,9 +82,18 @@ def default_database_path() -> Path:
 class Archive:
     """A news archive: sites, articles and every revision of them."""
 
-    def __init__(self, store: Store, *, clock: Callable[[], datetime] = utc_now) -> None:
+    def __init__(
+        self,
+        store: Store,
+        *,
+        clock: Callable[[], datetime] = utc_now,
+        rules_dir: Path | None = None,
+        user_agent: str | None = None,
+    ) -> None:
         self._store: Store | None = store
         self._clock = clock
+        self._rules_dir = rules_dir
+        self._user_agent = user_agent
         self._cleaner: Cleaner | None = None
 
     @property
@@ -115,10 +125,20 @@ class Archive:
         if self._cleaner is None:
             from .clean import Cleaner
 
-            self._cleaner = Cleaner()
+            self._cleaner = Cleaner(rules_dir=self._rules_dir)
         return self._cleaner
 
     # reading
+
+    def _require_site(self, name: str | None) -> None:
+        """Refuse a site filter that names no site (it could only ever find nothing)."""
+        if name is None:
+            return
+        names = self.sites()
+        if name not in names:
+            close = difflib.get_close_matches(name, names, n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise InvalidInputError(f"no site named {name!r}{hint}")
 
     def stats(self) -> Stats:
         """Counts of sites, feeds, articles and revisions, and the database size."""
@@ -140,6 +160,20 @@ class Archive:
         """Every revision of an article, oldest first."""
         self.store.get_article(article_id)
         return self.store.revisions(article_id)
+
+    def current_revision(self, article_id: int, revisions: Sequence[Revision] | None = None) -> Revision:
+        """The article's content now: the revision its current pointer names (what its
+        own feed or page showed last, or its imported document), else its newest.
+        ``revisions``, when the caller has them already, saves reading them again."""
+        from .model import current_of
+
+        article = self.store.get_article(article_id)
+        current = current_of(article, revisions if revisions is not None else self.store.revisions(article_id))
+        if current is None:
+            from .errors import ArticleNotFoundError
+
+            raise ArticleNotFoundError(f"article {article_id} has no revision")
+        return current
 
     def site_article_counts(self) -> dict[str, int]:
         """How many articles each site has, by site name (every site)."""
@@ -213,12 +247,14 @@ class Archive:
         """Write (or continue) a repository of the original layout in folder ``out``."""
         from .export import export_documents
 
+        self._require_site(site)
         return export_documents(self.store, Path(out), site=site)
 
     def export_jsonl(self, out: TextIO, *, site: str | None = None) -> int:
         """Write one JSON object per article to a text stream; returns how many."""
         from .export import export_jsonl
 
+        self._require_site(site)
         return export_jsonl(self.store, out, site=site)
 
     # derived clean HTML and text
@@ -327,6 +363,7 @@ class Archive:
         from .snippet import make_snippet
 
         parsed = parse_query(query)
+        self._require_site(parsed.site)
         if not 1 <= limit <= 1000:
             raise InvalidInputError("limit must be between 1 and 1000")
         after = _search_cursor(cursor) if cursor else None
@@ -369,12 +406,16 @@ class Archive:
         site: str | None = None,
         interval_minutes: float = 60,
         options: FeedOptions = FeedOptions(),
+        check: bool = True,
     ) -> Feed:
         """Subscribe to a feed (an http(s) URL, a file:// URL or a local path).
 
-        The site defaults to the URL's host (a local file's folder name).
-        Raises FeedExistsError if already subscribed, InvalidRuleError for a
-        keep/block rule that is not a regular expression.
+        With ``check`` (the default) a local path must name an existing file; without
+        it, a feed that will appear later can be subscribed to. The site defaults to
+        the URL's host; for a local file, to the feed's title (else the file's name).
+        Raises InvalidInputError for a URL that cannot be fetched, FeedExistsError if
+        already subscribed, InvalidRuleError for a keep/block rule that is not a
+        regular expression.
         """
         location = normalise_feed_url(url)
         if interval_minutes <= 0:
@@ -382,9 +423,11 @@ class Archive:
         from .rules import compile_rules
 
         compile_rules(options)
+        if check:
+            check_feed_location(url, location)
         return self.store.add_feed(
             location,
-            site or default_site(location),
+            site or default_site(location, title=_local_feed_title(location) if site is None else None),
             interval_seconds=max(60, int(interval_minutes * 60)),
             options=options,
         )
@@ -448,7 +491,23 @@ class Archive:
             if self.store.find_feed(location) is not None:
                 known += 1
                 continue
-            added.append(self.add_feed(location, site=item.site))
+            from .errors import InvalidRuleError
+            from .rules import compile_rules
+
+            options = item.options
+            try:
+                compile_rules(options)
+            except InvalidRuleError:
+                options = FeedOptions(full_text=options.full_text)  # rules that cannot work
+            added.append(
+                self.add_feed(
+                    location,
+                    site=item.site,
+                    interval_minutes=item.interval_minutes or 60,
+                    options=options,
+                    check=False,
+                )
+            )
         return added, known
 
     def export_opml(self) -> bytes:
@@ -459,14 +518,21 @@ class Archive:
 
     # updating
 
-    def _updater(self, limits: Limits | None, transport: object | None) -> Updater:
+    def _limits(self, limits: Limits | None) -> Limits:
         from .fetch import Limits
+
+        chosen = limits or Limits()
+        if self._user_agent and chosen.user_agent is None:
+            chosen = dataclasses.replace(chosen, user_agent=self._user_agent)
+        return chosen
+
+    def _updater(self, limits: Limits | None, transport: object | None) -> Updater:
         from .update import Updater
 
         return Updater(
             self.store,
             clock=self._clock,
-            limits=limits or Limits(),
+            limits=self._limits(limits),
             transport=transport,
             site_rules=self.cleaner.site_rules,
         )
@@ -616,11 +682,48 @@ def normalise_feed_url(url: str) -> str:
     return href
 
 
-def default_site(url: str) -> str:
-    """A site name for a feed added without one: its host, or a local file's folder."""
+def check_feed_location(given: str, location: str) -> None:
+    """Refuse a subscription that can never be fetched: a local path that names no file
+    (often a mistyped URL), or a network URL without a host."""
+    from .fetch.file import file_path
+
+    parts = urlsplit(location)
+    if parts.scheme == "file":
+        path = file_path(location)
+        if not path.is_file():
+            later = " (--no-check subscribes to a local feed that will appear later)"
+            if path.is_dir():
+                raise InvalidInputError(f"{path} is a folder, not a feed file")
+            if given.lower().startswith("file:") or any(c in given for c in "/\\") or given.startswith("~"):
+                raise InvalidInputError(f"{path}: no such file{later}")
+            raise InvalidInputError(f"{given!r} is neither an http(s) URL nor an existing file{later}")
+    elif not parts.hostname:
+        raise InvalidInputError(f"{given!r} has no host")
+
+
+def _local_feed_title(location: str) -> str | None:
+    """The title a local feed file gives itself, if it is one that parses."""
+    if urlsplit(location).scheme != "file":
+        return None
+    from .errors import TidingsError
+
+    try:
+        return read_feed(location).title or None
+    except TidingsError:
+        return None
+
+
+def default_site(url: str, *, title: str | None = None) -> str:
+    """A site name for a feed added without one: its host; for a local file, the feed's
+    title (``title``) if it has one, else the file's name without its extension."""
     parts = urlsplit(url)
     if parts.scheme == "file":
-        return Path(parts.path).parent.name or "local"
+        named = " ".join((title or "").split())
+        if named:
+            return named
+        from .fetch.file import file_path
+
+        return file_path(url).stem or "local"
     host = (parts.hostname or "feed").lower()
     return host[4:] if host.startswith("www.") else host
 
@@ -658,12 +761,24 @@ def open_archive(
     path: str | os.PathLike[str] | None = None,
     *,
     clock: Callable[[], datetime] = utc_now,
+    rules_dir: str | os.PathLike[str] | None = None,
+    user_agent: str | None = None,
 ) -> Archive:
     """Open (creating and migrating as needed) the archive in a SQLite file.
 
-    ``path`` defaults to :func:`default_database_path`.
+    ``path`` defaults to :func:`default_database_path`; ``rules_dir`` is the folder of the
+    user's site rules (default: ``$TIDINGS_RULES``, else ``rules/`` in the user's
+    configuration folder); ``user_agent`` replaces tidings' own User-Agent header.
     """
-    return Archive(SQLiteStore(path if path is not None else default_database_path()), clock=clock)
+    location = os.fspath(path) if path is not None else os.fspath(default_database_path())
+    if location.lower().startswith(("postgresql://", "postgres://")):
+        raise InvalidInputError("this version keeps archives in SQLite files only, not PostgreSQL")
+    return Archive(
+        SQLiteStore(location),
+        clock=clock,
+        rules_dir=Path(rules_dir) if rules_dir is not None else None,
+        user_agent=user_agent,
+    )
 
 
 def read_feed(source: str, *, timeout: float = 30.0) -> ParsedFeed:

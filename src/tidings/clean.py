@@ -23,6 +23,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
@@ -278,8 +279,10 @@ def html_text(root: Any) -> str:
 class Cleaner:
     """Derives clean HTML and text; one instance serves many articles."""
 
-    def __init__(self, site_rules: Iterable[SiteRules] | None = None) -> None:
-        self.site_rules = tuple(site_rules) if site_rules is not None else load_site_rules()
+    def __init__(self, site_rules: Iterable[SiteRules] | None = None, *, rules_dir: Path | None = None) -> None:
+        #: The folder of the user's site rules (None: the default); worker processes load it again.
+        self.rules_dir = rules_dir
+        self.site_rules = tuple(site_rules) if site_rules is not None else load_site_rules(rules_dir)
         # A plain libxml2 HTML parser: lxml.html's element classes cost more than they give here.
         self._parser = etree.HTMLParser(
             remove_comments=True, remove_pis=True, default_doctype=False, encoding="utf-8"

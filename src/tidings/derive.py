@@ -24,6 +24,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
 from typing import Any, TypeVar
 
 from .clean import Cleaner
@@ -47,9 +48,9 @@ R = TypeVar("R")
 _worker_cleaner: Cleaner | None = None
 
 
-def _start_worker() -> None:
+def _start_worker(rules_dir: Path | None) -> None:
     global _worker_cleaner
-    _worker_cleaner = Cleaner()
+    _worker_cleaner = Cleaner(rules_dir=rules_dir)
 
 
 def _clean_items(items: list[Item], cleaner: Cleaner | None = None) -> list[Result]:
@@ -97,7 +98,7 @@ def _run(
     remaining = iter(batches)
     pending: deque[tuple[list[T], Future[list[R]]]] = deque()
     try:
-        with ProcessPoolExecutor(count, mp_context=context, initializer=_start_worker) as pool:
+        with ProcessPoolExecutor(count, mp_context=context, initializer=_start_worker, initargs=(cleaner.rules_dir,)) as pool:
             for batch in remaining:
                 pending.append((batch, pool.submit(work, batch, None)))
                 while len(pending) > count * 2:

@@ -17,14 +17,14 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
 from .document import MAX_DOCUMENT_BYTES, Document, parse_document, parse_file_id
 from .errors import DocumentError
-from .model import DocumentFile, FileProblem, ImportReport, NewRevision, RevisionSource
+from .model import DocumentFile, FileProblem, ImportReport, NewRevision, Revision, RevisionSource
 from .store import Store
 
 __all__ = ["DOCUMENT_SUFFIXES", "article_key", "find_documents", "import_documents"]
@@ -102,6 +102,19 @@ def _batches(items: list[_Source], size: int) -> Iterator[list[_Source]]:
         yield items[start : start + size]
 
 
+def import_makes_current(revisions: Sequence[Revision], content_hash: str) -> bool:
+    """Whether an imported document's content becomes its article's current revision.
+
+    Seeing a content again through an import is not an edit: a file imported again
+    (or an older copy of it) never brings back an older content. New content from a
+    file becomes current only while the article's own feed or page has shown none:
+    what the outlet itself shows is the newest word.
+    """
+    if any(r.content_hash == content_hash for r in revisions):
+        return False
+    return not any(r.source is not RevisionSource.IMPORT for r in revisions)
+
+
 def import_documents(
     store: Store,
     root: Path,
@@ -128,18 +141,16 @@ def import_documents(
                 site_id = store.site(source.site).id
                 key = article_key(doc)
                 article = store.find_article(site_id, key)
+                incoming = NewRevision(
+                    seen=now, title=doc.title, content_html=doc.html, source=RevisionSource.IMPORT
+                )
                 if article is None:
                     article = store.add_article(site_id, key, doc.url, now, doc.published)
                     new_articles += 1
-                revision, created = store.add_revision(
-                    article.id,
-                    NewRevision(
-                        seen=now,
-                        title=doc.title,
-                        content_html=doc.html,
-                        source=RevisionSource.IMPORT,
-                    ),
-                )
+                    current = True
+                else:
+                    current = import_makes_current(store.revisions(article.id), incoming.content_hash)
+                revision, created = store.add_revision(article.id, incoming, current=current)
                 new_revisions += created
                 name = source.path.name
                 record = DocumentFile(

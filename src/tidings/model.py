@@ -38,6 +38,7 @@ __all__ = [
     "TimelinePage",
     "UpdateSummary",
     "content_hash",
+    "current_of",
     "iso_utc",
     "utc_now",
 ]
@@ -145,6 +146,8 @@ class Article:
     published: datetime | None
     state: ArticleState = ArticleState.PRESENT
     feed_id: int | None = None
+    #: The revision that is the article's content now (None: it has none yet).
+    current_revision_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,6 +199,15 @@ class Revision:
     #: Derived from ``content_html`` by the cleaning stage; None until derived.
     clean_html: str | None = None
     text: str | None = None
+
+
+def current_of(article: Article, revisions: Sequence[Revision]) -> Revision | None:
+    """Of an article's revisions (oldest first), the one that is its content now: the
+    one its current pointer names, else the newest; None when it has none."""
+    for revision in revisions:
+        if revision.id == article.current_revision_id:
+            return revision
+    return revisions[-1] if revisions else None
 
 
 def content_hash(title: str, content_html: str) -> str:
@@ -324,7 +336,10 @@ class ParsedFeed:
     ``rss092``, ``atom10``, ``atom03``, ``json1``, ``json11``); ``encoding``
     the character encoding used; ``recovered`` is true when the document was
     not well-formed and was read by the error-tolerant path, and ``problems``
-    says what was wrong or corrected.
+    says what was wrong or corrected. ``item_elements`` is how many items the
+    document holds (XML ``item`` and ``entry`` elements, JSON Feed items), and
+    ``skipped_items`` how many of them could not be read and are missing from
+    ``entries``.
     """
 
     version: str
@@ -342,6 +357,8 @@ class ParsedFeed:
     categories: tuple[str, ...] = ()
     recovered: bool = False
     problems: tuple[str, ...] = ()
+    item_elements: int = 0
+    skipped_items: int = 0
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,6 +4,12 @@ tidings writes OPML 2.0 with one folder outline per site holding that site's
 feeds, and reads any OPML: a feed outline (one with ``xmlUrl``) belongs to
 the site named by its enclosing folder outline, else by its own text.
 Parsing never resolves entities or fetches anything.
+
+A feed outline also carries tidings' own settings for the feed, in the
+namespace :data:`NAMESPACE` (``tidings:interval`` in minutes, ``tidings:fullText``,
+``tidings:keepTitle``, ``tidings:blockCategory`` …), so that exporting the
+subscriptions and importing them elsewhere keeps every feed's schedule and
+rules; other readers ignore them.
 """
 
 from __future__ import annotations
@@ -18,9 +24,22 @@ from typing import Any
 from lxml import etree
 
 from .errors import InvalidInputError
-from .model import Feed
+from .model import Feed, FeedOptions
 
-__all__ = ["OpmlFeed", "read_opml", "write_opml"]
+__all__ = ["NAMESPACE", "OpmlFeed", "read_opml", "write_opml"]
+
+#: The namespace of tidings' own outline attributes.
+NAMESPACE = "urn:x-tidings:opml:1"
+#: FeedOptions field -> attribute name (camelCase, as OPML's own attributes are).
+_OPTION_ATTRIBUTES = {
+    "keep_title": "keepTitle",
+    "keep_category": "keepCategory",
+    "keep_author": "keepAuthor",
+    "block_title": "blockTitle",
+    "block_category": "blockCategory",
+    "block_author": "blockAuthor",
+    "full_text": "fullText",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +49,8 @@ class OpmlFeed:
     url: str
     site: str | None
     title: str | None
+    interval_minutes: float | None = None
+    options: FeedOptions = FeedOptions()
 
 
 def _text(outline: Any) -> str | None:
@@ -55,13 +76,38 @@ def read_opml(data: bytes) -> list[OpmlFeed]:
         is_folder = parent is not None and str(parent.tag).rpartition("}")[2] == "outline"
         folder = _text(parent) if is_folder else None
         title = outline.get("title") or outline.get("text")
-        found.append(OpmlFeed(url, folder or _text(outline), title.strip() if title else None))
+        interval, options = _settings(outline)
+        found.append(
+            OpmlFeed(url, folder or _text(outline), title.strip() if title else None, interval, options)
+        )
     return found
 
 
+def _settings(outline: Any) -> tuple[float | None, FeedOptions]:
+    """tidings' own settings on a feed outline; values that cannot be used are ignored."""
+    interval: float | None = None
+    text = outline.get(f"{{{NAMESPACE}}}interval")
+    if text:
+        try:
+            interval = float(text)
+        except ValueError:
+            interval = None
+        if interval is not None and not (1 <= interval <= 366 * 24 * 60):
+            interval = None
+    values: dict[str, str] = {}
+    for field_name, attribute in _OPTION_ATTRIBUTES.items():
+        value = outline.get(f"{{{NAMESPACE}}}{attribute}")
+        if value:
+            values[field_name] = value
+    if values.get("full_text") not in (None, "auto", "always", "never"):
+        del values["full_text"]
+    return interval, FeedOptions(**values)
+
+
 def write_opml(feeds: Iterable[Feed], now: datetime) -> bytes:
-    """An OPML 2.0 document of the subscriptions, one folder per site."""
-    root = etree.Element("opml", attrib={"version": "2.0"})
+    """An OPML 2.0 document of the subscriptions, one folder per site, with each feed's
+    interval and rules as attributes of :data:`NAMESPACE`."""
+    root = etree.Element("opml", attrib={"version": "2.0"}, nsmap={"tidings": NAMESPACE})
     head = etree.SubElement(root, "head")
     etree.SubElement(head, "title").text = "tidings subscriptions"
     etree.SubElement(head, "dateCreated").text = format_datetime(now)
@@ -75,5 +121,11 @@ def write_opml(feeds: Iterable[Feed], now: datetime) -> bytes:
             attributes = {"type": "rss", "text": feed.title or site, "xmlUrl": feed.url}
             if feed.title:
                 attributes["title"] = feed.title
+            attributes[f"{{{NAMESPACE}}}interval"] = f"{feed.interval_seconds / 60:g}"
+            defaults = FeedOptions()
+            for field_name, attribute in _OPTION_ATTRIBUTES.items():
+                value = getattr(feed.options, field_name)
+                if value is not None and value != getattr(defaults, field_name):
+                    attributes[f"{{{NAMESPACE}}}{attribute}"] = value
             etree.SubElement(folder, "outline", attrib=attributes)
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)

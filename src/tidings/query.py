@@ -26,6 +26,13 @@ from .textindex import fold, term_expression
 __all__ = ["FILTERS", "Query", "QueryError", "parse_query"]
 
 FILTERS = ("site", "feed", "since", "until", "lang")
+_EXAMPLES = {
+    "site": "site:法广",
+    "feed": "feed:3",
+    "since": "since:2023-11-01",
+    "until": "until:2023-11-30",
+    "lang": "lang:zh",
+}
 _TOKEN = re.compile(r'\s*(-)?(?:([A-Za-z]+):)?(?:"([^"]*)"|(\S+))')
 
 
@@ -73,8 +80,13 @@ def parse_query(text: str) -> Query:
         negative, name, quoted, bare = match.groups()
         if quoted is None and bare is None:
             continue
+        if name is None and bare is not None and bare.endswith(":") and bare[:-1].lower() in FILTERS:
+            raise QueryError(f"{bare} needs a value right after the colon, as in {_EXAMPLES[bare[:-1].lower()]}")
         if name is not None and name.lower() in FILTERS and not negative:
-            filters[name.lower()] = quoted if quoted is not None else bare
+            value = quoted if quoted is not None else bare
+            if not (value or "").strip():
+                raise QueryError(f"{name}: needs a value, as in {_EXAMPLES[name.lower()]}")
+            filters[name.lower()] = value or ""
             continue
         if name is not None:
             # not a filter: the word with its colon is an ordinary term

@@ -47,6 +47,13 @@ def import_command(
         derived = 0 if no_derive else archive.derive()
     for problem in report.errors:
         click.echo(f"error: {problem.path}: {problem.reason}", err=True)
+    if not report.files and not as_json:
+        click.echo(
+            f"error: no documents found in {path} (a repository with articles/<site>/…,"
+            " or a folder of .md or .txt files)",
+            err=True,
+        )
+        ctx.exit(1)
     if as_json:
         print_json({**asdict(report), "derived": derived})
     elif report.files and report.unchanged == report.files - len(report.errors):
@@ -59,7 +66,7 @@ def import_command(
         )
     if derived and not as_json:
         click.echo(f"clean HTML and text derived for {derived} revisions")
-    if report.errors:
+    if report.errors or not report.files:
         ctx.exit(1)
 
 

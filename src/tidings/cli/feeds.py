@@ -1,4 +1,4 @@
-"""Commands about subscriptions: add, remove, pause, resume, feeds, import-opml, update, run, serve."""
+"""Commands about subscriptions: add, remove, pause, resume, feeds, import-opml, update, run."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import click
 
 from ..model import Feed, FeedOptions, FeedOutcome, FeedState, UpdateSummary, iso_utc
 from ..version import __version__
-from .base import cli, open_from_context, print_json, when
+from .base import cli, open_from_context, plural, print_json, when
 
 if TYPE_CHECKING:
     from ..archive import Archive
@@ -61,10 +61,11 @@ def _rule_options(func: F) -> F:
 
 @cli.command("add")
 @click.argument("url", required=False)
-@click.option("--site", help="Site the feed's articles belong to (default: the URL's host).")
+@click.option("--site", help="Site the feed's articles belong to (default: the URL's host; for a local file, the feed's title, else the file name).")
 @click.option("--interval", type=click.FloatRange(min=1), default=60, show_default=True, help="Minutes between fetches (adapted to how often the feed publishes).")
 @click.option("--preset", is_flag=False, flag_value="original", default=None, help="Subscribe to a shipped list of feeds (default: original, the original system's feeds).")
 @click.option("--full-text", type=click.Choice(["auto", "always", "never"]), default="auto", show_default=True, help="When to fetch article pages for the full text.")
+@click.option("--no-check", is_flag=True, help="Subscribe to a local path even if no file is there yet.")
 @_rule_options
 @click.pass_context
 def add_command(
@@ -75,9 +76,13 @@ def add_command(
     interval: float,
     preset: str | None,
     full_text: str,
+    no_check: bool,
     **rules: str | None,
 ) -> None:
-    """Subscribe to a feed: an http(s) URL, a file:// URL or a local path."""
+    """Subscribe to a feed: an http(s) URL, a file:// URL or a local path.
+
+    A local path must name an existing file (exit status 2 otherwise) unless --no-check.
+    """
     if (url is None) == (preset is None):
         raise click.UsageError("give a feed URL or --preset, not both or neither")
     with open_from_context(ctx) as archive:
@@ -89,7 +94,7 @@ def add_command(
             return
         assert url is not None
         options = FeedOptions(full_text=full_text, **{k: v for k, v in rules.items() if v})
-        feed = archive.add_feed(url, site=site, interval_minutes=interval, options=options)
+        feed = archive.add_feed(url, site=site, interval_minutes=interval, options=options, check=not no_check)
     click.echo(f"added {feed.id}: {feed.site}  {feed.url}")
 
 
@@ -138,14 +143,23 @@ def feeds_command(ctx: click.Context, as_json: bool) -> None:
     if not feeds:
         click.echo("no feeds (add one with: tidings add URL)")
     for feed in feeds:
-        health = "ok" if not feed.error_count else f"{feed.error_count} errors, last: {feed.error_kind}"
-        click.echo(f"{feed.id:>4}  {feed.site}  [{feed.state.value}]  {feed.url}")
-        click.echo(
-            f"      {feed.article_count} articles; last fetch {when(feed.last_fetch)},"
-            f" last success {when(feed.last_success)}, next {when(feed.next_fetch)}; {health}"
-        )
+        click.echo(f"{feed.id:>4}  {feed.title or feed.url}  [{feed.state.value}]")
+        click.echo(f"      site: {feed.site}   {feed.url}")
+        if feed.last_fetch is None:
+            click.echo(f"      {plural(feed.article_count, 'article')}; never fetched")
+        else:
+            click.echo(
+                f"      {plural(feed.article_count, 'article')}; last fetch {when(feed.last_fetch)},"
+                f" last success {when(feed.last_success)}, next {when(feed.next_fetch)}; {_health(feed)}"
+            )
         if feed.error_message:
             click.echo(f"      {feed.error_message}")
+
+
+def _health(feed: Feed) -> str:
+    if not feed.error_count:
+        return "ok"
+    return f"{plural(feed.error_count, 'error')} in a row, last: {feed.error_kind}"
 
 
 @cli.command("import-opml")
@@ -164,16 +178,35 @@ def _summary_json(summary: UpdateSummary) -> dict[str, Any]:
     return data
 
 
+def _failure_line(outcome: FeedOutcome) -> str:
+    """One line per failed feed, naming its URL once (fetch errors often start with it)."""
+    message = outcome.error_message or ""
+    for prefix in (outcome.url, _local_path(outcome.url)):
+        if prefix and message.startswith(prefix + ": "):
+            message = message[len(prefix) + 2 :]
+    return f"failed: {outcome.url}: [{outcome.error_kind}] {message}".rstrip()
+
+
+def _local_path(url: str) -> str | None:
+    from urllib.parse import unquote, urlsplit
+
+    parts = urlsplit(url)
+    return unquote(parts.path) if parts.scheme == "file" else None
+
+
 def _print_summary(summary: UpdateSummary) -> None:
     for outcome in summary.outcomes:
         if outcome.status in ("failed", "gone"):
-            click.echo(f"failed: {outcome.url}: [{outcome.error_kind}] {outcome.error_message}", err=True)
+            click.echo(_failure_line(outcome), err=True)
     click.echo(
-        f"{summary.feeds} feeds: {summary.fetched} fetched, {summary.not_modified} not modified,"
-        f" {summary.failed} failed; {summary.new_articles} new articles,"
-        f" {summary.changed_articles} changed, {summary.extracted} full texts extracted"
-        f" ({summary.seconds:.1f} s; cleaning {summary.derived} revisions {summary.derive_seconds:.1f} s)"
+        f"{plural(summary.feeds, 'feed')}: {summary.fetched} fetched, {summary.not_modified} not modified,"
+        f" {summary.failed} failed; {plural(summary.new_articles, 'new article')},"
+        f" {summary.changed_articles} changed, {plural(summary.extracted, 'full text')} extracted"
+        f" ({summary.seconds:.1f} s; cleaning {plural(summary.derived, 'revision')} {summary.derive_seconds:.1f} s)"
     )
+    if summary.failed:
+        everything = " (every one)" if summary.failed == summary.feeds else ""
+        click.echo(f"{plural(summary.failed, 'feed')} failed{everything}; exit status 1", err=True)
 
 
 @cli.command("update")
@@ -182,7 +215,10 @@ def _print_summary(summary: UpdateSummary) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @click.pass_context
 def update_command(ctx: click.Context, feed_refs: tuple[str, ...], update_all: bool, as_json: bool) -> None:
-    """Fetch the feeds that are due and store what is new or changed (one pass)."""
+    """Fetch the feeds that are due and store what is new or changed (one pass).
+
+    Exit status 1 when any feed failed (its error is recorded on it and printed).
+    """
     with open_from_context(ctx) as archive:
         if sys.stderr.isatty() and not as_json:
             with click.progressbar(length=1, label="updating", file=sys.stderr) as bar:
@@ -198,6 +234,8 @@ def update_command(ctx: click.Context, feed_refs: tuple[str, ...], update_all: b
         print_json(_summary_json(summary))
     else:
         _print_summary(summary)
+    if summary.failed:
+        ctx.exit(1)
 
 
 @cli.command("run")
@@ -222,29 +260,3 @@ def run_command(ctx: click.Context) -> None:
         click.echo(f"tidings {__version__}: updating {len(archive.feeds())} feeds as they fall due; Ctrl-C stops")
         asyncio.run(serve(archive))
     click.echo("stopped")
-
-
-@cli.command("serve")
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (loopback unless told otherwise).")
-@click.option("--port", type=int, default=8080, show_default=True, help="Port to listen on.")
-@click.option("--token", envvar="TIDINGS_TOKEN", help="Token for changes: API calls present it, people sign in with it (default: $TIDINGS_TOKEN; none: changes are off).")
-@click.option("--images", type=click.Choice(["proxy", "none", "direct"]), default="proxy", show_default=True, help="Article images: through this server (refusing private addresses), shown as links, or loaded from their sites.")
-@click.option("--base-url", help="The address readers reach the archive at (behind a proxy): ids and links of its Atom/JSON feeds.")
-@click.option("--private", is_flag=True, help="Reading needs the token too (sign-in page, Bearer, or HTTP Basic password).")
-@click.pass_context
-def serve_command(
-    ctx: click.Context, host: str, port: int, token: str | None, images: str, base_url: str | None, private: bool
-) -> None:
-    """Serve the archive in a browser and as a JSON API (OpenAPI at /api/openapi.json)."""
-    import uvicorn
-
-    from ..web import create_app
-
-    if private and not token:
-        raise click.UsageError("--private needs --token (or $TIDINGS_TOKEN): the token is how readers get in")
-    with open_from_context(ctx) as archive:  # opens (and migrates) the database before serving
-        database = archive.store.path  # type: ignore[attr-defined]
-    click.echo(f"serving {database} at http://{host}:{port}/ (Ctrl-C stops)")
-    uvicorn.run(create_app(database, token=token, images=images, private=private, base_url=base_url), host=host, port=port, log_level="warning")
-
-

@@ -1,15 +1,16 @@
-"""Commands that read: inspect a feed or an article, search."""
+"""Commands that read: inspect a feed, search, show an article and its history."""
 
 from __future__ import annotations
 
 import sys
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import click
 
 from ..errors import InvalidInputError, TidingsError
-from ..model import ParsedEntry, ParsedFeed, iso_utc
-from .base import cli, open_from_context, print_json
+from ..model import ParsedEntry, ParsedFeed, Revision, iso_utc
+from .base import cli, open_from_context, plural, print_json, when
 
 if TYPE_CHECKING:
     from ..clean import Cleaner
@@ -129,7 +130,7 @@ def _inspect_article(ctx: click.Context, article_id: int, as_json: bool) -> None
     with open_from_context(ctx) as archive:
         article = archive.get_article(article_id)
         revisions = archive.revisions(article_id)
-        latest = revisions[-1]
+        latest = archive.current_revision(article_id, revisions)
         cleaned = archive.cleaner.clean(latest.content_html, base_url=article.url, site_url=article.url)
     if as_json:
         print_json(
@@ -198,3 +199,138 @@ def _terminal_snippet(snippet: str, tty: bool) -> str:
     return html_module.unescape(snippet.replace("<mark>", opening).replace("</mark>", closing))
 
 
+
+
+def _revision_label(revision: Revision, dates: dict[int, datetime]) -> str:
+    """A revision named by its source and when its content dates from (an imported one by
+    its document's date, not the minute of the import)."""
+    moment = dates.get(revision.id, revision.seen)
+    return f"{revision.source.value}, {moment:%Y-%m-%d %H:%M} UTC"
+
+
+def _changed_parts(old: Revision, new: Revision) -> list[str]:
+    parts = []
+    if old.title != new.title:
+        parts.append("title")
+    if (old.text if old.text is not None else old.content_html) != (
+        new.text if new.text is not None else new.content_html
+    ):
+        parts.append("text")
+    elif old.content_html != new.content_html:
+        parts.append("markup")
+    if (old.author or "") != (new.author or ""):
+        parts.append("author")
+    return parts
+
+
+@cli.command("show")
+@click.argument("article_id", metavar="ID", type=int)
+@click.option("--json", "as_json", is_flag=True, help="Print the article as JSON.")
+@click.pass_context
+def show_command(ctx: click.Context, article_id: int, as_json: bool) -> None:
+    """Show an article: title, site, link, times, state, its clean text and its revisions."""
+    with open_from_context(ctx) as archive:
+        article = archive.get_article(article_id)
+        revisions = archive.revisions(article_id)
+        current = archive.current_revision(article_id, revisions)
+        dates = archive.revision_dates(article_id)
+        if current.text is None:
+            cleaned = archive.cleaner.clean(current.content_html, base_url=article.url, site_url=article.url)
+            clean_html, text = cleaned.html, cleaned.text
+        else:
+            clean_html, text = current.clean_html or "", current.text
+    if as_json:
+        print_json(
+            {
+                "id": article.id,
+                "site": article.site,
+                "url": article.url,
+                "title": current.title,
+                "author": current.author,
+                "published": iso_utc(article.published),
+                "first_seen": iso_utc(article.first_seen),
+                "last_seen": iso_utc(article.last_seen),
+                "state": article.state.value,
+                "current_revision": current.id,
+                "clean_html": clean_html,
+                "text": text,
+                "revisions": [
+                    {"id": r.id, "source": r.source.value, "seen": iso_utc(r.seen),
+                     "dated": iso_utc(dates.get(r.id, r.seen)), "title": r.title}
+                    for r in revisions
+                ],
+            }
+        )
+        return
+    bold = sys.stdout.isatty()
+    click.echo(click.style(current.title, bold=True) if bold else current.title)
+    click.echo(article.url)
+    click.echo(f"site: {article.site}   state: {article.state.value}   article {article.id}")
+    click.echo(
+        f"published {when(article.published)}, first seen {when(article.first_seen)},"
+        f" last seen {when(article.last_seen)} (UTC)"
+    )
+    if current.author:
+        click.echo(f"by {current.author}")
+    click.echo("")
+    click.echo(text)
+    click.echo("")
+    click.echo(f"{plural(len(revisions), 'revision')} (tidings history {article.id} shows the changes):")
+    for revision in revisions:
+        mark = "*" if revision.id == current.id else " "
+        click.echo(f" {mark} {revision.id:>6}  {_revision_label(revision, dates)}  {revision.title}")
+
+
+@cli.command("history")
+@click.argument("article_id", metavar="ID", type=int)
+@click.option("--json", "as_json", is_flag=True, help="Print the revisions and their differences as JSON.")
+@click.option("--color/--no-color", "colour", default=None, help="Colour the differences (default: when printing to a terminal).")
+@click.pass_context
+def history_command(ctx: click.Context, article_id: int, as_json: bool, colour: bool | None) -> None:
+    """Show every revision of an article and what changed from each to the next
+    (character by character for Chinese, word by word otherwise)."""
+    from ..diff import diff_segments, terminal_diff
+
+    with open_from_context(ctx) as archive:
+        article = archive.get_article(article_id)
+        revisions = archive.revisions(article_id)
+        current = archive.current_revision(article_id, revisions)
+        dates = archive.revision_dates(article_id)
+    if as_json:
+        records = []
+        for index, revision in enumerate(revisions):
+            record: dict[str, Any] = {
+                "id": revision.id,
+                "source": revision.source.value,
+                "seen": iso_utc(revision.seen),
+                "dated": iso_utc(dates.get(revision.id, revision.seen)),
+                "title": revision.title,
+                "current": revision.id == current.id,
+            }
+            if index:
+                old = revisions[index - 1]
+                record["changed"] = _changed_parts(old, revision)
+                record["title_diff"] = diff_segments(old.title, revision.title)
+                record["text_diff"] = diff_segments(old.text or "", revision.text or "")
+            records.append(record)
+        print_json({"id": article.id, "site": article.site, "url": article.url, "revisions": records})
+        return
+    use_colour = sys.stdout.isatty() if colour is None else colour
+    click.echo(f"{current.title}\n{article.url}\n{plural(len(revisions), 'revision')}, oldest first")
+    for index, revision in enumerate(revisions):
+        mark = " (current)" if revision.id == current.id else ""
+        heading = f"revision {revision.id}: {_revision_label(revision, dates)}{mark}"
+        click.echo("")
+        click.echo(click.style(heading, bold=True) if use_colour else heading)
+        if not index:
+            click.echo(f"  first seen: {revision.title}")
+            continue
+        old = revisions[index - 1]
+        parts = _changed_parts(old, revision)
+        click.echo(f"  changed: {', '.join(parts) if parts else 'nothing visible'}")
+        if old.title != revision.title:
+            click.echo(f"  title: {terminal_diff(old.title, revision.title, colour=use_colour)}")
+        if "text" in parts:
+            for paragraph in terminal_diff(old.text or "", revision.text or "", colour=use_colour).split("\n\n"):
+                if "[-" in paragraph or "{+" in paragraph or "\x1b[" in paragraph:
+                    click.echo(f"  {paragraph}")

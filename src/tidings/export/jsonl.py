@@ -20,7 +20,7 @@ from collections import defaultdict
 from collections.abc import Iterator
 from typing import Any, TextIO
 
-from ..model import Article, DocumentFile, Revision, iso_utc
+from ..model import Article, DocumentFile, Revision, current_of, iso_utc
 from ..store import Store
 
 __all__ = ["article_record", "export_jsonl"]
@@ -57,7 +57,7 @@ def article_record(
         "last_seen": iso_utc(article.last_seen),
         "state": article.state.value,
         "feed_id": article.feed_id,
-        "title": revisions[-1].title if revisions else None,
+        "title": current.title if (current := current_of(article, revisions)) else None,
         "files": [{"name": f.file_name, "id": f.file_id} for f in files],
         "revisions": [_revision_record(r) for r in revisions],
     }

@@ -23,6 +23,8 @@ class Limits:
     total_timeout: float = 120.0
     max_bytes: int = MAX_BODY_BYTES
     max_redirects: int = 10
+    #: The User-Agent header; None: tidings' own (``tidings/<version> (news archive; ...)``).
+    user_agent: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -71,7 +71,7 @@ class HttpFetcher:
             limits=httpx.Limits(
                 max_connections=limits.concurrency, max_keepalive_connections=limits.concurrency
             ),
-            headers={"User-Agent": USER_AGENT, "Accept": ACCEPT, "Accept-Encoding": ACCEPT_ENCODING},
+            headers={"User-Agent": limits.user_agent or USER_AGENT, "Accept": ACCEPT, "Accept-Encoding": ACCEPT_ENCODING},
             follow_redirects=False,
             transport=transport,
         )

@@ -102,12 +102,11 @@ def user_rules_dir() -> Path:
     return Path(platformdirs.user_config_dir("tidings", appauthor=False)) / "rules"
 
 
-def _files() -> Iterable[tuple[str, str, str]]:
+def _files(folder: Path) -> Iterable[tuple[str, str, str]]:
     shipped = resources.files(__name__)
     for entry in sorted(shipped.iterdir(), key=lambda e: e.name):
         if entry.name.endswith(".toml"):
             yield entry.name, entry.read_text("utf-8"), f"tidings/siterules/{entry.name}"
-    folder = user_rules_dir()
     if folder.is_dir():
         for path in sorted(folder.glob("*.toml")):
             try:
@@ -116,10 +115,11 @@ def _files() -> Iterable[tuple[str, str, str]]:
                 log.warning("cannot read site rules %s: %s", path, exc)
 
 
-def load_site_rules() -> tuple[SiteRules, ...]:
-    """Shipped rules, then the user's (a user file replaces a shipped one of the same name)."""
+def load_site_rules(folder: Path | None = None) -> tuple[SiteRules, ...]:
+    """Shipped rules, then the user's in ``folder`` (default :func:`user_rules_dir`); a user
+    file replaces a shipped one of the same name."""
     by_name: dict[str, SiteRules] = {}
-    for name, text, source in _files():
+    for name, text, source in _files(folder if folder is not None else user_rules_dir()):
         try:
             by_name[name] = parse_site_rules(text, source)
         except ValueError as exc:

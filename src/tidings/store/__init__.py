@@ -213,5 +213,17 @@ class Store(Protocol):
     def document_files(self, site: str | None = None) -> list[DocumentFile]:
         """Records of document files (of one site, or all)."""
 
+    def article_document_files(self, article_id: int) -> list[DocumentFile]:
+        """Records of the document files that hold revisions of one article."""
+
+    # summaries of sites (read only)
+
+    def site_article_counts(self) -> dict[str, int]:
+        """How many articles each site has, by site name (every site, none left out)."""
+
+    def site_language(self, site: str, sample: int = 200) -> str | None:
+        """The most common language (lower-cased) of the current revisions of the site's
+        ``sample`` newest articles; None when none states one (or there is no such site)."""
+
     def stats(self) -> Stats:
         """Counts and size of the archive."""

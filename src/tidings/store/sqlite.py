@@ -203,7 +203,8 @@ def _dt_required(value: int) -> datetime:
 
 
 _ARTICLE_COLUMNS = (
-    "a.id, s.name, a.key, a.url, a.first_seen, a.last_seen, a.published, a.state, a.feed_id"
+    "a.id, s.name, a.key, a.url, a.first_seen, a.last_seen, a.published, a.state, a.feed_id,"
+    " a.current_revision_id"
 )
 _REVISION_COLUMNS = (
     "r.id, r.article_id, r.seen, r.title, r.content_html, r.content_hash, r.source,"
@@ -228,6 +229,7 @@ def _article(row: tuple[Any, ...]) -> Article:
         published=_dt(row[6]),
         state=ArticleState(row[7]),
         feed_id=row[8],
+        current_revision_id=row[9],
     )
 
 
@@ -783,7 +785,7 @@ class SQLiteStore:
             " ORDER BY coalesce(a.published, a.first_seen) DESC, a.id DESC LIMIT ?",
             [*params, limit],
         ).fetchall()
-        return [(_article(row[:9]), row[9] or "") for row in rows]
+        return [(_article(row[:10]), row[10] or "") for row in rows]
 
     # the search index
 
@@ -1035,6 +1037,42 @@ class SQLiteStore:
             params = (site,)
         rows = self._db.execute(query + " ORDER BY s.name, d.file_name", params).fetchall()
         return [_document_file(row) for row in rows]
+
+    @_wrap_errors
+    def article_document_files(self, article_id: int) -> list[DocumentFile]:
+        rows = self._db.execute(
+            "SELECT s.name, d.file_name, d.file_id, d.article_id, d.revision_id, d.head, d.tail,"
+            " d.bom FROM document_files d JOIN sites s ON s.id = d.site_id"
+            " WHERE d.article_id = ? ORDER BY s.name, d.file_name",
+            (article_id,),
+        ).fetchall()
+        return [_document_file(row) for row in rows]
+
+    # summaries of sites
+
+    @_wrap_errors
+    def site_article_counts(self) -> dict[str, int]:
+        rows = self._db.execute(
+            "SELECT s.name, (SELECT count(*) FROM articles a WHERE a.site_id = s.id)"
+            " FROM sites s ORDER BY s.name"
+        ).fetchall()
+        return {name: count for name, count in rows}
+
+    @_wrap_errors
+    def site_language(self, site: str, sample: int = 200) -> str | None:
+        """The most common language (lower-cased) of the current revisions of the
+        site's ``sample`` newest articles; None when none of them states one."""
+        row = self._db.execute(
+            "SELECT lower(trim(r.language)) AS lang FROM ("
+            "  SELECT a.current_revision_id AS rid FROM articles a"
+            "  WHERE a.site_id = (SELECT id FROM sites WHERE name = ?)"
+            "  ORDER BY coalesce(a.published, a.first_seen) DESC, a.id DESC LIMIT ?"
+            ") newest JOIN revisions r ON r.id = newest.rid"
+            " WHERE trim(coalesce(r.language, '')) != ''"
+            " GROUP BY lang ORDER BY count(*) DESC, lang LIMIT 1",
+            (site, sample),
+        ).fetchone()
+        return str(row[0]) if row else None
 
     @_wrap_errors
     def stats(self) -> Stats:

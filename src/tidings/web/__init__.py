@@ -36,7 +36,7 @@ from ..model import FeedOptions, FeedState, iso_utc
 from . import syndicate
 from .access import SESSION_COOKIE, SESSION_SECONDS, Access, read_form, same_origin
 from .images import ImageProxy, ImageRefused, images_as_links
-from .texts import TEXTS
+from .texts import TEXTS, counted
 
 __all__ = ["create_app"]
 
@@ -48,6 +48,21 @@ _CHINA = timezone(timedelta(hours=8))
 
 def _has_cjk(text: str) -> bool:
     return any("\u4e00" <= ch <= "\u9fff" for ch in text)
+
+
+def chinese_content(language: str | None, site_language: str | None, site: str | None) -> bool:
+    """Whether content is Chinese (and so gets China time beside UTC): the article's own
+    language when it states one, else the language most of its site's articles state,
+    else whether the site's name is written in Chinese characters."""
+    for stated in (language, site_language):
+        if stated and stated.strip():
+            return stated.strip().lower().startswith("zh")
+    return bool(site) and _has_cjk(site or "")
+
+
+def site_path(name: str) -> str:
+    """A site's name as one path segment: every reserved character, ``/`` too, percent-encoded."""
+    return quote(name, safe="")
 
 
 ZONES = (
@@ -73,9 +88,9 @@ def reader_zone(name: str | None) -> ZoneInfo | None:
 
 
 @pass_context
-def _when(context: Any, moment: datetime | None, site: str | None = None) -> str:
+def _when(context: Any, moment: datetime | None, china: bool = False) -> str:
     """The reader's time (chosen with ?tz=, remembered in a cookie), China time for
-    Chinese sites, and UTC."""
+    Chinese content (``china``: see :func:`chinese_content`), and UTC."""
     if moment is None:
         return "-"
     parts = []
@@ -85,7 +100,7 @@ def _when(context: Any, moment: datetime | None, site: str | None = None) -> str
         local = moment.astimezone(zone)
         offset = local.utcoffset()
         parts.append(f"{local.strftime('%Y-%m-%d %H:%M')} ({zone.key})")
-    if site and _has_cjk(site) and offset != timedelta(hours=8):
+    if china and offset != timedelta(hours=8):
         parts.append(f"{moment.astimezone(_CHINA).strftime('%Y-%m-%d %H:%M')} (UTC+8)")
     parts.append(moment.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"))
     return " · ".join(parts)
@@ -133,21 +148,35 @@ def create_app(
     )
     templates.filters["when"] = _when
     templates.filters["web_link"] = web_link
+    templates.filters["site_path"] = site_path
     img_src = "'self' data: https:" if images == "direct" else "'self' data:"
     policy = (
         f"default-src 'none'; style-src 'self'; img-src {img_src}; form-action 'self';"
         " base-uri 'none'; frame-ancestors 'none'"
     )
 
-    def texts(request: Request) -> dict[str, str]:
+    def language_of(request: Request) -> str:
         lang = request.query_params.get("lang") or request.cookies.get("lang") or ""
         if lang not in TEXTS:
             accept = request.headers.get("accept-language", "")
             lang = "zh" if accept.lower().startswith("zh") else "en"
-        return TEXTS[lang]
+        return lang
+
+    def chinese_for_page() -> Callable[..., bool]:
+        """chinese_content for one page, looking each site's language up once."""
+        site_languages: dict[str, str | None] = {}
+
+        def chinese(site: str | None, language: str | None = None) -> bool:
+            stated = bool(language and language.strip())
+            if not stated and site and site not in site_languages:
+                site_languages[site] = archive().site_language(site)
+            return chinese_content(language, site_languages.get(site or ""), site)
+
+        return chinese
 
     def page(request: Request, name: str, status: int = 200, **values: Any) -> HTMLResponse:
-        t = texts(request)
+        lang = language_of(request)
+        t = TEXTS[lang]
         chosen = reader_zone(request.query_params.get("tz"))
         zone = chosen or reader_zone(request.cookies.get("tz"))
         session_id = access.session(request)
@@ -159,6 +188,8 @@ def create_app(
             signed_in=session_id is not None,
             csrf=access.csrf(session_id) if session_id else "",
             changes=access.enabled,
+            count=lambda number, noun: counted(lang, noun, number),
+            chinese=chinese_for_page(),
             **values,
         )
         response = HTMLResponse(body, status_code=status)
@@ -175,7 +206,7 @@ def create_app(
         return page(
             request,
             "index.html",
-            sites=a.store.sites(),
+            sites=sorted(a.site_article_counts().items()),
             feeds=a.feeds(),
             today=datetime.now(timezone.utc).date().isoformat(),
         )
@@ -207,7 +238,7 @@ def create_app(
         a = archive()
         article = a.get_article(article_id)
         revisions = a.revisions(article_id)
-        current = revisions[-1]
+        current = a.current_revision(article_id, revisions)
         body = current.clean_html
         if body is None:
             body = a.cleaner.clean(current.content_html, base_url=article.url, site_url=article.url).html
@@ -215,25 +246,46 @@ def create_app(
             body = proxy.rewrite(body)
         elif images == "none":
             body = images_as_links(body)
-        return page(request, "article.html", article=article, revision=current, revisions=revisions, body=body)
+        return page(
+            request,
+            "article.html",
+            article=article,
+            revision=current,
+            revisions=revisions,
+            dates=a.revision_dates(article_id),
+            body=body,
+        )
 
     def diff_page(request: Request) -> Response:
         article_id = _int(request.path_params["id"])
         a = archive()
         article = a.get_article(article_id)
-        by_id = {r.id: r for r in a.revisions(article_id)}
-        old = by_id.get(_int(request.query_params.get("from", "")))
-        new = by_id.get(_int(request.query_params.get("to", "")))
-        if old is None or new is None:
+        revisions = a.revisions(article_id)
+        if not revisions:
+            return page(request, "diff.html", article=article, old=None, new=None, dates={})
+        # Without ?to= the newest revision; without ?from= the one before ?to=.
+        by_id = {r.id: r for r in revisions}
+        wanted_from = request.query_params.get("from") or None
+        wanted_to = request.query_params.get("to") or None
+        new = by_id.get(_int(wanted_to)) if wanted_to is not None else revisions[-1]
+        if new is None:
             raise HTTPException(404, "no such revisions of this article")
+        if wanted_from is not None:
+            old = by_id.get(_int(wanted_from))
+            if old is None:
+                raise HTTPException(404, "no such revisions of this article")
+        else:
+            place = revisions.index(new)
+            old = revisions[place - 1] if place > 0 else None
         return page(
             request,
             "diff.html",
             article=article,
             old=old,
             new=new,
-            title_diff=inline_diff(old.title, new.title),
-            text_diff=inline_diff(old.text or "", new.text or ""),
+            dates=a.revision_dates(article_id),
+            title_diff=inline_diff(old.title, new.title) if old else "",
+            text_diff=inline_diff(old.text or "", new.text or "") if old else "",
         )
 
     def search_page(request: Request) -> Response:
@@ -410,8 +462,9 @@ def create_app(
         a = archive()
         article = a.get_article(_int(request.path_params["id"]))
         revisions = a.revisions(article.id)
-        data = _article_json(article, revisions[-1].title)
-        data["clean_html"] = revisions[-1].clean_html
+        current = a.current_revision(article.id, revisions)
+        data = _article_json(article, current.title)
+        data["clean_html"] = current.clean_html
         data["revisions"] = len(revisions)
         return JSONResponse(data)
 

@@ -1,0 +1,81 @@
+"""Commands about running tidings: serve the archive, show the configuration in effect."""
+
+from __future__ import annotations
+
+import errno
+import socket
+
+import click
+
+from .base import cli, fail, open_from_context, print_json, settings_from_context
+
+
+@cli.command("serve")
+@click.option("--host", help="Address to listen on (default: $TIDINGS_HOST, the configuration file, else 127.0.0.1: loopback unless told otherwise).")
+@click.option("--port", type=click.IntRange(1, 65535), help="Port to listen on (default: $TIDINGS_PORT, the configuration file, else 8080).")
+@click.option("--token", help="Token for changes: API calls present it, people sign in with it (default: $TIDINGS_TOKEN, the configuration file; none: changes are off).")
+@click.option("--images", type=click.Choice(["proxy", "none", "direct"]), default="proxy", show_default=True, help="Article images: through this server (refusing private addresses), shown as links, or loaded from their sites.")
+@click.option("--base-url", help="The address readers reach the archive at (behind a proxy): ids and links of its Atom/JSON feeds.")
+@click.option("--private", is_flag=True, help="Reading needs the token too (sign-in page, Bearer, or HTTP Basic password).")
+@click.pass_context
+def serve_command(
+    ctx: click.Context,
+    host: str | None,
+    port: int | None,
+    token: str | None,
+    images: str,
+    base_url: str | None,
+    private: bool,
+) -> None:
+    """Serve the archive in a browser and as a JSON API (OpenAPI at /api/openapi.json)."""
+    settings = settings_from_context(ctx, host=host, port=port, token=token)
+    if private and not settings.token:
+        raise click.UsageError("--private needs --token (or $TIDINGS_TOKEN): the token is how readers get in")
+    with open_from_context(ctx) as archive:  # opens (and migrates) the database before serving
+        database = archive.store.path  # type: ignore[attr-defined]
+    listener = _listen(ctx, settings.host, settings.port)
+    import uvicorn
+
+    from ..web import create_app
+
+    app = create_app(database, token=settings.token, images=images, private=private, base_url=base_url)
+    shown = f"[{settings.host}]" if ":" in settings.host else settings.host
+    click.echo(f"serving {database} at http://{shown}:{settings.port}/ (Ctrl-C stops)")
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
+    server.run(sockets=[listener])
+
+
+def _listen(ctx: click.Context, host: str, port: int) -> socket.socket:
+    """Bind the listening socket before anything is printed, so that a busy port or an
+    address this machine does not have is one line, not a server traceback."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as exc:
+        fail(ctx, f"cannot listen on {host!r}: {exc.strerror}", 1)
+    family, kind, proto, _name, address = infos[0]
+    listener = socket.socket(family, kind, proto)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        listener.bind(address)
+        listener.listen(2048)
+    except OSError as exc:
+        listener.close()
+        if exc.errno == errno.EADDRINUSE:
+            fail(ctx, f"port {port} is in use; pick another with --port", 1)
+        fail(ctx, f"cannot listen on {host} port {port}: {exc.strerror or exc}", 1)
+    return listener
+
+
+@cli.command("config")
+@click.option("--json", "as_json", is_flag=True, help="Print the settings as JSON.")
+@click.pass_context
+def config_command(ctx: click.Context, as_json: bool) -> None:
+    """Show the settings in effect and where each comes from (flag, environment, file, default)."""
+    settings = settings_from_context(ctx)
+    if as_json:
+        print_json(settings.as_json())
+        return
+    rows = settings.describe()
+    width = max(len(name) for name, _value, _source in rows)
+    for name, value, source in rows:
+        click.echo(f"{name:<{width}}  {value}  ({source})")
