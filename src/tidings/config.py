@@ -50,7 +50,6 @@ from __future__ import annotations
 import difflib
 import os
 import re
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
@@ -290,6 +289,8 @@ def _read_file(path: Path, *, required: bool, named_by: str) -> dict[str, object
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise InvalidInputError(f"{path}: not UTF-8 text (byte {exc.start + 1})") from exc
+    import tomllib  # here: most runs have no configuration file
+
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
