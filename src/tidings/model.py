@@ -131,6 +131,9 @@ class Feed:
     last_status: int | None = None
     last_new: datetime | None = None
     article_count: int = 0
+    #: What the last successful fetch could not read (items skipped, a document whose
+    #: items none could be read, entries beyond the per-document limit); None when all was read.
+    problem: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

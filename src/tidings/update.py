@@ -73,6 +73,22 @@ MAX_ENTRIES_PER_DOCUMENT = 5000
 log = logging.getLogger(__name__)
 
 
+def feed_problem(parsed: ParsedFeed, limit: int = MAX_ENTRIES_PER_DOCUMENT) -> str | None:
+    """What a feed document held that tidings could not read, for the feed's health; None
+    when every item was read. Problems the parser worked around (a wrong encoding label,
+    a repaired date) are not listed: nothing was lost to them."""
+    found = []
+    readable = len(parsed.entries)
+    if parsed.skipped_items:
+        total = max(parsed.item_elements, readable + parsed.skipped_items)
+        found.append(f"{parsed.skipped_items} of {total} items could not be read and were skipped")
+    elif parsed.item_elements > readable:
+        found.append(f"the document has {parsed.item_elements} items but only {readable} could be read")
+    if readable > limit:
+        found.append(f"{readable} entries in one document: only the first {limit} were read")
+    return "; ".join(found) or None
+
+
 @dataclass(frozen=True, slots=True)
 class _Candidate:
     """An article whose page is to be fetched for its full text."""
@@ -348,6 +364,7 @@ class Updater:
             updated = dataclasses.replace(
                 updated,
                 title=parsed.title or feed.title,
+                problem=feed_problem(parsed),
                 # A document read by the tolerant path may be cut short: fetch it whole next time.
                 etag=None if parsed.recovered else response.etag,
                 last_modified=None if parsed.recovered else response.last_modified,

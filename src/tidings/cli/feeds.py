@@ -39,6 +39,7 @@ def feed_record(feed: Feed) -> dict[str, Any]:
         "consecutive_errors": feed.error_count,
         "error_kind": feed.error_kind,
         "error_message": feed.error_message,
+        "problem": feed.problem,
         "options": asdict(feed.options),
     }
 
@@ -154,11 +155,13 @@ def feeds_command(ctx: click.Context, as_json: bool) -> None:
             )
         if feed.error_message:
             click.echo(f"      {feed.error_message}")
+        if feed.problem:
+            click.echo(f"      problem: {feed.problem}")
 
 
 def _health(feed: Feed) -> str:
     if not feed.error_count:
-        return "ok"
+        return "ok, with a problem (below)" if feed.problem else "ok"
     return f"{plural(feed.error_count, 'error')} in a row, last: {feed.error_kind}"
 
 

@@ -53,6 +53,8 @@ def feed_json(feed: ParsedFeed) -> dict[str, Any]:
             "encoding": feed.encoding,
             "recovered": feed.recovered,
             "problems": list(feed.problems),
+            "item_elements": feed.item_elements,
+            "skipped_items": feed.skipped_items,
         },
         "entries": [entry_json(e) for e in feed.entries],
     }

@@ -109,6 +109,8 @@ class Context:
     problems: list[str] = field(default_factory=list)
     #: The namespace of an Atom-like feed in a namespace tidings does not know.
     foreign_namespace: str | None = None
+    #: The namespace an ``<rss>`` root put RSS's own elements in (one tidings does not know).
+    rss_namespace: str | None = None
     #: Whether long content may hold C1 characters to map (the feed was not valid UTF-8).
     c1: bool = False
 

@@ -95,6 +95,7 @@ def parse_json_feed(text: str, url: str | None, encoding: str) -> ParsedFeed:
     )
     author = _author(document)
     title = _text(document.get("title"))
+    found = len(items) if isinstance(items, list) else len(entries)
     return ParsedFeed(
         version=version,
         encoding=encoding,
@@ -105,4 +106,6 @@ def parse_json_feed(text: str, url: str | None, encoding: str) -> ParsedFeed:
         language=language,
         author=author,
         image=resolve_url(base, _text(document.get("icon")) or _text(document.get("favicon"))),
+        item_elements=found,
+        skipped_items=found - len(entries),
     )

@@ -157,6 +157,10 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX articles_time ON articles(coalesce(published, first_seen), id);
     CREATE INDEX articles_site_time ON articles(site_id, coalesce(published, first_seen), id);
     """,
+    # 7: what the last good fetch of a feed could not read (items skipped, none readable)
+    """
+    ALTER TABLE feeds ADD COLUMN problem TEXT;
+    """,
 )
 
 P = ParamSpec("P")
@@ -214,7 +218,7 @@ _FEED_COLUMNS = (
     "f.id, f.url, s.name, f.title, f.etag, f.last_modified, f.interval_s, f.next_fetch,"
     " f.last_fetch, f.last_success, f.error_count, f.error_kind, f.error_message, f.state,"
     " f.options, f.current_interval_s, f.last_status, f.last_new,"
-    " (SELECT count(*) FROM articles a WHERE a.feed_id = f.id)"
+    " (SELECT count(*) FROM articles a WHERE a.feed_id = f.id), f.problem"
 )
 
 
@@ -281,6 +285,7 @@ def _feed(row: tuple[Any, ...]) -> Feed:
         last_status=row[16],
         last_new=_dt(row[17]),
         article_count=row[18],
+        problem=row[19],
     )
 
 
@@ -471,8 +476,8 @@ class SQLiteStore:
         cursor = self._db.execute(
             "UPDATE feeds SET url=?, title=?, etag=?, last_modified=?, interval_s=?,"
             " current_interval_s=?, next_fetch=?, last_fetch=?, last_success=?, error_count=?,"
-            " error_kind=?, error_message=?, state=?, options=?, last_status=?, last_new=?"
-            " WHERE id=?",
+            " error_kind=?, error_message=?, state=?, options=?, last_status=?, last_new=?,"
+            " problem=? WHERE id=?",
             (
                 feed.url,
                 feed.title,
@@ -490,6 +495,7 @@ class SQLiteStore:
                 json.dumps(dataclasses.asdict(feed.options), ensure_ascii=False),
                 feed.last_status,
                 _ms(feed.last_new),
+                feed.problem,
                 feed.id,
             ),
         )

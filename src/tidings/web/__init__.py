@@ -667,6 +667,7 @@ def _feed_json(feed: Any) -> dict[str, Any]:
         "consecutive_errors": feed.error_count,
         "error_kind": feed.error_kind,
         "error_message": feed.error_message,
+        "problem": feed.problem,
     }
 
 

@@ -15,7 +15,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "sign_in": "登录", "sign_out": "退出", "token": "令牌", "wrong_token": "令牌不对", "add_feed": "添加订阅源",
         "pause": "暂停", "resume": "恢复", "update_now": "立即更新", "remove": "删除", "url": "网址", "site": "来源名",
         "state_active": "正常", "state_paused": "已暂停", "state_gone": "已停刊（410）",
-        "never_fetched": "从未抓取", "site_heading": "来源", "source_feed": "订阅源", "source_extracted": "全文提取",
+        "never_fetched": "从未抓取", "problem": "未能读取", "site_heading": "来源", "source_feed": "订阅源", "source_extracted": "全文提取",
         "source_import": "导入的文档", "comma": "，", "nothing_to_compare": "这篇文章只有一个版本，没有可以比较的。",
     },
     "en": {
@@ -30,7 +30,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "add_feed": "Add a feed", "pause": "Pause", "resume": "Resume", "update_now": "Update now",
         "remove": "Remove", "url": "URL", "site": "Site name",
         "state_active": "active", "state_paused": "paused", "state_gone": "gone (410)",
-        "never_fetched": "never fetched", "site_heading": "Site", "source_feed": "feed", "source_extracted": "extracted",
+        "never_fetched": "never fetched", "problem": "not read", "site_heading": "Site", "source_feed": "feed", "source_extracted": "extracted",
         "source_import": "imported document", "comma": ", ",
         "nothing_to_compare": "This article has one version only: there is nothing to compare.",
     },
