@@ -183,6 +183,8 @@ def test_the_archive_publishes_atom_and_json_feeds_with_full_content(client):
 
 
 def test_feed_actions_need_the_token_and_work_with_it(client, tmp_path):
+    # A local feed file through the API needs serve --allow-local-feeds.
+    client = TestClient(create_app(tmp_path / "web.sqlite3", token="sekrit", allow_local_feeds=True))
     feed_file = tmp_path / "feed.xml"
     feed_file.write_text(
         '<rss version="2.0"><channel><title>本地</title><link>https://local.example/</link>'
@@ -237,6 +239,8 @@ def signed_in(client) -> str:
 
 
 def test_people_sign_in_and_change_feeds_with_csrf_protected_forms(client, tmp_path):
+    # A local feed file through the form needs serve --allow-local-feeds.
+    client = TestClient(create_app(tmp_path / "web.sqlite3", token="sekrit", allow_local_feeds=True))
     assert 'href="/login"' in client.get("/").text and "/feeds/add" not in client.get("/").text
     csrf = signed_in(client)
     feed = tmp_path / "f.xml"

@@ -407,16 +407,27 @@ class Archive:
         interval_minutes: float = 60,
         options: FeedOptions = FeedOptions(),
         check: bool = True,
+        allow_local: bool = True,
     ) -> Feed:
         """Subscribe to a feed (an http(s) URL, a file:// URL or a local path).
 
         With ``check`` (the default) a local path must name an existing file; without
         it, a feed that will appear later can be subscribed to. The site defaults to
         the URL's host; for a local file, to the feed's title (else the file's name).
-        Raises InvalidInputError for a URL that cannot be fetched, FeedExistsError if
-        already subscribed, InvalidRuleError for a keep/block rule that is not a
-        regular expression.
+        ``allow_local=False`` refuses local paths and file:// URLs before the file
+        system is touched, for callers acting for someone who must not read this
+        machine's files (the web app). Raises InvalidInputError for a URL that cannot
+        be fetched (or a local one that is not allowed), FeedExistsError if already
+        subscribed, InvalidRuleError for a keep/block rule that is not a regular
+        expression.
         """
+        if not allow_local:
+            from .fetch.file import is_local
+
+            if url.strip() and is_local(url.strip()):
+                raise InvalidInputError(
+                    f"{url.strip()!r}: only http(s) feed URLs can be subscribed to here, not local files"
+                )
         location = normalise_feed_url(url)
         if interval_minutes <= 0:
             raise InvalidInputError("the interval must be a positive number of minutes")

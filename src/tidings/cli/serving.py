@@ -15,8 +15,11 @@ from .base import cli, fail, open_from_context, print_json, settings_from_contex
 @click.option("--port", type=click.IntRange(1, 65535), help="Port to listen on (default: $TIDINGS_PORT, the configuration file, else 8080).")
 @click.option("--token", help="Token for changes: API calls present it, people sign in with it (default: $TIDINGS_TOKEN, the configuration file; none: changes are off).")
 @click.option("--images", type=click.Choice(["proxy", "none", "direct"]), default="proxy", show_default=True, help="Article images: through this server (refusing private addresses), shown as links, or loaded from their sites.")
-@click.option("--base-url", help="The address readers reach the archive at (behind a proxy): ids and links of its Atom/JSON feeds.")
+@click.option("--base-url", help="The address readers reach the archive at (behind a proxy): ids and links of its Atom/JSON feeds; only with it are X-Forwarded-For/-Proto from this machine believed.")
 @click.option("--private", is_flag=True, help="Reading needs the token too (sign-in page, Bearer, or HTTP Basic password).")
+@click.option("--allow-local-feeds", is_flag=True, help="Let the web app and API add and fetch local feed files (paths, file:// URLs); by default only http(s) feeds.")
+@click.option("--request-timeout", type=click.FloatRange(0.1, 3600), default=10.0, show_default=True, help="Seconds a client has to send a whole request (headers and body) before the connection is closed.")
+@click.option("--max-connections", type=click.IntRange(1, 100_000), default=256, show_default=True, help="Open connections at most; one more is answered 503 and closed.")
 @click.pass_context
 def serve_command(
     ctx: click.Context,
@@ -26,6 +29,9 @@ def serve_command(
     images: str,
     base_url: str | None,
     private: bool,
+    allow_local_feeds: bool,
+    request_timeout: float,
+    max_connections: int,
 ) -> None:
     """Serve the archive in a browser and as a JSON API (OpenAPI at /api/openapi.json)."""
     settings = settings_from_context(ctx, host=host, port=port, token=token)
@@ -37,11 +43,31 @@ def serve_command(
     import uvicorn
 
     from ..web import create_app
+    from ..web.server import guarded_protocol
 
-    app = create_app(database, token=settings.token, images=images, private=private, base_url=base_url)
+    app = create_app(
+        database,
+        token=settings.token,
+        images=images,
+        private=private,
+        base_url=base_url,
+        allow_local_feeds=allow_local_feeds,
+    )
     shown = f"[{settings.host}]" if ":" in settings.host else settings.host
     click.echo(f"serving {database} at http://{shown}:{settings.port}/ (Ctrl-C stops)")
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
+    config = uvicorn.Config(
+        app,
+        log_level="warning",
+        http=guarded_protocol(request_timeout=request_timeout, max_connections=max_connections),
+        ws="none",  # the app has no WebSocket routes
+        h11_max_incomplete_event_size=16 * 1024,  # request line and headers
+        timeout_keep_alive=5,
+        # X-Forwarded-For and -Proto are believed (from this machine) only behind a proxy,
+        # which --base-url declares: otherwise any local process could pose as any client
+        # and dodge the back-off on wrong tokens.
+        proxy_headers=base_url is not None,
+    )
+    server = uvicorn.Server(config)
     server.run(sockets=[listener])
 
 

@@ -5,7 +5,9 @@ carries a strict Content-Security-Policy (no script at all, styles and, by
 default, images from this origin only) and the usual security headers;
 article HTML is the sanitised clean HTML only; errors are pages (or JSON)
 with a message, never a traceback. Changing actions need the token given to
-:func:`create_app` (``Authorization: Bearer <token>``).
+:func:`create_app` (``Authorization: Bearer <token>``); wrong tokens are
+throttled per client (see :mod:`tidings.web.access`). Feeds added or fetched
+through the web are http(s) feeds only, unless ``allow_local_feeds``.
 """
 
 from __future__ import annotations
@@ -32,9 +34,9 @@ from ..archive import Archive, open_archive
 from ..diff import inline_diff
 from ..fetch.addresses import is_web_url
 from ..errors import InvalidInputError, NotFoundError, TidingsError
-from ..model import FeedOptions, FeedState, iso_utc
+from ..model import FeedOptions, FeedState, UpdateSummary, iso_utc
 from . import syndicate
-from .access import SESSION_COOKIE, SESSION_SECONDS, Access, read_form, same_origin
+from .access import SESSION_COOKIE, SESSION_SECONDS, Access, Throttle, TooManyAttempts, read_form, same_origin
 from .images import ImageProxy, ImageRefused, images_as_links
 from .texts import TEXTS, counted
 
@@ -114,6 +116,8 @@ def create_app(
     image_proxy: ImageProxy | None = None,
     private: bool = False,
     base_url: str | None = None,
+    allow_local_feeds: bool = False,
+    throttle: Throttle | None = None,
 ) -> Starlette:
     """The web app over the archive in ``database``.
 
@@ -125,13 +129,17 @@ def create_app(
     ``token`` is the one credential that allows changes (and, with ``private``,
     reading): see :mod:`tidings.web.access`. ``base_url`` is the address readers
     reach the archive at (behind a proxy), used for the ids and links of its feeds.
+    Feeds are added and fetched through the web only when they are http(s) URLs:
+    a local path or file:// URL would let whoever holds the token (or a form)
+    make the server read its own files; ``allow_local_feeds`` lifts that (the
+    command line always may). ``throttle`` replaces the back-off on wrong tokens.
     """
     if base_url is not None and not base_url.startswith(("http://", "https://")):
         raise ValueError("base_url must be an http(s) address")
     token = token or None  # an empty token is no token: it would let anyone in
     if private and not token:
         raise ValueError("a private archive needs a token to read it with")
-    access = Access(token)
+    access = Access(token, throttle=throttle)
     if images not in ("proxy", "none", "direct"):
         raise ValueError(f"images must be proxy, none or direct, not {images!r}")
     proxy = image_proxy or ImageProxy()
@@ -221,7 +229,7 @@ def create_app(
             "timeline.html",
             heading=name,
             page=timeline,
-            feed_path="/site/" + quote(name, safe=""),
+            feed_path="/site/" + site_path(name),
             feed_title=name,
         )
 
@@ -326,7 +334,7 @@ def create_app(
         if not access.enabled:
             raise HTTPException(404, "changes are disabled: start tidings serve with --token")
         fields = await read_form(request)
-        if not same_origin(request) or not access.token_matches(fields.get("token", "")):
+        if not same_origin(request) or not access.check_token(request, fields.get("token", "")):
             return page(request, "login.html", 403, error=True)
         response = RedirectResponse("/", status_code=303)
         response.set_cookie(
@@ -355,13 +363,15 @@ def create_app(
         if action == "add":
             url = fields.get("url", "").strip()
             site = fields.get("site", "").strip() or None
-            await run_in_threadpool(lambda: archive().add_feed(url, site=site, options=FeedOptions()))
+            await run_in_threadpool(
+                lambda: archive().add_feed(url, site=site, options=FeedOptions(), allow_local=allow_local_feeds)
+            )
             return RedirectResponse("/", status_code=303)
         feed_id = _int(request.path_params.get("id", ""))
         changes: dict[str, Callable[[], object]] = {
             "pause": lambda: archive().set_feed_state(feed_id, FeedState.PAUSED),
             "resume": lambda: archive().set_feed_state(feed_id, FeedState.ACTIVE),
-            "update": lambda: archive().update(feeds=[feed_id]),
+            "update": lambda: update_feed(feed_id),
             "remove": lambda: archive().remove_feed(feed_id),
         }
         if action not in changes:
@@ -379,24 +389,29 @@ def create_app(
         entries = [(article, a.revisions(article.id)[-1]) for article, _ in timeline.items]
         return (site or "tidings"), entries
 
-    def addresses(request: Request) -> tuple[str, str]:
-        """The archive's public address and this feed's, from ``base_url`` when configured
-        (else from the request, whose Host header the client chooses)."""
+    def addresses(request: Request, site: str | None, kind: str) -> tuple[str, str, str]:
+        """The archive's public address, this feed's and its page's (the front page, or the
+        site's timeline), from ``base_url`` when configured (else from the request, whose
+        Host header the client chooses). The site's name is one percent-encoded segment:
+        the request's own path is decoded, so ``/`` in a name would become a separator."""
         base = (base_url or str(request.base_url)).rstrip("/") + "/"
-        here = base.rstrip("/") + request.url.path
-        return base, here + (f"?{request.url.query}" if request.url.query else "")
+        home = base if site is None else f"{base}site/{site_path(site)}"
+        here = f"{base}feed.{kind}" if site is None else f"{home}/feed.{kind}"
+        return base, here + (f"?{request.url.query}" if request.url.query else ""), home
 
     def atom_feed(request: Request) -> Response:
-        title, entries = _entries(request.path_params.get("name"))
-        base, here = addresses(request)
-        body = syndicate.atom(title, base, here, entries, datetime.now(timezone.utc))
+        site = request.path_params.get("name")
+        title, entries = _entries(site)
+        base, here, home = addresses(request, site, "atom")
+        body = syndicate.atom(title, base, here, entries, datetime.now(timezone.utc), home=home)
         return Response(body, media_type="application/atom+xml; charset=utf-8")
 
     def json_feed(request: Request) -> Response:
-        title, entries = _entries(request.path_params.get("name"))
-        base, here = addresses(request)
+        site = request.path_params.get("name")
+        title, entries = _entries(site)
+        base, here, home = addresses(request, site, "json")
         return JSONResponse(
-            syndicate.json_feed(title, base, here, entries),
+            syndicate.json_feed(title, base, here, entries, home=home),
             media_type="application/feed+json",
         )
 
@@ -414,7 +429,9 @@ def create_app(
         if not isinstance(payload, dict) or not isinstance(payload.get("url"), str):
             raise HTTPException(400, "give {\"url\": \"https://...\"}")
         site = payload.get("site") if isinstance(payload.get("site"), str) else None
-        feed = archive().add_feed(payload["url"], site=site, options=FeedOptions())
+        feed = await run_in_threadpool(
+            lambda: archive().add_feed(payload["url"], site=site, options=FeedOptions(), allow_local=allow_local_feeds)
+        )
         return JSONResponse(_feed_json(feed), status_code=201)
 
     def _feed_ref(request: Request) -> int:
@@ -430,10 +447,23 @@ def create_app(
     def api_resume_feed(request: Request) -> Response:
         return JSONResponse(_feed_json(archive().set_feed_state(_feed_ref(request), FeedState.ACTIVE)))
 
+    def update_feed(feed_id: int) -> UpdateSummary:
+        """Fetch one feed now; a local feed file only with ``allow_local_feeds`` (a web
+        request must not make the server read its files, whoever subscribed to them)."""
+        a = archive()
+        feed = a.get_feed(feed_id)
+        if not allow_local_feeds and not is_web_url(feed.url):
+            raise HTTPException(
+                403,
+                "this feed is a local file: it is updated from the command line, not through the web"
+                " (unless the server runs with --allow-local-feeds)",
+            )
+        return a.update(feeds=[feed.id])
+
     def api_update_feed(request: Request) -> Response:
         a = archive()
         feed = a.get_feed(_feed_ref(request))
-        summary = a.update(feeds=[feed.id])
+        summary = update_feed(feed.id)
         outcome = summary.outcomes[0] if summary.outcomes else None
         return JSONResponse(
             {
@@ -526,6 +556,12 @@ def create_app(
         assert isinstance(exc, HTTPException)
         return error(request, exc.status_code, str(exc.detail))
 
+    async def throttled(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, TooManyAttempts)
+        response = error(request, 429, str(exc))
+        response.headers["retry-after"] = str(exc.retry_after)
+        return response
+
     async def not_found(request: Request, exc: Exception) -> Response:
         return error(request, 404, str(exc))
 
@@ -569,6 +605,7 @@ def create_app(
         ],
         exception_handlers={
             HTTPException: http_error,
+            TooManyAttempts: throttled,
             NotFoundError: not_found,
             InvalidInputError: bad_input,
             TidingsError: failure,
@@ -594,10 +631,16 @@ class PrivateGate:
             await self.app(scope, receive, send)
             return
         request = Request(scope)
-        if self.access.may_read(request):
+        response: Response
+        try:
+            allowed = self.access.may_read(request)
+        except TooManyAttempts as exc:
+            response = JSONResponse({"error": str(exc)}, status_code=429, headers={"retry-after": str(exc.retry_after)})
+            await response(scope, receive, send)
+            return
+        if allowed:
             await self.app(scope, receive, send)
             return
-        response: Response
         if scope["path"].startswith("/api/") or scope["path"].endswith(("/feed.atom", "/feed.json")):
             response = JSONResponse(
                 {"error": "this archive is private: send the token"},
@@ -699,20 +742,20 @@ OPENAPI: dict[str, Any] = {
                 "summary": "Subscribe to a feed (needs the token)",
                 "security": [{"token": []}],
                 "requestBody": {"required": True, "content": {"application/json": {"schema": {"type": "object", "required": ["url"], "properties": {"url": {"type": "string"}, "site": {"type": "string"}}}}}},
-                "responses": {"201": _schema("the new feed"), "400": _ERROR, "401": _ERROR, "403": _ERROR},
+                "responses": {"201": _schema("the new feed"), "400": _ERROR, "401": _ERROR, "403": _ERROR, "429": _ERROR},
             },
         },
         "/api/feeds/{id}": {
-            "delete": {"summary": "Unsubscribe (needs the token); the articles stay", "security": [{"token": []}], "parameters": _ID, "responses": {"200": _schema("the removed feed"), "401": _ERROR, "403": _ERROR, "404": _ERROR}}
+            "delete": {"summary": "Unsubscribe (needs the token); the articles stay", "security": [{"token": []}], "parameters": _ID, "responses": {"200": _schema("the removed feed"), "401": _ERROR, "403": _ERROR, "429": _ERROR, "404": _ERROR}}
         },
         "/api/feeds/{id}/pause": {
-            "post": {"summary": "Stop fetching a feed (needs the token)", "security": [{"token": []}], "parameters": _ID, "responses": {"200": _schema("the feed"), "401": _ERROR, "403": _ERROR, "404": _ERROR}}
+            "post": {"summary": "Stop fetching a feed (needs the token)", "security": [{"token": []}], "parameters": _ID, "responses": {"200": _schema("the feed"), "401": _ERROR, "403": _ERROR, "429": _ERROR, "404": _ERROR}}
         },
         "/api/feeds/{id}/resume": {
-            "post": {"summary": "Fetch a paused feed again, from now (needs the token)", "security": [{"token": []}], "parameters": _ID, "responses": {"200": _schema("the feed"), "401": _ERROR, "403": _ERROR, "404": _ERROR}}
+            "post": {"summary": "Fetch a paused feed again, from now (needs the token)", "security": [{"token": []}], "parameters": _ID, "responses": {"200": _schema("the feed"), "401": _ERROR, "403": _ERROR, "429": _ERROR, "404": _ERROR}}
         },
         "/api/feeds/{id}/update": {
-            "post": {"summary": "Fetch a feed now and store what is new (needs the token)", "security": [{"token": []}], "parameters": _ID, "responses": {"200": _schema("what the fetch did", {"feed": {"type": "object"}, "fetched": {"type": "integer"}, "failed": {"type": "integer"}, "new_articles": {"type": "integer"}, "error": {"type": "string", "nullable": True}}), "401": _ERROR, "403": _ERROR, "404": _ERROR}}
+            "post": {"summary": "Fetch a feed now and store what is new (needs the token)", "security": [{"token": []}], "parameters": _ID, "responses": {"200": _schema("what the fetch did", {"feed": {"type": "object"}, "fetched": {"type": "integer"}, "failed": {"type": "integer"}, "new_articles": {"type": "integer"}, "error": {"type": "string", "nullable": True}}), "401": _ERROR, "403": _ERROR, "429": _ERROR, "404": _ERROR}}
         },
         "/api/articles": {
             "get": {

@@ -34,14 +34,17 @@ def _content(revision: Revision) -> str:
     return revision.clean_html if revision.clean_html is not None else ""
 
 
-def atom(title: str, base: str, self_url: str, entries: Sequence[Entry], now: datetime) -> bytes:
-    """An Atom 1.0 document of ``entries`` (newest first)."""
+def atom(
+    title: str, base: str, self_url: str, entries: Sequence[Entry], now: datetime, *, home: str | None = None
+) -> bytes:
+    """An Atom 1.0 document of ``entries`` (newest first); ``home`` is the page the feed
+    stands for (a site's timeline), the archive's front page by default."""
     feed = etree.Element(f"{{{ATOM}}}feed", nsmap={None: ATOM})
     etree.SubElement(feed, f"{{{ATOM}}}id").text = _xml_safe(self_url)
     etree.SubElement(feed, f"{{{ATOM}}}title").text = _xml_safe(title)
     etree.SubElement(feed, f"{{{ATOM}}}updated").text = iso_utc(_updated(entries, now))
     etree.SubElement(feed, f"{{{ATOM}}}link", rel="self", href=_xml_safe(self_url))
-    etree.SubElement(feed, f"{{{ATOM}}}link", rel="alternate", href=_xml_safe(base))
+    etree.SubElement(feed, f"{{{ATOM}}}link", rel="alternate", href=_xml_safe(home or base))
     etree.SubElement(feed, f"{{{ATOM}}}generator").text = "tidings"
     for article, revision in entries:
         entry = etree.SubElement(feed, f"{{{ATOM}}}entry")
@@ -61,8 +64,10 @@ def atom(title: str, base: str, self_url: str, entries: Sequence[Entry], now: da
     return bytes(etree.tostring(feed, xml_declaration=True, encoding="utf-8"))
 
 
-def json_feed(title: str, base: str, self_url: str, entries: Sequence[Entry]) -> dict[str, Any]:
-    """A JSON Feed 1.1 document of ``entries`` (newest first)."""
+def json_feed(
+    title: str, base: str, self_url: str, entries: Sequence[Entry], *, home: str | None = None
+) -> dict[str, Any]:
+    """A JSON Feed 1.1 document of ``entries`` (newest first); ``home`` as for :func:`atom`."""
     items = []
     for article, revision in entries:
         item: dict[str, Any] = {
@@ -83,7 +88,7 @@ def json_feed(title: str, base: str, self_url: str, entries: Sequence[Entry]) ->
     return {
         "version": JSON_FEED_VERSION,
         "title": title,
-        "home_page_url": base,
+        "home_page_url": home or base,
         "feed_url": self_url,
         "items": items,
     }
