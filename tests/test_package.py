@@ -19,7 +19,7 @@ ROOT = SRC.parent.parent
 LAYERS = [
     {"errors", "version"},
     {"model", "config"},
-    {"siterules", "textindex"},
+    {"siterules", "textindex", "records"},
     {"document", "store", "fetch", "parse", "opml", "rules", "schedule", "identity", "presets", "clean"},
     {"extract", "derive", "query", "snippet", "diff"},
     {"importing", "export", "update"},

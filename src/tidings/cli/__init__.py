@@ -8,9 +8,9 @@ them, so that ``tidings --help``, ``stats``, ``feeds`` and ``search`` start fast
 
 from __future__ import annotations
 
+from ..records import feed_record
 from . import documents, feeds, reading, serving  # noqa: F401  (each module registers its commands)
 from .base import cli
-from .feeds import feed_record
 from .reading import entry_json, feed_json
 
 __all__ = ["cli", "entry_json", "feed_json", "feed_record", "main"]

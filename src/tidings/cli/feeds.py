@@ -11,7 +11,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from ..model import Feed, FeedOptions, FeedOutcome, FeedState, UpdateSummary, iso_utc
+from ..model import Feed, FeedOptions, FeedOutcome, FeedState, UpdateSummary
+from ..records import feed_record
 from ..version import __version__
 from .base import cli, open_from_context, plural, print_json, when
 
@@ -19,29 +20,6 @@ if TYPE_CHECKING:
     from ..archive import Archive
 
 F = TypeVar("F", bound=Callable[..., Any])
-
-
-def feed_record(feed: Feed) -> dict[str, Any]:
-    """The JSON object ``tidings feeds --json`` prints for a feed."""
-    return {
-        "id": feed.id,
-        "site": feed.site,
-        "url": feed.url,
-        "title": feed.title,
-        "state": feed.state.value,
-        "interval_minutes": feed.interval_seconds / 60,
-        "current_interval_minutes": feed.current_interval_seconds / 60,
-        "last_fetch": iso_utc(feed.last_fetch),
-        "last_success": iso_utc(feed.last_success),
-        "next_fetch": iso_utc(feed.next_fetch),
-        "last_status": feed.last_status,
-        "articles": feed.article_count,
-        "consecutive_errors": feed.error_count,
-        "error_kind": feed.error_kind,
-        "error_message": feed.error_message,
-        "problem": feed.problem,
-        "options": asdict(feed.options),
-    }
 
 
 _RULE_OPTIONS = [

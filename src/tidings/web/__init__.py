@@ -32,6 +32,7 @@ from starlette.staticfiles import StaticFiles
 
 from ..archive import Archive, open_archive
 from ..diff import inline_diff
+from ..records import feed_record
 from ..fetch.addresses import is_web_url
 from ..errors import InvalidInputError, NotFoundError, TidingsError
 from ..model import FeedOptions, FeedState, UpdateSummary, iso_utc
@@ -418,7 +419,7 @@ def create_app(
     # JSON API
 
     def api_feeds(request: Request) -> Response:
-        return JSONResponse([_feed_json(f) for f in archive().feeds()])
+        return JSONResponse([feed_record(f) for f in archive().feeds()])
 
     async def api_add_feed(request: Request) -> Response:
         _require_token(request, access)
@@ -432,20 +433,20 @@ def create_app(
         feed = await run_in_threadpool(
             lambda: archive().add_feed(payload["url"], site=site, options=FeedOptions(), allow_local=allow_local_feeds)
         )
-        return JSONResponse(_feed_json(feed), status_code=201)
+        return JSONResponse(feed_record(feed), status_code=201)
 
     def _feed_ref(request: Request) -> int:
         _require_token(request, access)
         return _int(request.path_params["id"])
 
     def api_remove_feed(request: Request) -> Response:
-        return JSONResponse(_feed_json(archive().remove_feed(_feed_ref(request))))
+        return JSONResponse(feed_record(archive().remove_feed(_feed_ref(request))))
 
     def api_pause_feed(request: Request) -> Response:
-        return JSONResponse(_feed_json(archive().set_feed_state(_feed_ref(request), FeedState.PAUSED)))
+        return JSONResponse(feed_record(archive().set_feed_state(_feed_ref(request), FeedState.PAUSED)))
 
     def api_resume_feed(request: Request) -> Response:
-        return JSONResponse(_feed_json(archive().set_feed_state(_feed_ref(request), FeedState.ACTIVE)))
+        return JSONResponse(feed_record(archive().set_feed_state(_feed_ref(request), FeedState.ACTIVE)))
 
     def update_feed(feed_id: int) -> UpdateSummary:
         """Fetch one feed now; a local feed file only with ``allow_local_feeds`` (a web
@@ -467,7 +468,7 @@ def create_app(
         outcome = summary.outcomes[0] if summary.outcomes else None
         return JSONResponse(
             {
-                "feed": _feed_json(a.get_feed(feed.id)),
+                "feed": feed_record(a.get_feed(feed.id)),
                 "fetched": summary.fetched,
                 "not_modified": summary.not_modified,
                 "failed": summary.failed,
@@ -694,24 +695,6 @@ def _require_token(request: Request, access: Access) -> None:
         raise HTTPException(403, "changes are disabled: start tidings serve with --token")
     if not access.by_header(request):
         raise HTTPException(401, "a valid token is needed (Authorization: Bearer <token>)")
-
-
-def _feed_json(feed: Any) -> dict[str, Any]:
-    return {
-        "id": feed.id,
-        "site": feed.site,
-        "url": feed.url,
-        "title": feed.title,
-        "state": feed.state.value,
-        "articles": feed.article_count,
-        "last_fetch": iso_utc(feed.last_fetch),
-        "last_success": iso_utc(feed.last_success),
-        "next_fetch": iso_utc(feed.next_fetch),
-        "consecutive_errors": feed.error_count,
-        "error_kind": feed.error_kind,
-        "error_message": feed.error_message,
-        "problem": feed.problem,
-    }
 
 
 def _article_json(article: Any, title: str) -> dict[str, Any]:
