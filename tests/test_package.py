@@ -20,7 +20,7 @@ LAYERS = [
     {"errors", "version"},
     {"model", "config"},
     {"siterules", "textindex", "records"},
-    {"document", "store", "fetch", "parse", "opml", "rules", "schedule", "identity", "presets", "clean"},
+    {"document", "store", "fetch", "parse", "opml", "rules", "schedule", "identity", "presets", "clean", "history"},
     {"extract", "derive", "query", "snippet", "diff"},
     {"importing", "export", "update"},
     {"archive"},

@@ -596,3 +596,62 @@ def test_sqlite_file_that_is_not_a_database_is_refused(tmp_path: Path) -> None:
         SQLiteStore(path)
 
     assert path.read_bytes() == content
+
+
+# --------------------------------------------------------------------------- history
+
+
+def test_sightings_are_runs_per_source_and_a_revert_is_a_third_sighting(store: Store) -> None:
+    feed = store.add_feed("https://e.com/feed.xml", "法广")
+    item = article(store)
+    a, created = store.add_revision(item.id, revision("<p>A</p>", seen=at(0)), feed_id=feed.id)
+    assert created
+    store.touch_articles([item.id], at(60), feed.id)  # the feed shows A again
+    b, _ = store.add_revision(item.id, revision("<p>B</p>", seen=at(120)), feed_id=feed.id)
+    back, created = store.add_revision(item.id, revision("<p>A</p>", seen=at(180)), feed_id=feed.id)
+    assert not created and back.id == a.id
+    assert store.get_article(item.id).current_revision_id == a.id
+    runs = store.sightings(item.id)
+    assert [(s.revision_id, s.source, s.times) for s in runs] == [(a.id, "feed", 2), (b.id, "feed", 1), (a.id, "feed", 1)]
+    assert runs[0].first_seen == at(0) and runs[0].last_seen == at(60)
+    assert len(store.revisions(item.id)) == 2
+
+
+def test_a_raw_variant_is_kept_once_and_sightings_name_it(store: Store) -> None:
+    item = article(store)
+    a, _ = store.add_revision(item.id, revision("<p>A</p>", seen=at(0)))
+    variant = revision("<p>A</p>\n<div class=share>share</div>", seen=at(60))
+    store.see_revision(item.id, a.id, source="feed", seen=at(60), raw=variant, current=True)
+    store.see_revision(item.id, a.id, source="feed", seen=at(120), raw=variant, current=True)
+    runs = store.sightings(item.id)
+    assert [(s.raw_id is None, s.times) for s in runs] == [(True, 1), (False, 2)]
+    assert store.raw_content(runs[1].raw_id or 0) == (variant.title, variant.content_html)
+    assert len(store.revisions(item.id)) == 1
+
+
+def test_state_changes_are_events_with_evidence(store: Store) -> None:
+    from tidings.model import ArticleState
+
+    item = article(store)
+    assert store.change_state(item.id, ArticleState.PRESENT, at(0), {}) is None  # no change, no event
+    missing = store.change_state(item.id, ArticleState.MISSING, at(10), {"feed_fetch": "2023-11-08"})
+    assert missing is not None and missing.old_state is ArticleState.PRESENT
+    store.change_state(item.id, ArticleState.DELETED, at(20), {"status": 404})
+    stored = store.get_article(item.id)
+    assert stored.state is ArticleState.DELETED and stored.state_since == at(20)
+    events = store.state_changes(item.id)
+    assert [(e.old_state, e.new_state, e.evidence) for e in events] == [
+        (ArticleState.PRESENT, ArticleState.MISSING, {"feed_fetch": "2023-11-08"}),
+        (ArticleState.MISSING, ArticleState.DELETED, {"status": 404}),
+    ]
+    assert [e.id for e in store.state_changes()] == [events[1].id, events[0].id]  # newest first
+
+
+def test_revisions_keep_fingerprint_and_changed_parts(store: Store) -> None:
+    item = article(store)
+    first, _ = store.add_revision(item.id, revision("<p>A</p>", fingerprint="f1"))
+    second, _ = store.add_revision(item.id, revision("<p>B</p>", seen=at(5), fingerprint="f2", changed=("body",)))
+    store.set_revision_history(first.id, "f1b", ())
+    by_id = {r.id: r for r in store.revisions(item.id)}
+    assert by_id[first.id].fingerprint == "f1b"
+    assert by_id[second.id].fingerprint == "f2" and by_id[second.id].changed == ("body",)

@@ -33,7 +33,9 @@ __all__ = [
     "RevisionSource",
     "SearchHit",
     "SearchPage",
+    "Sighting",
     "Site",
+    "StateChange",
     "Stats",
     "TimelinePage",
     "UpdateSummary",
@@ -151,6 +153,40 @@ class Article:
     feed_id: int | None = None
     #: The revision that is the article's content now (None: it has none yet).
     current_revision_id: int | None = None
+    #: When the article entered its state (None: present since it was first seen).
+    state_since: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Sighting:
+    """A run of looks at an article that showed one revision: from ``first_seen`` to
+    ``last_seen``, ``times`` looks in all, by one source (``feed``, ``extracted``, ``check``,
+    ``import``). ``raw_id`` names the bytes received when they differ from the revision's
+    own (a variant the cleaning rules make equal to it)."""
+
+    id: int
+    article_id: int
+    revision_id: int
+    source: str
+    first_seen: datetime
+    last_seen: datetime
+    times: int = 1
+    feed_id: int | None = None
+    status: int | None = None
+    raw_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StateChange:
+    """An article moving between ``present``, ``missing`` and ``deleted``, with the evidence
+    (what the feed or the link's check showed)."""
+
+    id: int
+    article_id: int
+    at: datetime
+    old_state: ArticleState
+    new_state: ArticleState
+    evidence: dict[str, object] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,6 +214,9 @@ class NewRevision:
     #: Derived by the cleaning stage (None until derived).
     clean_html: str | None = None
     text: str | None = None
+    #: See :class:`Revision`; known at storing time only when the content was cleaned then.
+    fingerprint: str | None = None
+    changed: tuple[str, ...] = ()
 
     @property
     def content_hash(self) -> str:
@@ -202,6 +241,12 @@ class Revision:
     #: Derived from ``content_html`` by the cleaning stage; None until derived.
     clean_html: str | None = None
     text: str | None = None
+    #: What decides whether two contents are the same revision (see :mod:`tidings.history`);
+    #: None until derived.
+    fingerprint: str | None = None
+    #: Which parts differ from the revision that was current before it: ``title``, ``body``,
+    #: ``author``, ``links``, ``images`` (empty for an article's first revision).
+    changed: tuple[str, ...] = ()
 
 
 def current_of(article: Article, revisions: Sequence[Revision]) -> Revision | None:

@@ -19,13 +19,16 @@ from typing import Any, Protocol
 from ..model import (
     Article,
     ArticleRef,
+    ArticleState,
     DocumentFile,
     Feed,
     FeedOptions,
     FetchRecord,
     NewRevision,
     Revision,
+    Sighting,
     Site,
+    StateChange,
     Stats,
 )
 
@@ -118,15 +121,60 @@ class Store(Protocol):
         """The article with this id; ArticleNotFoundError if there is none."""
 
     def add_revision(
-        self, article_id: int, revision: NewRevision, *, current: bool = True
+        self,
+        article_id: int,
+        revision: NewRevision,
+        *,
+        current: bool = True,
+        feed_id: int | None = None,
+        status: int | None = None,
     ) -> tuple[Revision, bool]:
         """Store a revision unless the article already has one with the same content.
 
         Either way, with ``current`` the revision becomes the article's current
         one (content can return to an earlier version); without it (text
         extracted from the article page, kept beside the feed's) the current
-        revision stays. Returns the revision and whether it is new.
+        revision stays. The look is recorded as a sighting by the revision's
+        source (see :meth:`see_revision`). Returns the revision and whether it is new.
         """
+
+    def see_revision(
+        self,
+        article_id: int,
+        revision_id: int,
+        *,
+        source: str,
+        seen: datetime,
+        feed_id: int | None = None,
+        status: int | None = None,
+        raw: NewRevision | None = None,
+        current: bool = False,
+    ) -> None:
+        """Record that ``source`` (``feed``, ``extracted``, ``check``, ``import``) showed an
+        existing revision: the newest sighting by that source goes on if it showed the
+        same, else a new one starts. ``raw``: the bytes received, when they differ from the
+        revision's own (kept once per revision). ``current`` makes the revision current."""
+
+    def sightings(self, article_id: int) -> list[Sighting]:
+        """Every sighting of an article, oldest first."""
+
+    def raw_content(self, raw_id: int) -> tuple[str, str]:
+        """The title and HTML of a raw variant a sighting names."""
+
+    def change_state(
+        self, article_id: int, state: ArticleState, at: datetime, evidence: dict[str, object]
+    ) -> StateChange | None:
+        """Move an article to ``state`` (recorded as an event with its evidence); None when it
+        is in that state already."""
+
+    def state_changes(self, article_id: int | None = None, *, limit: int = 1000) -> list[StateChange]:
+        """An article's state changes, oldest first; or, without an article, the newest of all."""
+
+    def feed_articles(self, feed_id: int, states: tuple[ArticleState, ...]) -> list[Article]:
+        """The articles a feed brought that are in one of these states, by id."""
+
+    def set_revision_history(self, revision_id: int, fingerprint: str | None, changed: tuple[str, ...]) -> None:
+        """Record a revision's fingerprint (unless None) and which parts changed."""
 
     def revisions(self, article_id: int) -> list[Revision]:
         """Every revision of an article, oldest first."""
@@ -148,8 +196,8 @@ class Store(Protocol):
     def revision_batch(self, after_id: int, limit: int) -> list[Revision]:
         """Up to ``limit`` revisions with ids above ``after_id``, by id."""
 
-    def save_derived(self, items: list[tuple[int, str, str]]) -> None:
-        """Store derived (revision id, clean HTML, text) triples."""
+    def save_derived(self, items: list[tuple[int, str, str, str]]) -> None:
+        """Store derived (revision id, clean HTML, text, fingerprint) of revisions."""
 
     def article_urls(self, article_ids: list[int]) -> dict[int, str]:
         """The URL of each of these articles."""

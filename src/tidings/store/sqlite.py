@@ -38,7 +38,9 @@ from ..model import (
     NewRevision,
     Revision,
     RevisionSource,
+    Sighting,
     Site,
+    StateChange,
     Stats,
 )
 
@@ -161,6 +163,51 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE feeds ADD COLUMN problem TEXT;
     """,
+    # 8: history. A sighting is a run of fetches (or checks, or imports) that showed one
+    # revision; raw variants of a revision that differ only in what cleaning removes are kept
+    # once each; state changes are events with their evidence. Existing revisions become
+    # sightings at the time they were seen.
+    """
+    ALTER TABLE revisions ADD COLUMN fingerprint TEXT;
+    ALTER TABLE revisions ADD COLUMN changed TEXT NOT NULL DEFAULT '[]';
+    CREATE INDEX revisions_fingerprint ON revisions(article_id, fingerprint);
+    CREATE TABLE raw_contents (
+        id INTEGER PRIMARY KEY,
+        revision_id INTEGER NOT NULL REFERENCES revisions(id),
+        content_hash TEXT NOT NULL,
+        title TEXT NOT NULL,
+        content_html TEXT NOT NULL,
+        UNIQUE (revision_id, content_hash)
+    );
+    CREATE TABLE sightings (
+        id INTEGER PRIMARY KEY,
+        article_id INTEGER NOT NULL REFERENCES articles(id),
+        revision_id INTEGER NOT NULL REFERENCES revisions(id),
+        source TEXT NOT NULL,
+        feed_id INTEGER,
+        first_seen INTEGER NOT NULL,
+        last_seen INTEGER NOT NULL,
+        times INTEGER NOT NULL DEFAULT 1,
+        status INTEGER,
+        raw_id INTEGER REFERENCES raw_contents(id)
+    );
+    CREATE INDEX sightings_article ON sightings(article_id, id);
+    CREATE INDEX sightings_time ON sightings(first_seen);
+    INSERT INTO sightings(article_id, revision_id, source, feed_id, first_seen, last_seen)
+        SELECT r.article_id, r.id, r.source, a.feed_id, r.seen, r.seen
+        FROM revisions r JOIN articles a ON a.id = r.article_id ORDER BY r.id;
+    CREATE TABLE state_changes (
+        id INTEGER PRIMARY KEY,
+        article_id INTEGER NOT NULL REFERENCES articles(id),
+        at INTEGER NOT NULL,
+        old_state TEXT NOT NULL,
+        new_state TEXT NOT NULL,
+        evidence TEXT NOT NULL DEFAULT '{}'
+    );
+    CREATE INDEX state_changes_article ON state_changes(article_id, id);
+    CREATE INDEX state_changes_time ON state_changes(at);
+    ALTER TABLE articles ADD COLUMN state_since INTEGER;
+    """,
 )
 
 P = ParamSpec("P")
@@ -208,11 +255,11 @@ def _dt_required(value: int) -> datetime:
 
 _ARTICLE_COLUMNS = (
     "a.id, s.name, a.key, a.url, a.first_seen, a.last_seen, a.published, a.state, a.feed_id,"
-    " a.current_revision_id"
+    " a.current_revision_id, a.state_since"
 )
 _REVISION_COLUMNS = (
     "r.id, r.article_id, r.seen, r.title, r.content_html, r.content_hash, r.source,"
-    " r.author, r.summary, r.enclosures, r.language, r.clean_html, r.text"
+    " r.author, r.summary, r.enclosures, r.language, r.clean_html, r.text, r.fingerprint, r.changed"
 )
 _FEED_COLUMNS = (
     "f.id, f.url, s.name, f.title, f.etag, f.last_modified, f.interval_s, f.next_fetch,"
@@ -234,6 +281,7 @@ def _article(row: tuple[Any, ...]) -> Article:
         state=ArticleState(row[7]),
         feed_id=row[8],
         current_revision_id=row[9],
+        state_since=_dt(row[10]),
     )
 
 
@@ -252,6 +300,8 @@ def _revision(row: tuple[Any, ...]) -> Revision:
         language=row[10],
         clean_html=row[11],
         text=row[12],
+        fingerprint=row[13],
+        changed=tuple(json.loads(row[14])),
     )
 
 
@@ -542,6 +592,148 @@ class SQLiteStore:
             " WHERE id = ?",
             [(seen_ms, feed_id, article_id) for article_id in article_ids],
         )
+        # The feed showed each its current content again: the run of its feed sighting goes on.
+        for article_id, current in self._rows_in(
+            "SELECT id, current_revision_id FROM articles WHERE id IN ({marks})", article_ids
+        ):
+            if current is not None:
+                self._sight(article_id, current, "feed", seen_ms, feed_id=feed_id)
+
+    def _sight(
+        self,
+        article_id: int,
+        revision_id: int,
+        source: str,
+        seen_ms: int | None,
+        *,
+        feed_id: int | None = None,
+        status: int | None = None,
+        raw_id: int | None = None,
+    ) -> None:
+        """Record that ``source`` showed this revision at ``seen_ms``: the newest sighting by
+        the same source goes on when it showed the same revision (and the same bytes), else a
+        new sighting starts (A, then B, then A again is three sightings)."""
+        last = self._db.execute(
+            "SELECT id, revision_id, raw_id FROM sightings WHERE article_id = ? AND source = ?"
+            " ORDER BY id DESC LIMIT 1",
+            (article_id, source),
+        ).fetchone()
+        if last is not None and last[1] == revision_id and last[2] == raw_id:
+            self._db.execute(
+                "UPDATE sightings SET last_seen = max(last_seen, ?), times = times + 1,"
+                " status = coalesce(?, status) WHERE id = ?",
+                (seen_ms, status, last[0]),
+            )
+            return
+        self._db.execute(
+            "INSERT INTO sightings(article_id, revision_id, source, feed_id, first_seen, last_seen,"
+            " status, raw_id) VALUES (?,?,?,?,?,?,?,?)",
+            (article_id, revision_id, source, feed_id, seen_ms, seen_ms, status, raw_id),
+        )
+
+    @_wrap_errors
+    def see_revision(
+        self,
+        article_id: int,
+        revision_id: int,
+        *,
+        source: str,
+        seen: datetime,
+        feed_id: int | None = None,
+        status: int | None = None,
+        raw: NewRevision | None = None,
+        current: bool = False,
+    ) -> None:
+        raw_id = None
+        if raw is not None:
+            row = self._db.execute(
+                "INSERT INTO raw_contents(revision_id, content_hash, title, content_html)"
+                " VALUES (?,?,?,?) ON CONFLICT(revision_id, content_hash) DO UPDATE SET"
+                " title = excluded.title RETURNING id",
+                (revision_id, raw.content_hash, raw.title, raw.content_html),
+            ).fetchone()
+            raw_id = row[0]
+        self._sight(article_id, revision_id, source, _ms(seen), feed_id=feed_id, status=status, raw_id=raw_id)
+        if current:
+            self._db.execute(
+                "UPDATE articles SET current_revision_id = ? WHERE id = ?", (revision_id, article_id)
+            )
+
+    @_wrap_errors
+    def sightings(self, article_id: int) -> list[Sighting]:
+        rows = self._db.execute(
+            "SELECT id, article_id, revision_id, source, first_seen, last_seen, times, feed_id,"
+            " status, raw_id FROM sightings WHERE article_id = ? ORDER BY first_seen, id",
+            (article_id,),
+        ).fetchall()
+        return [
+            Sighting(
+                id=row[0], article_id=row[1], revision_id=row[2], source=row[3],
+                first_seen=_dt_required(row[4]), last_seen=_dt_required(row[5]), times=row[6],
+                feed_id=row[7], status=row[8], raw_id=row[9],
+            )
+            for row in rows
+        ]
+
+    @_wrap_errors
+    def raw_content(self, raw_id: int) -> tuple[str, str]:
+        row = self._db.execute(
+            "SELECT title, content_html FROM raw_contents WHERE id = ?", (raw_id,)
+        ).fetchone()
+        if row is None:
+            raise ArticleNotFoundError(f"no raw content with id {raw_id}")
+        return row[0], row[1]
+
+    @_wrap_errors
+    def change_state(
+        self, article_id: int, state: ArticleState, at: datetime, evidence: dict[str, object]
+    ) -> StateChange | None:
+        article = self.get_article(article_id)
+        if article.state is state:
+            return None
+        at_ms = _ms_required(at)
+        self._db.execute(
+            "UPDATE articles SET state = ?, state_since = ? WHERE id = ?", (state.value, at_ms, article_id)
+        )
+        row = self._db.execute(
+            "INSERT INTO state_changes(article_id, at, old_state, new_state, evidence)"
+            " VALUES (?,?,?,?,?) RETURNING id",
+            (article_id, at_ms, article.state.value, state.value, json.dumps(evidence, ensure_ascii=False)),
+        ).fetchone()
+        return StateChange(row[0], article_id, _dt_required(at_ms), article.state, state, dict(evidence))
+
+    @_wrap_errors
+    def state_changes(self, article_id: int | None = None, *, limit: int = 1000) -> list[StateChange]:
+        query = "SELECT id, article_id, at, old_state, new_state, evidence FROM state_changes"
+        params: tuple[Any, ...] = ()
+        if article_id is not None:
+            query += " WHERE article_id = ? ORDER BY at, id"
+            params = (article_id,)
+        else:
+            query += " ORDER BY at DESC, id DESC LIMIT ?"
+            params = (limit,)
+        return [
+            StateChange(row[0], row[1], _dt_required(row[2]), ArticleState(row[3]), ArticleState(row[4]),
+                        json.loads(row[5]))
+            for row in self._db.execute(query, params).fetchall()
+        ]
+
+    @_wrap_errors
+    def feed_articles(self, feed_id: int, states: tuple[ArticleState, ...]) -> list[Article]:
+        marks = ",".join("?" * len(states))
+        rows = self._db.execute(
+            f"SELECT {_ARTICLE_COLUMNS} FROM articles a JOIN sites s ON s.id = a.site_id"
+            f" WHERE a.feed_id = ? AND a.state IN ({marks}) ORDER BY a.id",
+            (feed_id, *(state.value for state in states)),
+        ).fetchall()
+        return [_article(row) for row in rows]
+
+    @_wrap_errors
+    def set_revision_history(self, revision_id: int, fingerprint: str | None, changed: tuple[str, ...]) -> None:
+        self._db.execute(
+            "UPDATE revisions SET fingerprint = coalesce(?, fingerprint), changed = ? WHERE id = ?",
+            (fingerprint, json.dumps(list(changed)), revision_id),
+        )
 
     @_wrap_errors
     def record_fetch(self, record: FetchRecord) -> None:
@@ -621,14 +813,20 @@ class SQLiteStore:
 
     @_wrap_errors
     def add_revision(
-        self, article_id: int, revision: NewRevision, *, current: bool = True
+        self,
+        article_id: int,
+        revision: NewRevision,
+        *,
+        current: bool = True,
+        feed_id: int | None = None,
+        status: int | None = None,
     ) -> tuple[Revision, bool]:
         digest = revision.content_hash
         seen = _ms_required(revision.seen)
         row = self._db.execute(
             "INSERT INTO revisions(article_id, seen, content_hash, title, author, summary,"
-            " content_html, enclosures, language, source, clean_html, text)"
-            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?)"
+            " content_html, enclosures, language, source, clean_html, text, fingerprint, changed)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
             " ON CONFLICT(article_id, content_hash) DO NOTHING RETURNING id",
             (
                 article_id,
@@ -643,6 +841,8 @@ class SQLiteStore:
                 revision.source.value,
                 revision.clean_html,
                 revision.text,
+                revision.fingerprint,
+                json.dumps(list(revision.changed)),
             ),
         ).fetchone()
         if row is None:
@@ -667,8 +867,11 @@ class SQLiteStore:
                 language=revision.language,
                 clean_html=revision.clean_html,
                 text=revision.text,
+                fingerprint=revision.fingerprint,
+                changed=revision.changed,
             )
             created = True
+        self._sight(article_id, stored.id, revision.source.value, seen, feed_id=feed_id, status=status)
         if current:
             self._db.execute(
                 "UPDATE articles SET current_revision_id = ? WHERE id = ?"
@@ -750,10 +953,10 @@ class SQLiteStore:
         return [_revision(row) for row in rows]
 
     @_wrap_errors
-    def save_derived(self, items: list[tuple[int, str, str]]) -> None:
+    def save_derived(self, items: list[tuple[int, str, str, str]]) -> None:
         self._db.executemany(
-            "UPDATE revisions SET clean_html = ?, text = ? WHERE id = ?",
-            [(clean_html, text, revision_id) for revision_id, clean_html, text in items],
+            "UPDATE revisions SET clean_html = ?, text = ?, fingerprint = ? WHERE id = ?",
+            [(clean_html, text, digest, revision_id) for revision_id, clean_html, text, digest in items],
         )
 
     @_wrap_errors
@@ -791,7 +994,7 @@ class SQLiteStore:
             " ORDER BY coalesce(a.published, a.first_seen) DESC, a.id DESC LIMIT ?",
             [*params, limit],
         ).fetchall()
-        return [(_article(row[:10]), row[10] or "") for row in rows]
+        return [(_article(row[:11]), row[11] or "") for row in rows]
 
     # the search index
 
