@@ -15,6 +15,22 @@ store and when to fetch next are decided by pure functions
 Validators (ETag, Last-Modified) are kept only from a feed that parsed
 cleanly: a truncated download must be fetched whole next time, not answered
 with 304.
+
+After a feed is stored come its follow-up fetches (article pages for full
+text), within the feed's time budget for the pass (``Limits.follow_up_budget``):
+one slow or hostile outlet cannot hold the pass. Those not done in time wait
+for the feed's next pass: the feed keeps no validators, so that the next fetch
+reads the document again, and an article first seen in the feed's previous
+read that still has no extracted revision is a candidate again. Pages come only
+from the feed's own host or the public internet, on every redirect hop
+(:mod:`tidings.fetch.http`); a page refused for its address is logged and
+recorded in the feed's fetch log, and the article keeps the feed's content.
+
+The message recorded for a failed feed (shown to anyone who can read the
+feeds, ``GET /api/feeds`` included) never quotes what the server sent: it names
+the status, the content type, the size and what kind of document came
+(:func:`failure_message`), and for a document that does not parse, the line
+of the first error.
 """
 
 from __future__ import annotations
@@ -23,9 +39,9 @@ import asyncio
 import dataclasses
 import logging
 import random
+import re
 import time
-from urllib.parse import urlsplit
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
@@ -41,8 +57,7 @@ from .errors import (
 from .extract import extract_article, is_short_summary
 from .fetch import Limits, Response
 from .fetch.retrieve import Fetcher
-from .fetch.addresses import linked_page_allowed
-from .identity import canonical_url, entry_content, entry_key, plan_entries
+from .identity import Planned, canonical_url, entry_content, entry_key, plan_entries
 from .model import (
     FeedOutcome,
     UpdateSummary,
@@ -61,7 +76,7 @@ from .schedule import next_after_failure, next_after_success
 from .siterules import SiteRules, load_site_rules
 from .store import Store
 
-__all__ = ["FeedOutcome", "UpdateSummary", "Updater"]
+__all__ = ["FeedOutcome", "UpdateSummary", "Updater", "failure_message"]
 
 #: Article pages fetched for full text per feed and pass: a feed of thousands of short
 #: items must not turn one pass into thousands of page fetches (the rest keep the feed's text).
@@ -97,9 +112,106 @@ class _Candidate:
     url: str
     title: str
     feed_url: str = ""
+    feed_id: int = 0
 
 
 Progress = Callable[[int, int, FeedOutcome], None]
+
+
+#: Follow-up fetches refused for the address they would reach.
+_REFUSED_KINDS = ("private_address", "redirect_private")
+
+
+def wants_full_text(mode: str, entry: ParsedEntry, content: str) -> bool:
+    """Whether an entry's article page is to be fetched for its full text (``full_text`` mode
+    ``always``, or ``auto`` for an entry with no full content and a short summary)."""
+    return mode == "always" or (
+        mode == "auto" and entry.content is None and is_short_summary(html_to_text(content))
+    )
+
+
+def awaits_full_text(first_seen: datetime, previous_success: datetime | None) -> bool:
+    """Whether a known article whose full text is wanted and missing is fetched again now: it
+    was new in the feed's previous successful read (whose follow-ups may have run out of time)."""
+    return previous_success is not None and first_seen == previous_success
+
+
+_LINE = re.compile(r"\bline (\d{1,9})\b")
+_MEDIA_TYPE = re.compile(r"[a-z0-9][a-z0-9!#$&^_.+-]{0,63}/[a-z0-9][a-z0-9!#$&^_.+-]{0,63}")
+
+
+def _document_kind(content: bytes) -> str:
+    """What a body looks like, in tidings' words (never its own)."""
+    head = content[:1024].lstrip(b"\xef\xbb\xbf \t\r\n")
+    if not head:
+        return "an empty document"
+    if head[:2] == b"\x1f\x8b" or head[:2] in (b"\x78\x9c", b"\x78\x01", b"\x78\xda"):
+        return "compressed data"
+    if head[:1] in (b"{", b"["):
+        return "JSON"
+    lowered = head[:256].lower()
+    if lowered.startswith((b"<!doctype html", b"<html")) or b"<html" in lowered:
+        return "an HTML page"
+    if head[:1] == b"<":
+        return "XML"
+    return "a document that is neither XML nor JSON"
+
+
+def _received(response: Response) -> str:
+    """Status, media type and size of a response: all a failure message says of what came."""
+    media = (response.content_type or "").split(";")[0].strip().lower()
+    if not media:
+        media = "no content type"
+    elif not _MEDIA_TYPE.fullmatch(media):
+        media = "an unusual content type"
+    status = f"HTTP {response.status}, " if response.status is not None else ""
+    return f"{status}{media}, {len(response.content)} bytes"
+
+
+def failure_message(url: str, exc: Exception, response: Response | None = None) -> str:
+    """The message recorded and shown for a feed that failed: what went wrong, with the
+    status, content type and size of what came back, and never any of its text (a feed
+    fetched from one place must not publish what another place answered).
+
+    FetchError messages are the fetcher's own (see :mod:`tidings.fetch.http`); a document
+    that does not parse is described by tidings (an HTML page, JSON, XML...) with the
+    line of its first error when the parser names one; the parser's words, which may
+    quote the document, are not repeated.
+    """
+    if isinstance(exc, FetchError):
+        return str(exc) or exc.kind
+    received = f" ({_received(response)})" if response is not None else ""
+    kind = _document_kind(response.content) if response is not None else "the document"
+    if isinstance(exc, FeedTooLargeError):
+        return f"{url}: too large when decompressed{received}"
+    if isinstance(exc, NotAFeedError):
+        return f"{url}: not a feed{received}: {kind}"
+    if isinstance(exc, FeedParseError):
+        line = _LINE.search(str(exc))
+        where = f", first error at line {line.group(1)}" if line else ""
+        if kind == "XML":
+            kind = "XML that is not well-formed"
+        elif kind == "JSON":
+            kind = "JSON that does not parse"
+        return f"{url}: not readable as a feed{received}: {kind}{where}"
+    return f"{url}: internal error ({type(exc).__name__}); the log has the details"
+
+
+def _problems_note(parsed: ParsedFeed) -> str | None:
+    """The fetch log's note on a document read with problems: how many, and where the first
+    was; the problems themselves (which may quote the document) are for ``tidings inspect``."""
+    if not parsed.problems:
+        return None
+    count = len(parsed.problems)
+    parts = [f"{count} problem{'s' if count != 1 else ''} reading the document"]
+    if parsed.skipped_items:
+        parts.append(f"{parsed.skipped_items} of {parsed.item_elements} items unreadable")
+    for problem in parsed.problems:
+        line = _LINE.search(problem)
+        if line:
+            parts.append(f"first at line {line.group(1)}")
+            break
+    return "; ".join(parts) + " (tidings inspect shows them)"
 
 
 def _failure_kind(exc: Exception) -> str:
@@ -152,28 +264,20 @@ class Updater:
         # of storing by more than this many bodies, which bounds memory on large runs.
         slots = asyncio.Semaphore(max(2, self.limits.concurrency * 2))
 
-        # One address check per (page host, feed host) and pass, shared by concurrent candidates.
-        checks: dict[tuple[str, str], asyncio.Future[bool]] = {}
-
-        def page_allowed(candidate: _Candidate) -> asyncio.Future[bool]:
-            key = (urlsplit(candidate.url).netloc, urlsplit(candidate.feed_url).netloc)
-            if key not in checks:
-                checks[key] = asyncio.ensure_future(
-                    linked_page_allowed(candidate.url, candidate.feed_url, self.limits.connect_timeout)
-                )
-            return checks[key]
-
+        # The fetcher checks every hop's addresses (looked up once per host and pass) against
+        # the feed's host and the address policy, and connects only to what it checked.
         async def extract_one(candidate: _Candidate) -> int:
             try:
-                if not await page_allowed(candidate):
-                    log.warning("full text of %s not fetched: a private or local address", candidate.url)
-                    return 0
-                page = await fetcher.fetch(candidate.url)
+                page = await fetcher.fetch(candidate.url, linked_from=candidate.feed_url)
                 stored: bool = await loop.run_in_executor(
                     writer, self._store_extracted, candidate, page
                 )
             except FetchError as exc:
-                log.info("full text of %s not fetched: %s", candidate.url, exc)
+                if exc.kind in _REFUSED_KINDS:
+                    log.warning("full text of %s refused: %s", candidate.url, exc)
+                    await loop.run_in_executor(writer, self._record_refusal, candidate, exc)
+                else:
+                    log.info("full text of %s not fetched: %s", candidate.url, exc)
                 return 0
             except StorageError:
                 raise
@@ -193,16 +297,23 @@ class Updater:
                 except FetchError as exc:
                     result = exc
                 except Exception as exc:  # noqa: BLE001 - recorded on the feed, never fatal to the pass
-                    result = FetchError("url", f"{feed.url}: {type(exc).__name__}: {exc}")
+                    log.exception("fetching %s failed", feed.url)
+                    result = FetchError("url", f"{feed.url}: {type(exc).__name__} while fetching")
                 elapsed = time.perf_counter() - fetch_started
                 outcome, candidates = await loop.run_in_executor(
                     writer, self._process, feed, result, elapsed
                 )
                 if candidates:
-                    extracted = await asyncio.gather(
-                        *(extract_one(candidate) for candidate in candidates)
+                    extracted, waiting = await self._within_budget(
+                        [extract_one(candidate) for candidate in candidates]
                     )
-                    outcome = dataclasses.replace(outcome, extracted=sum(extracted))
+                    outcome = dataclasses.replace(outcome, extracted=extracted)
+                    if waiting:
+                        log.info(
+                            "%s: %d of %d article pages wait for the next pass (follow-up budget of %g s spent)",
+                            feed.url, waiting, len(candidates), self.limits.follow_up_budget,
+                        )
+                        await loop.run_in_executor(writer, self._forget_validators, feed.id)
             outcomes.append(outcome)
             if progress is not None:
                 progress(len(outcomes), len(feeds), outcome)
@@ -228,7 +339,37 @@ class Updater:
                     raise exc
         return UpdateSummary.of(outcomes, time.perf_counter() - started)
 
+    async def _within_budget(self, jobs: Sequence[Awaitable[int]]) -> tuple[int, int]:
+        """Run one feed's follow-up fetches together for at most ``follow_up_budget`` seconds:
+        the sum of what the finished ones return, and how many were cut short."""
+        tasks = [asyncio.ensure_future(job) for job in jobs]
+        try:
+            done, pending = await asyncio.wait(tasks, timeout=max(0.0, self.limits.follow_up_budget))
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+        return sum(task.result() for task in done), len(pending)
+
     # Everything below runs on the writer thread.
+
+    def _record_refusal(self, candidate: _Candidate, exc: FetchError) -> None:
+        """Note in the feed's fetch log that a page it links to was refused for its address."""
+        with self.store.transaction():
+            self.store.record_fetch(
+                FetchRecord(
+                    candidate.feed_id, self.clock(), None, 0, 0,
+                    error_kind=exc.kind, error_message=f"full text: {exc}"[:1000],
+                )
+            )
+
+    def _forget_validators(self, feed_id: int) -> None:
+        """Drop a feed's validators, so that its next fetch reads the document (and finds the
+        articles whose pages are still to be fetched) instead of being answered 304."""
+        with self.store.transaction():
+            feed = self.store.get_feed(feed_id)
+            if feed.etag is not None or feed.last_modified is not None:
+                self.store.save_feed(dataclasses.replace(feed, etag=None, last_modified=None))
 
     def _process(
         self, feed: Feed, result: Response | FetchError, elapsed: float
@@ -242,10 +383,14 @@ class Updater:
             return self._fetched(feed, result, now, elapsed)
         except StorageError:
             raise
+        except FeedParseError as exc:
+            # The parser's words may quote the document: the log has them, the feed does not.
+            log.info("%s: %s", feed.url, exc)
+            return self._failed(feed, exc, now, elapsed, result if isinstance(result, Response) else None), []
         except Exception as exc:  # noqa: BLE001
             # A bug or a surprise in one feed must not stop the others.
             log.exception("updating %s failed", feed.url)
-            return self._failed(feed, exc, now, elapsed), []
+            return self._failed(feed, exc, now, elapsed, result if isinstance(result, Response) else None), []
 
     def _store_extracted(self, candidate: _Candidate, page: Response) -> bool:
         """Store the full text of an article page as a revision beside the feed's."""
@@ -271,9 +416,11 @@ class Updater:
             _stored, created = self.store.add_revision(candidate.article_id, revision, current=False)
         return created
 
-    def _failed(self, feed: Feed, exc: Exception, now: datetime, elapsed: float) -> FeedOutcome:
+    def _failed(
+        self, feed: Feed, exc: Exception, now: datetime, elapsed: float, response: Response | None = None
+    ) -> FeedOutcome:
         kind = _failure_kind(exc)
-        message = str(exc) or kind
+        message = failure_message(feed.url, exc, response)
         status = exc.status if isinstance(exc, FetchError) else None
         failures = feed.error_count + 1
         if status == 410:
@@ -359,18 +506,19 @@ class Updater:
             )
         store = self.store
         with store.transaction():
-            new, changed, candidates = self._store_entries(feed, parsed, entries, now)
+            new, changed, candidates, displaced = self._store_entries(feed, parsed, entries, now)
             updated = self._succeeded(feed, response, now, new, parsed.ttl_minutes)
             updated = dataclasses.replace(
                 updated,
                 title=parsed.title or feed.title,
                 problem=feed_problem(parsed),
                 # A document read by the tolerant path may be cut short: fetch it whole next time.
-                etag=None if parsed.recovered else response.etag,
-                last_modified=None if parsed.recovered else response.last_modified,
+                # So too when new articles' pages were left for the next pass (it must read them).
+                etag=None if parsed.recovered or displaced else response.etag,
+                last_modified=None if parsed.recovered or displaced else response.last_modified,
             )
             store.save_feed(updated)
-            problems = "; ".join(parsed.problems)[:1000] or None
+            problems = _problems_note(parsed)
             store.record_fetch(
                 FetchRecord(
                     feed.id,
@@ -388,7 +536,10 @@ class Updater:
 
     def _store_entries(
         self, feed: Feed, parsed: ParsedFeed, entries: list[ParsedEntry], now: datetime
-    ) -> tuple[int, int, list[_Candidate]]:
+    ) -> tuple[int, int, list[_Candidate], bool]:
+        """Store the entries; the articles whose pages are to be fetched (those left from the
+        previous pass first, at most ``MAX_FULL_TEXT_PER_FEED``), and whether new ones were
+        left for the next pass to make room for them."""
         store = self.store
         site_id = store.site(feed.site).id
         keys, urls = [], []
@@ -401,6 +552,8 @@ class Updater:
         new = changed = 0
         seen: list[int] = []
         candidates: list[_Candidate] = []
+        # Known articles whose pages were still to be fetched when the last pass ran out of time.
+        waiting: list[_Candidate] = []
         mode = feed.options.full_text
         # Oldest first, so that article numbers follow publication order.
         for item in reversed(plan):
@@ -408,6 +561,8 @@ class Updater:
             if item.action == "seen":
                 assert item.article_id is not None
                 seen.append(item.article_id)
+                if len(waiting) < MAX_FULL_TEXT_PER_FEED and self._awaits_full_text(feed, item, mode):
+                    waiting.append(_Candidate(item.article_id, item.url or "", entry.title or "", feed.url, feed.id))
                 continue
             content = entry_content(entry)
             revision = NewRevision(
@@ -429,24 +584,42 @@ class Updater:
                 )
                 store.add_revision(article.id, revision)
                 new += 1
-                wanted = mode == "always" or (
-                    mode == "auto" and entry.content is None and is_short_summary(html_to_text(content))
-                )
                 if (
-                    wanted
-                    and item.url
+                    item.url
                     and item.url.startswith(("http://", "https://"))
                     and len(candidates) < MAX_FULL_TEXT_PER_FEED
+                    and wants_full_text(mode, entry, content)
                 ):
-                    candidates.append(_Candidate(article.id, item.url, revision.title, feed.url))
+                    candidates.append(_Candidate(article.id, item.url, revision.title, feed.url, feed.id))
             else:
                 assert item.article_id is not None
+                if len(waiting) < MAX_FULL_TEXT_PER_FEED and self._awaits_full_text(feed, item, mode):
+                    waiting.append(_Candidate(item.article_id, item.url or "", revision.title, feed.url, feed.id))
                 store.add_revision(item.article_id, revision)
                 seen.append(item.article_id)
                 changed += 1
         if seen:
             store.touch_articles(seen, now, feed.id)
-        return new, changed, candidates
+        chosen = (waiting + candidates)[:MAX_FULL_TEXT_PER_FEED]
+        return new, changed, chosen, len(chosen) < len(waiting) + len(candidates)
+
+    def _awaits_full_text(self, feed: Feed, item: Planned, mode: str) -> bool:
+        """Whether a known article's page is still to be fetched for its full text (see
+        :func:`awaits_full_text`); cheap tests first, the store last."""
+        if mode == "never" or feed.last_success is None or item.article_id is None:
+            return False
+        if feed.last_new != feed.last_success:
+            return False  # the previous read brought no new articles, so none can be waiting
+        if not (item.url and item.url.startswith(("http://", "https://"))):
+            return False
+        if mode == "auto" and item.entry.content is not None:
+            return False
+        article = self.store.get_article(item.article_id)
+        if not awaits_full_text(article.first_seen, feed.last_success):
+            return False
+        if not wants_full_text(mode, item.entry, entry_content(item.entry)):
+            return False
+        return not any(r.source is RevisionSource.EXTRACTED for r in self.store.revisions(item.article_id))
 
 
 async def _until_done_or_stopped(tasks: Sequence[asyncio.Future[None]], stop: asyncio.Event) -> None:

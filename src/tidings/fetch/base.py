@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 
+from .addresses import AddressPolicy, is_public
+
 __all__ = ["MAX_BODY_BYTES", "Limits", "Response", "cache_lifetime", "retry_after_seconds"]
 
 #: Largest body (after decompression) tidings reads from anywhere.
@@ -14,7 +16,7 @@ MAX_BODY_BYTES = 64 * 1024 * 1024
 
 @dataclass(frozen=True, slots=True)
 class Limits:
-    """How hard tidings may pull: concurrency, timeouts (seconds), size."""
+    """How hard tidings may pull: concurrency, timeouts (seconds), size; and where it may go."""
 
     concurrency: int = 32
     per_host: int = 6
@@ -25,6 +27,13 @@ class Limits:
     max_redirects: int = 10
     #: The User-Agent header; None: tidings' own (``tidings/<version> (news archive; ...)``).
     user_agent: str | None = None
+    #: Seconds one feed's follow-up fetches (article pages for full text) may take in one
+    #: pass; those not done by then wait for the feed's next pass.
+    follow_up_budget: float = 60.0
+    #: Which addresses count as the public internet (see :mod:`tidings.fetch.addresses`):
+    #: pages a feed links to must be on its own host or public, and a redirect from a
+    #: public address may not lead to one that is not.
+    is_public: AddressPolicy = is_public
 
 
 @dataclass(frozen=True, slots=True)

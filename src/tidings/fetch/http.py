@@ -6,23 +6,44 @@ redirects followed by hand (so that a chain of permanent redirects can move
 the subscription), bodies decoded by :class:`~tidings.fetch.decode.BoundedDecoder`
 and bounded in size. Every failure becomes a :class:`~tidings.errors.FetchError`
 with a stable kind: ``timeout``, ``dns``, ``connect``, ``tls``, ``incomplete``,
-``redirects``, ``too_large``, ``decoding``, ``url``, ``http_<status>``.
+``redirects``, ``too_large``, ``decoding``, ``url``, ``http_<status>``,
+``redirect_private``, ``private_address``. Messages say what happened (status,
+size, addresses), never what a server sent in a body or a malformed header.
+
+Every hop of every fetch is resolved by tidings itself (once per host and
+fetcher, that is per update pass), judged by the policy in
+:class:`~tidings.fetch.Limits` (:mod:`tidings.fetch.addresses`), and the
+connection goes to an address that was judged: the URL is rewritten to that
+address while the Host header and TLS (SNI and the certificate check) still name
+the host, so a name that resolves differently a moment later (DNS rebinding)
+gains nothing. The rules:
+
+* a feed URL a person subscribed to may be anywhere (an intranet or loopback
+  feed is legitimate), but once a hop was on the public internet, a redirect to
+  an address that is not public is refused (``redirect_private``), unless it
+  leads back to the subscribed URL's own host;
+* a follow-up fetch (``linked_from``: a page a feed links to) may go only to the
+  feed's own host or to hosts whose addresses are all public, on every hop
+  (``private_address`` for the first, ``redirect_private`` for a redirect).
 """
 
 from __future__ import annotations
 
 import asyncio
+import http
 import ssl
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from types import TracebackType
+from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import httpx
 
 from ..errors import FetchError
 from ..version import __version__
-from .base import MAX_BODY_BYTES, Limits, Response, cache_lifetime, retry_after_seconds
+from .addresses import Address, literal_address, resolve
+from .base import Limits, Response, cache_lifetime, retry_after_seconds
 from .decode import ACCEPT_ENCODING, BoundedDecoder
 
 __all__ = ["HttpFetcher", "Limits", "USER_AGENT"]
@@ -55,8 +76,40 @@ def _error_kind(exc: Exception) -> str:
 
 
 def _describe(exc: Exception) -> str:
+    """What went wrong, in words that never quote what the server sent (the HTTP parser's
+    messages about a malformed status line or header carry the server's bytes)."""
+    if isinstance(exc, httpx.ProtocolError):
+        return f"the server broke off or broke the HTTP protocol ({type(exc).__name__})"
+    if isinstance(exc, httpx.DecodingError):
+        return f"the body could not be decoded ({type(exc).__name__})"
     text = str(exc).strip()
     return text or type(exc).__name__
+
+
+def _reason(status: int) -> str:
+    """The standard reason phrase of a status (the server's own is not repeated)."""
+    try:
+        return http.HTTPStatus(status).phrase
+    except ValueError:
+        return "error"
+
+
+@dataclass(frozen=True, slots=True)
+class _Target:
+    """One hop's URL as httpx reads it (so that what is checked is what is connected to)."""
+
+    url: httpx.URL
+    host: str
+    port: int
+
+
+def _host_of(url: str) -> str | None:
+    """The host of a URL as httpx reads it (lower case, IDNA-encoded); None if there is none."""
+    try:
+        host = httpx.URL(url).raw_host.decode("ascii").lower()
+    except Exception:  # noqa: BLE001 - any URL httpx cannot read has no host to compare
+        return None
+    return host or None
 
 
 class HttpFetcher:
@@ -77,6 +130,8 @@ class HttpFetcher:
         )
         self._all = asyncio.Semaphore(limits.concurrency)
         self._hosts: dict[str, asyncio.Semaphore] = {}
+        # One lookup per host name and fetcher (one update pass), shared by concurrent fetches.
+        self._lookups: dict[str, asyncio.Future[list[Address]]] = {}
 
     async def __aenter__(self) -> HttpFetcher:
         return self
@@ -100,13 +155,22 @@ class HttpFetcher:
         return semaphore
 
     async def fetch(
-        self, url: str, *, etag: str | None = None, last_modified: str | None = None
+        self,
+        url: str,
+        *,
+        etag: str | None = None,
+        last_modified: str | None = None,
+        linked_from: str | None = None,
     ) -> Response:
-        """GET a URL (conditionally when validators are given)."""
+        """GET a URL (conditionally when validators are given).
+
+        ``linked_from`` makes it a follow-up fetch: ``url`` is a page the feed at
+        ``linked_from`` links to, and may be fetched only from that feed's host or
+        from public addresses (see the module docstring)."""
         async with self._all, self._host_limit(url):
             try:
                 async with asyncio.timeout(self.limits.total_timeout):
-                    return await self._fetch(url, etag, last_modified)
+                    return await self._fetch(url, etag, last_modified, linked_from)
             except FetchError:
                 raise
             except (httpx.HTTPError, TimeoutError, OSError) as exc:
@@ -119,17 +183,40 @@ class HttpFetcher:
             except Exception as exc:  # noqa: BLE001 - a server can provoke anything (bad IDNA, bad ports...)
                 raise FetchError("url", f"{url}: {type(exc).__name__}: {exc}") from exc
 
-    async def _fetch(self, url: str, etag: str | None, last_modified: str | None) -> Response:
+    async def _fetch(
+        self, url: str, etag: str | None, last_modified: str | None, linked_from: str | None
+    ) -> Response:
         headers: dict[str, str] = {}
         if etag and _header_safe(etag):
             headers["If-None-Match"] = etag
         if last_modified and _header_safe(last_modified):
             headers["If-Modified-Since"] = last_modified
+        # The host that may be reached whatever its addresses: the feed's, for a follow-up;
+        # for a feed, the host of the URL subscribed to.
+        own_host = _host_of(linked_from if linked_from is not None else url)
         current = url
         permanent = True
-        for _hop in range(self.limits.max_redirects + 1):
-            request = self._client.build_request("GET", current, headers=headers)
-            response = await self._client.send(request, stream=True)
+        been_public = False
+        for hop in range(self.limits.max_redirects + 1):
+            target = self._target(current)
+            addresses = await self._lookup(current, target)
+            public = all(self.limits.is_public(address) for address in addresses)
+            if target.host != own_host and not public:
+                if linked_from is not None:
+                    kind = "redirect_private" if hop else "private_address"
+                    raise FetchError(
+                        kind,
+                        f"{current}: not fetched, {target.host} is a private or local address"
+                        f" (pages a feed links to come only from its own host or the public internet)",
+                    )
+                if been_public:
+                    raise FetchError(
+                        "redirect_private",
+                        f"{url}: redirected from a public address to {target.host}, a private or"
+                        f" local one; not followed",
+                    )
+            been_public = been_public or public
+            response = await self._send(target, addresses, headers)
             try:
                 if response.status_code in _REDIRECTS and "location" in response.headers:
                     permanent = permanent and response.status_code in _PERMANENT
@@ -139,6 +226,57 @@ class HttpFetcher:
             finally:
                 await response.aclose()
         raise FetchError("redirects", f"{url}: more than {self.limits.max_redirects} redirects")
+
+    def _target(self, url: str) -> _Target:
+        """The hop's URL, validated as httpx would send it; FetchError ``url`` if it cannot be."""
+        parsed = self._client.build_request("GET", url).url
+        host = parsed.raw_host.decode("ascii").lower()
+        port = parsed.port or (443 if parsed.scheme == "https" else 80)
+        if parsed.scheme not in ("http", "https") or not host:
+            raise FetchError("url", f"{url}: not an http(s) URL with a host")
+        if not 0 < port < 65536:
+            raise FetchError("url", f"{url}: port {port} is out of range")
+        return _Target(parsed, host, port)
+
+    async def _lookup(self, url: str, target: _Target) -> list[Address]:
+        """The host's addresses, looked up once per fetcher; FetchError ``dns`` if it has none."""
+        literal = literal_address(target.host)
+        if literal is not None:
+            return [literal]
+        lookup = self._lookups.get(target.host)
+        if lookup is None:
+            lookup = self._lookups[target.host] = asyncio.ensure_future(
+                resolve(target.host, target.port, self.limits.connect_timeout)
+            )
+            # Whoever waits sees the failure; this only keeps asyncio from reporting it as unseen.
+            lookup.add_done_callback(lambda done: done.cancelled() or done.exception())
+        try:
+            addresses = await asyncio.shield(lookup)
+        except TimeoutError as exc:
+            raise FetchError(
+                "dns", f"{url}: no answer for {target.host} within {self.limits.connect_timeout:g} s"
+            ) from exc
+        except (UnicodeError, ValueError) as exc:
+            raise FetchError("url", f"{url}: {target.host} is not a host name that can be looked up") from exc
+        except OSError as exc:
+            raise FetchError("dns", f"{url}: {target.host} does not resolve ({exc.strerror or exc})") from exc
+        if not addresses:
+            raise FetchError("dns", f"{url}: {target.host} has no addresses")
+        return addresses
+
+    async def _send(
+        self, target: _Target, addresses: list[Address], headers: dict[str, str]
+    ) -> httpx.Response:
+        """Send the request to the first of the checked addresses that accepts a connection."""
+        failure: httpx.ConnectError | None = None
+        for address in addresses:
+            request = self._client.build_request("GET", **_pinned(target, address, headers))
+            try:
+                return await self._client.send(request, stream=True)
+            except httpx.ConnectError as exc:  # refused or unreachable: the next address may answer
+                failure = exc
+        assert failure is not None  # addresses is never empty
+        raise failure
 
     @staticmethod
     async def _drain(response: httpx.Response, limit: int = 64 * 1024) -> None:
@@ -179,9 +317,8 @@ class HttpFetcher:
             )
         if status >= 400:
             retry = retry_after_seconds(headers.get("retry-after"), now) if status in (429, 503) else None
-            reason = response.reason_phrase or "error"
             raise FetchError(
-                f"http_{status}", f"{final}: HTTP {status} {reason}", status=status, retry_after=retry
+                f"http_{status}", f"{final}: HTTP {status} {_reason(status)}", status=status, retry_after=retry
             )
         if status >= 300:
             raise FetchError(f"http_{status}", f"{final}: HTTP {status} without a usable Location")
@@ -210,6 +347,18 @@ class HttpFetcher:
             fresh_for=cache_lifetime(headers.get("cache-control"), headers.get("expires"), now),
             received_bytes=received,
         )
+
+
+def _pinned(target: _Target, address: Address, headers: dict[str, str]) -> dict[str, Any]:
+    """Request arguments that connect to ``address`` while the Host header and TLS (SNI,
+    certificate) name the URL's host."""
+    literal = literal_address(target.host)
+    url = target.url if literal == address else target.url.copy_with(host=str(address))
+    return {
+        "url": url,
+        "headers": {**headers, "Host": target.url.netloc.decode("ascii")},
+        "extensions": {"sni_hostname": target.host} if target.url.scheme == "https" else {},
+    }
 
 
 def _header_safe(value: str | None) -> bool:

@@ -7,6 +7,7 @@ from types import TracebackType
 
 import httpx
 
+from ..errors import FetchError
 from .base import MAX_BODY_BYTES, Limits, Response
 from .file import fetch_file, is_local
 from .http import HttpFetcher
@@ -33,13 +34,24 @@ class Fetcher:
         await self._http.aclose()
 
     async def fetch(
-        self, source: str, *, etag: str | None = None, last_modified: str | None = None
+        self,
+        source: str,
+        *,
+        etag: str | None = None,
+        last_modified: str | None = None,
+        linked_from: str | None = None,
     ) -> Response:
+        """Retrieve a feed, or with ``linked_from`` (the URL of the feed that links to it) a
+        page for a follow-up fetch, which must be on the web, on that feed's host or public."""
         if is_local(source):
+            if linked_from is not None:
+                raise FetchError("url", f"{source}: a page a feed links to must be an http(s) URL")
             return await asyncio.to_thread(
                 fetch_file, source, max_bytes=self.limits.max_bytes, etag=etag
             )
-        return await self._http.fetch(source, etag=etag, last_modified=last_modified)
+        return await self._http.fetch(
+            source, etag=etag, last_modified=last_modified, linked_from=linked_from
+        )
 
 
 def fetch(source: str, *, timeout: float = 30.0, max_bytes: int = MAX_BODY_BYTES) -> Response:

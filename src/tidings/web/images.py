@@ -17,13 +17,12 @@ import hashlib
 import hmac
 import re
 import secrets
-from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote, urljoin, urlsplit, urlunsplit
 
 import httpx
 
-from ..fetch.addresses import Address, is_public, is_web_url, resolve
+from ..fetch.addresses import Address, AddressPolicy, all_allowed, is_public, is_web_url, resolve
 from ..version import __version__
 
 MAX_BYTES = 8 * 1024 * 1024
@@ -65,7 +64,7 @@ class ImageProxy:
     def __init__(
         self,
         *,
-        allow: Callable[[Address], bool] = is_public,
+        allow: AddressPolicy = is_public,
         max_bytes: int = MAX_BYTES,
         timeout: float = TIMEOUT,
     ) -> None:
@@ -132,7 +131,7 @@ class ImageProxy:
             addresses = await resolve(hostname, port or (443 if parts.scheme == "https" else 80), self._timeout)
         except (OSError, TimeoutError, UnicodeError, ValueError) as exc:
             raise ImageRefused(502, f"the image's host does not resolve: {hostname}") from exc
-        if not addresses or not all(self._allow(address) for address in addresses):
+        if not all_allowed(addresses, self._allow):
             raise ImageRefused(403, f"{hostname} is a private or local address")
         return addresses[0]
 
