@@ -75,11 +75,15 @@ def test_an_item_taken_out_while_older_ones_remain_vanished_but_one_falling_off_
     # The new document lists b and d (and a newer e): c was taken out (b is older and still
     # there); a fell off the end (nothing older than it remains).
     now_times = [T0 + timedelta(hours=h) for h in (2, 4, 5)]
-    gone = vanished(listed, {"b", "d", "e"}, now_times, previous_fetch=fetched)
+    gone = vanished(listed, {"b", "d", "e"}, set(), now_times, previous_document=fetched)
     assert [a.key for a in gone] == ["c"]
     # An article not in the previous document either is not judged again.
     stale = [article("c", 3, fetched - timedelta(hours=1))]
-    assert vanished(stale, {"b"}, now_times, previous_fetch=fetched) == []
+    assert vanished(stale, {"b"}, set(), now_times, previous_document=fetched) == []
+    # Listed again under another key but the same link: not vanished.
+    assert vanished(listed[2:3], {"x"}, {"https://outlet.example/c"}, now_times, previous_document=fetched) == []
+    # No dates in the document: nothing is judged.
+    assert vanished(listed, set(), set(), [None, None], previous_document=fetched) == []
 
 
 def test_what_the_check_of_a_missing_article_shows():
@@ -90,4 +94,5 @@ def test_what_the_check_of_a_missing_article_shows():
     assert verdict(url, 200, "https://outlet.example/news/other")[0] is ArticleState.DELETED
     assert verdict(url, 200, url)[0] is ArticleState.MISSING
     assert verdict(url, 200, url + "/")[0] is ArticleState.MISSING
+    assert verdict(url, 200, "https://www.outlet.example/news/1")[0] is ArticleState.MISSING
     assert verdict(url, 503, url)[0] is ArticleState.MISSING

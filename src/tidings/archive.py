@@ -36,6 +36,8 @@ from .model import (
     Revision,
     SearchHit,
     SearchPage,
+    Sighting,
+    StateChange,
     Stats,
     TimelinePage,
     UpdateSummary,
@@ -174,6 +176,18 @@ class Archive:
 
             raise ArticleNotFoundError(f"article {article_id} has no revision")
         return current
+
+    def sightings(self, article_id: int) -> list[Sighting]:
+        """When which source showed which revision of an article, oldest first."""
+        self.store.get_article(article_id)
+        return self.store.sightings(article_id)
+
+    def state_changes(self, article_id: int | None = None, *, limit: int = 1000) -> list[StateChange]:
+        """An article's moves between present, missing and deleted, oldest first, with their
+        evidence; without an article, the newest ``limit`` of the whole archive."""
+        if article_id is not None:
+            self.store.get_article(article_id)
+        return self.store.state_changes(article_id, limit=limit)
 
     def site_article_counts(self) -> dict[str, int]:
         """How many articles each site has, by site name (every site)."""

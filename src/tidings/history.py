@@ -148,25 +148,35 @@ def changed_parts(
 def vanished(
     listed: Iterable[Article],
     present_keys: set[str],
+    present_urls: set[str],
     document_times: Sequence[datetime | None],
     *,
-    previous_fetch: datetime | None,
+    previous_document: datetime | None,
 ) -> list[Article]:
-    """Of the articles a feed had listed (``listed``: those it showed at its previous fetch),
-    the ones it no longer lists while an item published before them is still in the
-    document: those did not fall off the end, they were taken out."""
+    """Of the present articles of a feed, the ones its new document no longer lists (by key
+    or canonical link) although they were in its previous document (last seen at
+    ``previous_document``) and an item published before them is still listed: those did
+    not fall off the end, they were taken out. Without dates in the document nothing is
+    judged (no false disappearances)."""
     times = [t for t in document_times if t is not None]
-    if not times or previous_fetch is None:
+    if not times or previous_document is None:
         return []
     oldest_listed = min(times)
     gone = []
     for article in listed:
-        if article.key in present_keys or article.last_seen < previous_fetch:
-            continue  # still listed, or not in the previous document either
+        if article.key in present_keys or article.url in present_urls:
+            continue
+        if article.last_seen < previous_document:
+            continue  # not in the previous document either: judged before, or never listed
         when = article.published or article.first_seen
         if when > oldest_listed:
             gone.append(article)
     return gone
+
+
+def _host(name: str | None) -> str:
+    name = (name or "").lower()
+    return name[4:] if name.startswith("www.") else name
 
 
 def verdict(article_url: str, status: int | None, final_url: str | None) -> tuple[ArticleState, str]:
@@ -180,7 +190,7 @@ def verdict(article_url: str, status: int | None, final_url: str | None) -> tupl
         origin = urlsplit(article_url)
         if target.path in ("", "/") or (target.path.rstrip("/") == "" and not target.query):
             return ArticleState.DELETED, "the link redirects to the site's front page"
-        if (target.hostname, target.path.rstrip("/")) != (origin.hostname, origin.path.rstrip("/")):
+        if (_host(target.hostname), target.path.rstrip("/")) != (_host(origin.hostname), origin.path.rstrip("/")):
             return ArticleState.DELETED, "the link redirects to another page"
     if status is not None and 200 <= status < 300:
         return ArticleState.MISSING, f"the page still answers {status}"

@@ -54,13 +54,20 @@ from .errors import (
     NotAFeedError,
     StorageError,
 )
+from .clean import Cleaner
 from .extract import extract_article, is_short_summary
 from .fetch import Limits, Response
 from .fetch.retrieve import Fetcher
 from .identity import Planned, canonical_url, entry_content, entry_key, plan_entries
+from .history import changed_parts, fingerprint, vanished, verdict
 from .model import (
+    Article,
+    ArticleState,
     FeedOutcome,
+    Revision,
     UpdateSummary,
+    current_of,
+    iso_utc,
     Feed,
     FeedState,
     FetchRecord,
@@ -113,6 +120,12 @@ class _Candidate:
     title: str
     feed_url: str = ""
     feed_id: int = 0
+    #: A check of an article that left its feed (is it deleted?) rather than a full-text fetch.
+    check: bool = False
+
+
+#: Links of articles gone from their feed that one feed's pass checks (the rest stay missing).
+MAX_CHECKS_PER_FEED = 10
 
 
 Progress = Callable[[int, int, FeedOutcome], None]
@@ -245,6 +258,7 @@ class Updater:
         self.limits = limits
         self.rng = rng or random.Random()
         self._transport = transport
+        self._cleaner: Cleaner | None = None
 
     async def update(
         self,
@@ -266,7 +280,22 @@ class Updater:
 
         # The fetcher checks every hop's addresses (looked up once per host and pass) against
         # the feed's host and the address policy, and connects only to what it checked.
+        async def check_one(candidate: _Candidate) -> int:
+            try:
+                page = await fetcher.fetch(candidate.url, linked_from=candidate.feed_url)
+            except FetchError as exc:
+                if exc.kind in _REFUSED_KINDS:
+                    await loop.run_in_executor(writer, self._record_refusal, candidate, exc)
+                    return 0
+                return int(await loop.run_in_executor(writer, self._record_check, candidate, None, exc))
+            except Exception:  # one check must not stop the pass
+                log.exception("checking %s failed", candidate.url)
+                return 0
+            return int(await loop.run_in_executor(writer, self._record_check, candidate, page, None))
+
         async def extract_one(candidate: _Candidate) -> int:
+            if candidate.check:
+                return await check_one(candidate)
             try:
                 page = await fetcher.fetch(candidate.url, linked_from=candidate.feed_url)
                 stored: bool = await loop.run_in_executor(
@@ -506,7 +535,11 @@ class Updater:
             )
         store = self.store
         with store.transaction():
+            listed = store.feed_articles(
+                feed.id, (ArticleState.PRESENT, ArticleState.MISSING, ArticleState.DELETED)
+            )
             new, changed, candidates, displaced = self._store_entries(feed, parsed, entries, now)
+            candidates = self._track_presence(feed, parsed, listed, now) + candidates
             updated = self._succeeded(feed, response, now, new, parsed.ttl_minutes)
             updated = dataclasses.replace(
                 updated,
@@ -595,13 +628,132 @@ class Updater:
                 assert item.article_id is not None
                 if len(waiting) < MAX_FULL_TEXT_PER_FEED and self._awaits_full_text(feed, item, mode):
                     waiting.append(_Candidate(item.article_id, item.url or "", revision.title, feed.url, feed.id))
-                store.add_revision(item.article_id, revision)
-                seen.append(item.article_id)
-                changed += 1
+                store.touch_article(item.article_id, now)
+                changed += self._store_changed(feed, item.article_id, revision)
         if seen:
             store.touch_articles(seen, now, feed.id)
         chosen = (waiting + candidates)[:MAX_FULL_TEXT_PER_FEED]
         return new, changed, chosen, len(chosen) < len(waiting) + len(candidates)
+
+    @property
+    def cleaner(self) -> Cleaner:
+        if self._cleaner is None:
+            self._cleaner = Cleaner(site_rules=self.site_rules)
+        return self._cleaner
+
+    def _fingerprint_of(self, revision: Revision, url: str) -> str:
+        """A stored revision's fingerprint, computed (and kept) if it has none yet."""
+        if revision.fingerprint is not None:
+            return revision.fingerprint
+        clean_html = revision.clean_html
+        if clean_html is None:
+            clean_html = self.cleaner.clean(revision.content_html, base_url=url, site_url=url).html
+        digest = fingerprint(revision.title, clean_html)
+        self.store.set_revision_history(revision.id, digest, revision.changed)
+        return digest
+
+    def _store_changed(self, feed: Feed, article_id: int, revision: NewRevision) -> int:
+        """Store an entry whose bytes differ from its article's current content. It is the
+        same revision as an earlier one when their fingerprints agree (see
+        :mod:`tidings.history`): then only a sighting is recorded (with the raw bytes when
+        they differ) and that revision is current again; otherwise it is a new revision,
+        with the parts it changed. Returns 1 when the article's content changed (a revert
+        included), 0 when only the bytes did."""
+        store = self.store
+        article = store.get_article(article_id)
+        known = store.revisions(article_id)
+        current = current_of(article, known)
+        url = article.url
+        cleaned = self.cleaner.clean(revision.content_html, base_url=url, site_url=url)
+        digest = fingerprint(revision.title, cleaned.html)
+        for earlier in known:
+            if earlier.source is RevisionSource.EXTRACTED or self._fingerprint_of(earlier, url) != digest:
+                continue
+            raw = revision if revision.content_hash != earlier.content_hash else None
+            store.see_revision(
+                article_id, earlier.id, source="feed", seen=revision.seen, feed_id=feed.id, raw=raw, current=True
+            )
+            return int(current is None or earlier.id != current.id)
+        old_html = old_text = None
+        if current is not None and current.text is None:
+            old = self.cleaner.clean(current.content_html, base_url=url, site_url=url)
+            old_html, old_text = old.html, old.text
+        parts = changed_parts(
+            current,
+            title=revision.title,
+            text=cleaned.text,
+            clean_html=cleaned.html,
+            author=revision.author,
+            old_clean_html=old_html,
+            old_text=old_text,
+        )
+        store.add_revision(
+            article_id, dataclasses.replace(revision, fingerprint=digest, changed=parts), feed_id=feed.id
+        )
+        return 1
+
+    def _track_presence(
+        self, feed: Feed, parsed: ParsedFeed, listed: list[Article], now: datetime
+    ) -> list[_Candidate]:
+        """State changes a feed's new document shows: articles listed again are present;
+        present ones taken out while older items remain are missing (see
+        :func:`tidings.history.vanished`), and their links are to be checked."""
+        store = self.store
+        keys: set[str] = set()
+        urls: set[str] = set()
+        for entry in parsed.entries:
+            url = canonical_url(entry.link)
+            keys.add(entry_key(entry, url))
+            if url:
+                urls.add(url)
+        for article in listed:
+            if article.state is not ArticleState.PRESENT and (article.key in keys or article.url in urls):
+                store.change_state(
+                    article.id, ArticleState.PRESENT, now,
+                    {"reason": "listed in its feed again", "feed": feed.url, "fetched": iso_utc(now)},
+                )
+        present = [a for a in listed if a.state is ArticleState.PRESENT]
+        previous = max((a.last_seen for a in listed), default=None)
+        gone = vanished(
+            present, keys, urls, [e.published or e.updated for e in parsed.entries], previous_document=previous
+        )
+        checks: list[_Candidate] = []
+        for article in gone:
+            store.change_state(
+                article.id, ArticleState.MISSING, now,
+                {
+                    "reason": "no longer in its feed while older items still are",
+                    "feed": feed.url,
+                    "fetched": iso_utc(now),
+                    "last_listed": iso_utc(article.last_seen),
+                },
+            )
+            if len(checks) < MAX_CHECKS_PER_FEED and article.url.startswith(("http://", "https://")):
+                current = current_of(article, store.revisions(article.id))
+                title = current.title if current is not None else ""
+                checks.append(_Candidate(article.id, article.url, title, feed.url, feed.id, check=True))
+        return checks
+
+    def _record_check(
+        self, candidate: _Candidate, page: Response | None, error: FetchError | None
+    ) -> bool:
+        """What checking a missing article's link showed: deleted (with the status and where
+        it led), or still missing with the page's content stored beside the feed's."""
+        status = page.status if page is not None else (error.status if error is not None else None)
+        final = page.url if page is not None else None
+        state, reason = verdict(candidate.url, status, final)
+        now = self.clock()
+        if state is ArticleState.DELETED:
+            with self.store.transaction():
+                self.store.change_state(
+                    candidate.article_id, state, now,
+                    {"reason": reason, "status": status, "url": candidate.url, "final_url": final,
+                     "checked": iso_utc(now)},
+                )
+            return False
+        if page is not None and status is not None and 200 <= status < 300:
+            return self._store_extracted(candidate, page)
+        return False
 
     def _awaits_full_text(self, feed: Feed, item: Planned, mode: str) -> bool:
         """Whether a known article's page is still to be fetched for its full text (see
