@@ -35,7 +35,7 @@ from tidings.errors import FeedParseError, NotAFeedError
 from tidings.fetch import Limits, Response
 from tidings.fetch.addresses import embedded_ipv4, is_public, resolve
 from tidings.model import FeedOptions, RevisionSource, UpdateSummary
-from tidings.update import failure_message
+from tidings.failures import failure_message
 
 from .conftest import FIXED_NOW
 

@@ -21,7 +21,7 @@ LAYERS = [
     {"model", "config"},
     {"siterules", "textindex", "records"},
     {"document", "store", "fetch", "parse", "opml", "rules", "schedule", "identity", "presets", "clean", "history"},
-    {"extract", "derive", "query", "snippet", "diff"},
+    {"extract", "derive", "query", "snippet", "diff", "failures"},
     {"importing", "export", "update"},
     {"archive"},
     {"web"},
