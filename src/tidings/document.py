@@ -20,13 +20,16 @@ the title). A document keeps the exact text of its header (``head``) and of
 its final line end (``tail``), so ``render_document(parse_document(b)) == b``
 for every file ``parse_document`` accepts.
 
-File names of the original layout (``<id>_<title>.md``) are made here too, so
-that every writer of the layout names files the same, safe way.
+File names of the original layout (``<id>_<title>.md``) and the folder name
+of each site are made here too, so that every writer and reader of the layout
+names files the same, safe way.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
@@ -49,6 +52,7 @@ __all__ = [
     "render_document",
     "safe_path_component",
     "serialise_url",
+    "site_folder_name",
 ]
 
 #: The id the original system gave a site's first article; later ones count down.
@@ -73,6 +77,18 @@ _LINE_BREAK = re.compile(r"\r\n|[\r\n]")
 _PRESERVING = re.compile(r"<(pre|textarea)\b[^>]*>.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
 # Characters never allowed in a file or folder name on any common system.
 _UNSAFE_NAME_CHARS = re.compile(r'[\x00-\x1f\x7f\x80-\x9f\ud800-\udfff\\/:*?"<>|]')
+# Unicode categories never kept in a name: controls, format characters (bidi
+# controls such as U+202E, zero-width characters, U+FEFF), surrogates and the
+# line and paragraph separators. They are invisible or reorder what is shown.
+_INVISIBLE_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
+# Names Windows keeps for devices, with or without an extension, in any case.
+_WINDOWS_DEVICE = re.compile(
+    r"(?:CON|PRN|AUX|NUL|COM[0-9\u00b9\u00b2\u00b3]|LPT[0-9\u00b9\u00b2\u00b3]|CONIN\$|CONOUT\$)"
+    r" *(?:\..*)?",
+    re.IGNORECASE | re.DOTALL,
+)
+# A site folder name that carries the mark of a changed site name.
+_MARKED_FOLDER = re.compile(r".*~[0-9a-f]{8}", re.DOTALL)
 _FILE_ID = re.compile(r"(\d{1,9})_")
 
 
@@ -228,7 +244,10 @@ def parse_document(data: bytes) -> Document:
         line = lines.next("the timestamp line")
     ts_match = _TS_LINE.fullmatch(line.strip())
     if ts_match is None:
-        raise DocumentError(f"line {lines.number}: expected <!--timestamp-->, found {_show(line)}")
+        # Not quoted: a file without this line is not a document, and its text may be anything.
+        raise DocumentError(
+            f"line {lines.number}: not an archive document (no <!--timestamp--> line)"
+        )
     ts_text = ts_match.group(1)
     ts = int(ts_text) if _INT.fullmatch(ts_text) else None
 
@@ -291,28 +310,70 @@ def _show(line: str, limit: int = 60) -> str:
 def safe_path_component(name: str, *, max_bytes: int = MAX_FILE_NAME_BYTES) -> str:
     """A file or folder name valid everywhere, made from arbitrary text.
 
-    Control characters and ``\\/:*?"<>|`` are removed, surrounding spaces and
-    dots trimmed (so no name is ``.`` or ``..``), and the result cut to
-    ``max_bytes`` (never more than 200) of UTF-8 on a character boundary.
+    Control characters, ``\\/:*?"<>|``, bidi controls and other invisible
+    format characters (Unicode categories Cc, Cf, Cs, Zl, Zp) are removed,
+    surrounding spaces and dots trimmed (so no name is ``.`` or ``..`` or ends
+    with a dot or space), a Windows device name (``CON``, ``nul.txt``,
+    ``COM1`` ...) gets a leading ``_``, and the result is cut to ``max_bytes``
+    (never more than 200) of UTF-8 on a character boundary.
     """
     max_bytes = min(max_bytes, MAX_FILE_NAME_BYTES)
-    cleaned = _UNSAFE_NAME_CHARS.sub("", name).strip(" .")
-    encoded = cleaned.encode("utf-8")
-    if len(encoded) > max_bytes:
-        cleaned = encoded[:max_bytes].decode("utf-8", "ignore").rstrip(" .")
+    cleaned = _visible_name(name, max_bytes)
+    if _WINDOWS_DEVICE.fullmatch(cleaned):
+        cleaned = _cut("_" + cleaned, max_bytes)
     return cleaned
+
+
+def _visible_name(name: str, max_bytes: int) -> str:
+    """``name`` without the characters no name may hold, trimmed and cut."""
+    cleaned = _UNSAFE_NAME_CHARS.sub("", name)
+    if not cleaned.isascii():
+        cleaned = "".join(
+            c for c in cleaned if unicodedata.category(c) not in _INVISIBLE_CATEGORIES
+        )
+    return _cut(cleaned.strip(" ."), max_bytes)
+
+
+def _cut(name: str, max_bytes: int) -> str:
+    encoded = name.encode("utf-8")
+    if len(encoded) <= max_bytes:
+        return name
+    return encoded[:max_bytes].decode("utf-8", "ignore").rstrip(" .")
+
+
+def site_folder_name(site: str) -> str:
+    """The folder of a site in the repository layout (``articles/<folder>/``,
+    ``lists/<folder>.md``): one folder per site, never shared.
+
+    A site name that is already a safe name (:func:`safe_path_component` keeps
+    it as it is, ``lists/<folder>.md`` included) is its own folder name, as in
+    the original layout. Any other name, and one that itself ends like a
+    marked name, becomes its cleaned form (``site`` if nothing is left), ``~``
+    and the first 8 hex digits of the SHA-256 of the site name:
+    ``News/World`` is ``NewsWorld~`` and a digest, so it never meets the
+    folder of ``NewsWorld`` or ``News:World``. The list file of a site starts
+    with the site name, which is how an import gives a marked folder its
+    site's name back.
+    """
+    budget = MAX_FILE_NAME_BYTES - len(".md")
+    if safe_path_component(site, max_bytes=budget) == site and not _MARKED_FOLDER.fullmatch(site):
+        return site
+    digest = hashlib.sha256(site.encode("utf-8", "surrogatepass")).hexdigest()[:8]
+    stem = safe_path_component(site, max_bytes=budget - len(digest) - 1) or "site"
+    return f"{stem}~{digest}"
 
 
 def document_file_name(file_id: int, title: str) -> str:
     """The file name the original layout gives an article: ``<id>_<title>.md``.
 
-    ``/`` in a title becomes ``--`` as in the original system; the name is made
-    safe with :func:`safe_path_component` and is at most
-    :data:`MAX_FILE_NAME_BYTES` bytes long.
+    ``/`` in a title becomes ``--`` as in the original system; the title loses
+    what :func:`safe_path_component` removes and the name is at most
+    :data:`MAX_FILE_NAME_BYTES` bytes long. (The leading id means a name is
+    never a Windows device name, so a title such as ``CON`` is kept.)
     """
     prefix = f"{file_id}_"
     budget = MAX_FILE_NAME_BYTES - len(prefix) - len(".md")
-    stem = safe_path_component(normalise_title(title).replace("/", "--"), max_bytes=budget)
+    stem = _visible_name(normalise_title(title).replace("/", "--"), budget)
     return f"{prefix}{stem}.md"
 
 
