@@ -239,10 +239,10 @@ def test_show_and_history_of_an_edited_article(tmp_path):
     code, out, _ = run(db, "history", "1", "--no-color")
     assert code == 0
     assert "title: 加沙停火进入第[-一-]{+二+}阶段" in out  # character level for Chinese
-    assert "{+谈判继续。+}" in out and "changed: title, text" in out
+    assert "{+谈判继续。+}" in out and "changed: title, body" in out
     history = json.loads(run(db, "history", "1", "--json")[1])
     newest = history["revisions"][-1]
-    assert newest["current"] and newest["changed"] == ["title", "text"]
+    assert newest["current"] and newest["changed"] == ["title", "body"]
     assert ["del", "一"] in newest["title_diff"] and ["ins", "二"] in newest["title_diff"]
     code, _, err = run(db, "show", "99")
     assert code == 1 and "no article with id 99" in err

@@ -166,4 +166,16 @@ def test_the_newsroom_is_recorded_exactly(tmp_path, newsroom: Newsroom) -> None:
     # Nothing is ever removed: every article is still there.
     assert archive.stats().articles == 9
     assert archive.get_feed(feed.id).error_count == 0
+    e_id, c_id = article("e").id, article("c").id
     archive.close()
+    # The command line tells the same story.
+    from click.testing import CliRunner
+
+    from tidings.cli import cli
+
+    db = str(tmp_path / "news.sqlite3")
+    text = CliRunner().invoke(cli, ["--db", db, "history", str(e_id), "--no-color"]).stdout
+    assert "state: deleted" in text and "missing → deleted: the link answers 404" in text
+    record = __import__("json").loads(CliRunner().invoke(cli, ["--db", db, "history", str(c_id), "--json"]).stdout)
+    assert [g["revision_id"] for g in record["sightings"] if g["source"] == "feed"][-1] == record["revisions"][0]["id"]
+    assert record["revisions"][1]["changed"] == ["body"]

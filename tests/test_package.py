@@ -19,9 +19,9 @@ ROOT = SRC.parent.parent
 LAYERS = [
     {"errors", "version"},
     {"model", "config"},
-    {"siterules", "textindex", "records"},
+    {"siterules", "textindex", "records", "cursors"},
     {"document", "store", "fetch", "parse", "opml", "rules", "schedule", "identity", "presets", "clean", "history"},
-    {"extract", "derive", "query", "snippet", "diff", "failures"},
+    {"extract", "derive", "query", "snippet", "diff", "failures", "subscriptions"},
     {"importing", "export", "update"},
     {"archive"},
     {"web"},

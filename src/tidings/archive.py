@@ -9,13 +9,9 @@ The CLI and the web app use nothing but this API.
 
 from __future__ import annotations
 
-import base64
 import difflib
 import dataclasses
-import json
-import math
 import os
-import random
 import time
 from collections.abc import Callable, Iterator, Sequence
 from datetime import date, datetime, timedelta, timezone
@@ -24,6 +20,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, TextIO
 from urllib.parse import urljoin, urlsplit
 
+from .cursors import EPOCH, decode_cursor, encode_cursor, search_cursor
 from .errors import ArchiveClosedError, FeedNotFoundError, InvalidInputError
 from .model import (
     Article,
@@ -38,12 +35,14 @@ from .model import (
     SearchPage,
     Sighting,
     StateChange,
+    RecheckSummary,
     Stats,
     TimelinePage,
     UpdateSummary,
     utc_now,
 )
 from .store import Store
+from .subscriptions import PresetFeed, check_feed_location, default_site, load_preset, normalise_feed_url
 from .store.sqlite import SQLiteStore
 
 if TYPE_CHECKING:
@@ -348,7 +347,7 @@ class Archive:
             raise InvalidInputError("limit must be between 1 and 500")
         before = None
         if cursor:
-            moment_ms, article_id = _decode_cursor(cursor, "timeline")
+            moment_ms, article_id = decode_cursor(cursor, "timeline")
             before = (int(moment_ms), int(article_id))
         since = until = None
         if day is not None:
@@ -359,7 +358,7 @@ class Archive:
         if len(rows) > limit:
             last = rows[limit - 1][0]
             moment = last.published or last.first_seen
-            next_cursor = _encode_cursor((moment - _EPOCH) // timedelta(milliseconds=1), last.id)
+            next_cursor = encode_cursor((moment - EPOCH) // timedelta(milliseconds=1), last.id)
         return TimelinePage(tuple(rows[:limit]), next_cursor)
 
     # search
@@ -380,7 +379,7 @@ class Archive:
         self._require_site(parsed.site)
         if not 1 <= limit <= 1000:
             raise InvalidInputError("limit must be between 1 and 1000")
-        after = _search_cursor(cursor) if cursor else None
+        after = search_cursor(cursor) if cursor else None
         rows = self.store.search(
             parsed.match,
             limit=limit + 1,
@@ -399,7 +398,7 @@ class Archive:
                     site=site,
                     title=title,
                     url=url,
-                    published=_EPOCH + timedelta(milliseconds=published) if published is not None else None,
+                    published=EPOCH + timedelta(milliseconds=published) if published is not None else None,
                     snippet=make_snippet(text or "", parsed.terms),
                     score=score,
                     sources=tuple(dict.fromkeys((sources or site).split("\x1f"))),
@@ -408,7 +407,7 @@ class Archive:
         next_cursor = None
         if len(rows) > limit and hits:
             last = rows[limit - 1]
-            next_cursor = _encode_cursor(last[4], last[3] or 0, last[0])
+            next_cursor = encode_cursor(last[4], last[3] or 0, last[0])
         return SearchPage(tuple(hits), next_cursor)
 
     # feeds
@@ -610,6 +609,61 @@ class Archive:
             self.update_async(feeds=feeds, due_only=due_only, progress=progress, limits=limits)
         )
 
+    async def recheck_async(
+        self,
+        *,
+        feeds: Sequence[int | str] | None = None,
+        every: bool = False,
+        limit: int = 500,
+        per_host: int = 50,
+        budget: float = 300.0,
+        limits: Limits | None = None,
+        transport: object | None = None,
+    ) -> RecheckSummary:
+        """One round of looking at young articles' pages again (see :meth:`recheck`)."""
+        from .history import RECHECK_SCHEDULE, recheck_due
+        from .update import recheck_candidate
+
+        now = self._clock()
+        since = now - RECHECK_SCHEDULE[-1][0]
+        chosen = [self.get_feed(ref) for ref in feeds] if feeds else self.store.feeds()
+        by_id = {f.id: f for f in chosen if f.options.recheck and f.state is FeedState.ACTIVE}
+        due = []
+        for feed_id, feed in by_id.items():
+            for article, checked in self.store.recheck_candidates(since, feed_id=feed_id):
+                if article.url.startswith(("http://", "https://")) and (
+                    every or recheck_due(article.first_seen, checked, now)
+                ):
+                    due.append((article, feed))
+        due.sort(key=lambda pair: pair[0].first_seen, reverse=True)
+        candidates = [recheck_candidate(self.store, article, feed) for article, feed in due[:limit]]
+        updater = self._updater(limits, transport)
+        summary = await updater.recheck(candidates, per_host=per_host, budget=budget)
+        return dataclasses.replace(summary, due=len(due), left=summary.left + max(0, len(due) - limit))
+
+    def recheck(
+        self,
+        *,
+        feeds: Sequence[int | str] | None = None,
+        every: bool = False,
+        limit: int = 500,
+        per_host: int = 50,
+        budget: float = 300.0,
+        limits: Limits | None = None,
+    ) -> RecheckSummary:
+        """Look again at the pages of young articles that are due (every article under a month
+        old with ``every``), the newest first: at most ``limit`` pages, ``per_host`` per host,
+        within ``budget`` seconds, through the polite fetcher. An edit made after the article
+        left its feed becomes a revision; a missing article whose link answers 404 or 410 is
+        deleted. Feeds with ``recheck`` off, and paused ones, are skipped."""
+        import asyncio
+
+        return asyncio.run(
+            self.recheck_async(
+                feeds=feeds, every=every, limit=limit, per_host=per_host, budget=budget, limits=limits
+            )
+        )
+
     async def run(
         self,
         stop: asyncio.Event,
@@ -626,6 +680,7 @@ class Archive:
         import asyncio
 
         updater = self._updater(limits, None)
+        next_recheck = self._clock()
         while not stop.is_set():
             due = self.store.due_feeds(self._clock())
             if due:
@@ -634,6 +689,10 @@ class Archive:
                     await asyncio.to_thread(self.derive, stopped=stop.is_set)
                 if on_pass is not None:
                     on_pass(summary)
+            if not stop.is_set() and self._clock() >= next_recheck:
+                # Young articles' pages, on their decaying schedule: a small round each time.
+                await self.recheck_async(limit=100, per_host=10, budget=120.0, limits=limits)
+                next_recheck = self._clock() + timedelta(minutes=10)
             next_due = self.store.next_due()
             wait = max_sleep
             if next_due is not None:
@@ -642,88 +701,6 @@ class Archive:
                 await asyncio.wait_for(stop.wait(), timeout=wait)
             except TimeoutError:
                 pass
-
-
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
-
-
-def _encode_cursor(*values: float) -> str:
-    """An opaque page cursor: the keyset of the last row of a page."""
-    return base64.urlsafe_b64encode(json.dumps(values).encode()).decode().rstrip("=")
-
-
-def _decode_cursor(cursor: str, kind: str) -> list[float]:
-    """The keyset of a cursor from :func:`_encode_cursor`: finite floats, with the last
-    value (an article id) and, for timelines, every value a signed 64-bit integer."""
-    try:
-        values = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        if not isinstance(values, list) or len(values) != (2 if kind == "timeline" else 3):
-            raise ValueError("wrong shape")
-        decoded = [_finite(value) for value in values]
-        for index in range(len(values)) if kind == "timeline" else (1, 2):
-            decoded[index] = _int64(values[index])
-        return decoded
-    except (ValueError, TypeError, OverflowError) as exc:
-        raise InvalidInputError(f"not a {kind} cursor from this archive") from exc
-
-
-def _search_cursor(cursor: str) -> tuple[float, int, int]:
-    score, published, article_id = _decode_cursor(cursor, "search")
-    return score, int(published), int(article_id)
-
-
-def _int64(value: str | int | float) -> int:
-    """An integer of a cursor, which SQLite must be able to compare (signed 64 bits)."""
-    number = int(value)
-    if not -(2**63) <= number < 2**63:
-        raise ValueError("out of range")
-    return number
-
-
-def _finite(value: str | int | float) -> float:
-    number = float(value)
-    if not math.isfinite(number):
-        raise ValueError("not finite")
-    return number
-
-
-def normalise_feed_url(url: str) -> str:
-    """The form a subscription URL is stored in: WHATWG-serialised, or a file:// URL."""
-    url = url.strip()
-    if not url:
-        raise InvalidInputError("empty feed URL")
-    from .fetch.file import file_path, is_local
-
-    if is_local(url):
-        return file_path(url).expanduser().resolve().as_uri()
-    from ada_url import URL
-
-    try:
-        href = URL(url).href
-    except ValueError as exc:
-        raise InvalidInputError(f"{url!r} is not a valid URL") from exc
-    if urlsplit(href).scheme not in ("http", "https"):
-        raise InvalidInputError(f"{url!r}: only http, https and file URLs can be fetched")
-    return href
-
-
-def check_feed_location(given: str, location: str) -> None:
-    """Refuse a subscription that can never be fetched: a local path that names no file
-    (often a mistyped URL), or a network URL without a host."""
-    from .fetch.file import file_path
-
-    parts = urlsplit(location)
-    if parts.scheme == "file":
-        path = file_path(location)
-        if not path.is_file():
-            later = " (--no-check subscribes to a local feed that will appear later)"
-            if path.is_dir():
-                raise InvalidInputError(f"{path} is a folder, not a feed file")
-            if given.lower().startswith("file:") or any(c in given for c in "/\\") or given.startswith("~"):
-                raise InvalidInputError(f"{path}: no such file{later}")
-            raise InvalidInputError(f"{given!r} is neither an http(s) URL nor an existing file{later}")
-    elif not parts.hostname:
-        raise InvalidInputError(f"{given!r} has no host")
 
 
 def _local_feed_title(location: str) -> str | None:
@@ -736,50 +713,6 @@ def _local_feed_title(location: str) -> str | None:
         return read_feed(location).title or None
     except TidingsError:
         return None
-
-
-def default_site(url: str, *, title: str | None = None) -> str:
-    """A site name for a feed added without one: its host; for a local file, the feed's
-    title (``title``) if it has one, else the file's name without its extension."""
-    parts = urlsplit(url)
-    if parts.scheme == "file":
-        named = " ".join((title or "").split())
-        if named:
-            return named
-        from .fetch.file import file_path
-
-        return file_path(url).stem or "local"
-    host = (parts.hostname or "feed").lower()
-    return host[4:] if host.startswith("www.") else host
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class PresetFeed:
-    """One feed of a preset."""
-
-    site: str
-    url: str
-    options: FeedOptions = FeedOptions()
-
-
-def load_preset(name: str) -> list[PresetFeed]:
-    """The feeds of a shipped preset (``original``: the original system's feeds).
-
-    In a preset's options the word ``EMOJI`` stands for :data:`tidings.rules.EMOJI`.
-    """
-    try:
-        from importlib import resources
-
-        text = resources.files("tidings.presets").joinpath(f"{name}.json").read_text("utf-8")
-    except (FileNotFoundError, OSError) as exc:
-        raise InvalidInputError(f"no preset named {name!r}") from exc
-    from .rules import EMOJI
-
-    feeds = []
-    for item in json.loads(text)["feeds"]:
-        options = {k: EMOJI if v == "EMOJI" else v for k, v in item.get("options", {}).items()}
-        feeds.append(PresetFeed(item["site"], item["url"], FeedOptions(**options)))
-    return feeds
 
 
 def open_archive(

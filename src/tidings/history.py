@@ -13,6 +13,11 @@ target, an image, the title — is an edit. The raw bytes of every variant are s
 from the one that was current: ``title``, ``body`` (the text), ``author``, ``links`` (the
 set of link targets), ``images`` (the set of image addresses, queries ignored).
 
+**Looking again.** Young articles are re-checked through their pages on a decaying
+schedule (:data:`RECHECK_SCHEDULE`, :func:`recheck_due`): every 30 minutes while under six
+hours old, hourly under a day, every six hours under a week, daily under a month, then
+never.
+
 **Disappearance.** An article is *missing* when its feed no longer lists it while an item
 published before it still is there (so it did not just fall off the end of the feed):
 :func:`vanished`. Checking its link then decides: 404 or 410, or a redirect to the site's
@@ -26,12 +31,30 @@ import hashlib
 import html
 import re
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 from .model import Article, ArticleState, Revision
 
-__all__ = ["changed_parts", "fingerprint", "image_addresses", "link_targets", "vanished", "verdict"]
+__all__ = [
+    "RECHECK_SCHEDULE",
+    "changed_parts",
+    "fingerprint",
+    "image_addresses",
+    "link_targets",
+    "recheck_due",
+    "vanished",
+    "verdict",
+]
+
+#: How often a young article's page is looked at again, by its age: (under this age, every).
+#: Older than the last age, it is not re-checked any more.
+RECHECK_SCHEDULE: tuple[tuple[timedelta, timedelta], ...] = (
+    (timedelta(hours=6), timedelta(minutes=30)),
+    (timedelta(days=1), timedelta(hours=1)),
+    (timedelta(days=7), timedelta(hours=6)),
+    (timedelta(days=30), timedelta(days=1)),
+)
 
 _TAG = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9:-]*)((?:[^>\"']|\"[^\"]*\"|'[^']*')*)>|<!--.*?-->", re.S)
 _ATTRIBUTE = re.compile(r"([^\s=/>\"']+)(?:\s*=\s*(\"[^\"]*\"|'[^']*'|[^\s>]+))?")
@@ -195,3 +218,20 @@ def verdict(article_url: str, status: int | None, final_url: str | None) -> tupl
     if status is not None and 200 <= status < 300:
         return ArticleState.MISSING, f"the page still answers {status}"
     return ArticleState.MISSING, f"the check was not conclusive ({status if status is not None else 'no answer'})"
+
+
+def recheck_due(
+    first_seen: datetime,
+    last_checked: datetime | None,
+    now: datetime,
+    schedule: Sequence[tuple[timedelta, timedelta]] = RECHECK_SCHEDULE,
+) -> bool:
+    """Whether an article's page is due for another look: its age picks the interval from
+    ``schedule`` (none past the last age), counted from the last look (the feed's first
+    showing counts as one)."""
+    age = now - first_seen
+    for under, every in schedule:
+        if age < under:
+            return now - (last_checked or first_seen) >= every
+    return False
+

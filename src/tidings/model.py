@@ -30,6 +30,7 @@ __all__ = [
     "ParsedEntry",
     "ParsedFeed",
     "Revision",
+    "RecheckSummary",
     "RevisionSource",
     "SearchHit",
     "SearchPage",
@@ -107,6 +108,8 @@ class FeedOptions:
     block_category: str | None = None
     block_author: str | None = None
     full_text: str = "auto"
+    #: Look at young articles' pages again on the decaying schedule (edits after the feed).
+    recheck: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -488,3 +491,19 @@ class UpdateSummary:
             outcomes=tuple(outcomes),
             extracted=sum(o.extracted for o in outcomes),
         )
+
+
+@dataclass(frozen=True, slots=True)
+class RecheckSummary:
+    """What a round of looking at young articles' pages again did."""
+
+    due: int
+    checked: int
+    changed: int
+    deleted: int
+    failed: int
+    #: Hosts that answered 429 or 503: the rest of their pages wait for the next round.
+    backed_off: tuple[str, ...] = ()
+    #: Pages not looked at because of the per-host bound or the time budget.
+    left: int = 0
+    seconds: float = 0.0

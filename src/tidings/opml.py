@@ -94,7 +94,7 @@ def _settings(outline: Any) -> tuple[float | None, FeedOptions]:
             interval = None
         if interval is not None and not (1 <= interval <= 366 * 24 * 60):
             interval = None
-    values: dict[str, str] = {}
+    values: dict[str, Any] = {}
     for field_name, attribute in _OPTION_ATTRIBUTES.items():
         value = outline.get(f"{{{NAMESPACE}}}{attribute}")
         if value:

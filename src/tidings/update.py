@@ -45,6 +45,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 from .errors import FeedParseError, FetchError, StorageError
 from .failures import MAX_ENTRIES_PER_DOCUMENT, failure_kind, failure_message, feed_problem, problems_note
@@ -68,6 +69,7 @@ from .model import (
     NewRevision,
     ParsedEntry,
     ParsedFeed,
+    RecheckSummary,
     RevisionSource,
 )
 from .parse import parse_feed
@@ -121,6 +123,12 @@ def awaits_full_text(first_seen: datetime, previous_success: datetime | None) ->
     """Whether a known article whose full text is wanted and missing is fetched again now: it
     was new in the feed's previous successful read (whose follow-ups may have run out of time)."""
     return previous_success is not None and first_seen == previous_success
+
+
+def recheck_candidate(store: Store, article: Article, feed: Feed) -> _Candidate:
+    """The page fetch that looks at an article again, titled as its current revision."""
+    current = current_of(article, store.revisions(article.id))
+    return _Candidate(article.id, article.url, current.title if current else "", feed.url, feed.id)
 
 
 class Updater:
@@ -264,7 +272,103 @@ class Updater:
             await asyncio.gather(*tasks, return_exceptions=True)
         return sum(task.result() for task in done), len(pending)
 
+    async def recheck(
+        self, candidates: Sequence[_Candidate], *, per_host: int = 50, budget: float = 300.0
+    ) -> RecheckSummary:
+        """Look at these articles' pages again (the newest first), at most ``per_host`` per
+        host, within ``budget`` seconds, through the same fetcher (its per-host limits and
+        address checks): a changed page is a new extracted revision, an unchanged one a
+        sighting, a missing article's 404 or 410 makes it deleted. A host that answers 429
+        or 503 is left alone for the rest of the round."""
+        started = time.perf_counter()
+        loop = asyncio.get_running_loop()
+        writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tidings-writer")
+        fetcher = Fetcher(self.limits, transport=self._transport)
+        per: dict[str, int] = {}
+        chosen: list[_Candidate] = []
+        for candidate in candidates:
+            host = (urlsplit(candidate.url).hostname or "").lower()
+            if per.get(host, 0) < per_host:
+                per[host] = per.get(host, 0) + 1
+                chosen.append(candidate)
+        backed_off: set[str] = set()
+        results: list[str] = []
+
+        async def one(candidate: _Candidate) -> int:
+            host = (urlsplit(candidate.url).hostname or "").lower()
+            if host in backed_off:
+                return 0
+            page: Response | None = None
+            error: FetchError | None = None
+            try:
+                page = await fetcher.fetch(candidate.url, linked_from=candidate.feed_url)
+            except FetchError as exc:
+                if exc.kind in ("http_429", "http_503"):
+                    backed_off.add(host)
+                    return 0
+                if exc.kind in _REFUSED_KINDS:
+                    await loop.run_in_executor(writer, self._record_refusal, candidate, exc)
+                    results.append("failed")
+                    return 0
+                error = exc
+            results.append(await loop.run_in_executor(writer, self._record_recheck, candidate, page, error))
+            return 1
+
+        try:
+            async with fetcher:
+                tasks = [asyncio.ensure_future(one(candidate)) for candidate in chosen]
+                try:
+                    await asyncio.wait(tasks, timeout=budget) if tasks else None
+                finally:
+                    for task in tasks:
+                        task.cancel()
+                    await asyncio.gather(*tasks, return_exceptions=True)
+        finally:
+            writer.shutdown(wait=True)
+        return RecheckSummary(
+            due=len(candidates),
+            checked=len(results),
+            changed=results.count("changed"),
+            deleted=results.count("deleted"),
+            failed=results.count("failed"),
+            backed_off=tuple(sorted(backed_off)),
+            left=len(candidates) - len(results),
+            seconds=time.perf_counter() - started,
+        )
+
     # Everything below runs on the writer thread.
+
+    def _record_recheck(self, candidate: _Candidate, page: Response | None, error: FetchError | None) -> str:
+        """Store what looking at a page again showed; ``changed``, ``deleted``, ``checked`` or
+        ``failed``."""
+        store = self.store
+        article = store.get_article(candidate.article_id)
+        if article.state is ArticleState.MISSING:
+            self._record_check(candidate, page, error)
+            if store.get_article(candidate.article_id).state is ArticleState.DELETED:
+                return "deleted"
+        status = page.status if page is not None else (error.status if error is not None else None)
+        found = None
+        if page is not None:
+            try:
+                found = extract_article(
+                    page.content, url=page.url, content_type=page.content_type, site_rules=self.site_rules
+                )
+            except (ValueError, LookupError, RuntimeError):
+                log.exception("extracting %s failed", candidate.url)
+        now = self.clock()
+        with store.transaction():
+            if found is not None:
+                revision = NewRevision(
+                    seen=now, title=candidate.title, content_html=found.html, source=RevisionSource.EXTRACTED
+                )
+                _stored, created = store.add_revision(candidate.article_id, revision, current=False, status=status)
+                return "changed" if created else "checked"
+            if article.current_revision_id is not None:
+                store.see_revision(
+                    candidate.article_id, article.current_revision_id, source="check", seen=now, status=status
+                )
+        return "checked" if page is not None else "failed"
 
     def _record_refusal(self, candidate: _Candidate, exc: FetchError) -> None:
         """Note in the feed's fetch log that a page it links to was refused for its address."""

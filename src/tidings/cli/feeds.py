@@ -45,6 +45,7 @@ def _rule_options(func: F) -> F:
 @click.option("--preset", is_flag=False, flag_value="original", default=None, help="Subscribe to a shipped list of feeds (default: original, the original system's feeds).")
 @click.option("--full-text", type=click.Choice(["auto", "always", "never"]), default="auto", show_default=True, help="When to fetch article pages for the full text.")
 @click.option("--no-check", is_flag=True, help="Subscribe to a local path even if no file is there yet.")
+@click.option("--no-recheck", is_flag=True, help="Do not look at this feed's young articles' pages again for later edits.")
 @_rule_options
 @click.pass_context
 def add_command(
@@ -56,6 +57,7 @@ def add_command(
     preset: str | None,
     full_text: str,
     no_check: bool,
+    no_recheck: bool,
     **rules: str | None,
 ) -> None:
     """Subscribe to a feed: an http(s) URL, a file:// URL or a local path.
@@ -72,7 +74,8 @@ def add_command(
             click.echo(f"{len(added)} feeds added from preset {preset!r}")
             return
         assert url is not None
-        options = FeedOptions(full_text=full_text, **{k: v for k, v in rules.items() if v})
+        chosen: dict[str, Any] = {k: v for k, v in rules.items() if v}
+        options = FeedOptions(full_text=full_text, recheck=not no_recheck, **chosen)
         feed = archive.add_feed(url, site=site, interval_minutes=interval, options=options, check=not no_check)
     click.echo(f"added {feed.id}: {feed.site}  {feed.url}")
 
@@ -241,3 +244,29 @@ def run_command(ctx: click.Context) -> None:
         click.echo(f"tidings {__version__}: updating {len(archive.feeds())} feeds as they fall due; Ctrl-C stops")
         asyncio.run(serve(archive))
     click.echo("stopped")
+
+
+@cli.command("recheck")
+@click.option("--all", "every", is_flag=True, help="Every article under a month old, due or not.")
+@click.option("--feed", "feed_refs", multiple=True, help="Only this feed's articles (id or URL); repeatable.")
+@click.option("--limit", type=click.IntRange(1, 100_000), default=500, show_default=True, help="Pages to look at, at most.")
+@click.option("--per-host", type=click.IntRange(1, 10_000), default=50, show_default=True, help="Pages per host, at most.")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@click.pass_context
+def recheck_command(
+    ctx: click.Context, every: bool, feed_refs: tuple[str, ...], limit: int, per_host: int, as_json: bool
+) -> None:
+    """Look again at young articles' pages (one round now) for edits made after they left
+    their feed, and at missing ones' links for deletions."""
+    with open_from_context(ctx) as archive:
+        summary = archive.recheck(feeds=list(feed_refs) or None, every=every, limit=limit, per_host=per_host)
+    if as_json:
+        print_json(asdict(summary))
+        return
+    click.echo(
+        f"{plural(summary.due, 'article')} due: {summary.checked} looked at, {summary.changed} changed,"
+        f" {summary.deleted} deleted, {summary.failed} failed, {summary.left} left for later"
+        f" ({summary.seconds:.1f} s)"
+    )
+    for host in summary.backed_off:
+        click.echo(f"backed off: {host} answered 429 or 503; its pages wait for the next round", err=True)

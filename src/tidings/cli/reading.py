@@ -217,7 +217,7 @@ def _changed_parts(old: Revision, new: Revision) -> list[str]:
     if (old.text if old.text is not None else old.content_html) != (
         new.text if new.text is not None else new.content_html
     ):
-        parts.append("text")
+        parts.append("body")
     elif old.content_html != new.content_html:
         parts.append("markup")
     if (old.author or "") != (new.author or ""):
@@ -298,6 +298,8 @@ def history_command(ctx: click.Context, article_id: int, as_json: bool, colour: 
         revisions = archive.revisions(article_id)
         current = archive.current_revision(article_id, revisions)
         dates = archive.revision_dates(article_id)
+        sightings = archive.sightings(article_id)
+        events = archive.state_changes(article_id)
     if as_json:
         records = []
         for index, revision in enumerate(revisions):
@@ -311,11 +313,31 @@ def history_command(ctx: click.Context, article_id: int, as_json: bool, colour: 
             }
             if index:
                 old = revisions[index - 1]
-                record["changed"] = _changed_parts(old, revision)
+                record["changed"] = list(revision.changed) or _changed_parts(old, revision)
                 record["title_diff"] = diff_segments(old.title, revision.title)
                 record["text_diff"] = diff_segments(old.text or "", revision.text or "")
             records.append(record)
-        print_json({"id": article.id, "site": article.site, "url": article.url, "revisions": records})
+        print_json(
+            {
+                "id": article.id,
+                "site": article.site,
+                "url": article.url,
+                "state": article.state.value,
+                "state_since": iso_utc(article.state_since),
+                "revisions": records,
+                "sightings": [
+                    {"revision_id": g.revision_id, "source": g.source, "first_seen": iso_utc(g.first_seen),
+                     "last_seen": iso_utc(g.last_seen), "times": g.times, "status": g.status,
+                     "raw_variant": g.raw_id is not None}
+                    for g in sightings
+                ],
+                "events": [
+                    {"at": iso_utc(e.at), "old_state": e.old_state.value, "new_state": e.new_state.value,
+                     "evidence": e.evidence}
+                    for e in events
+                ],
+            }
+        )
         return
     use_colour = sys.stdout.isatty() if colour is None else colour
     click.echo(f"{current.title}\n{article.url}\n{plural(len(revisions), 'revision')}, oldest first")
@@ -328,11 +350,27 @@ def history_command(ctx: click.Context, article_id: int, as_json: bool, colour: 
             click.echo(f"  first seen: {revision.title}")
             continue
         old = revisions[index - 1]
-        parts = _changed_parts(old, revision)
+        parts = list(revision.changed) or _changed_parts(old, revision)
         click.echo(f"  changed: {', '.join(parts) if parts else 'nothing visible'}")
         if old.title != revision.title:
             click.echo(f"  title: {terminal_diff(old.title, revision.title, colour=use_colour)}")
-        if "text" in parts:
+        if "body" in parts:
             for paragraph in terminal_diff(old.text or "", revision.text or "", colour=use_colour).split("\n\n"):
                 if "[-" in paragraph or "{+" in paragraph or "\x1b[" in paragraph:
                     click.echo(f"  {paragraph}")
+    if sightings:
+        click.echo("")
+        click.echo("sightings (which source showed which revision, when):")
+        for g in sightings:
+            span = when(g.first_seen) if g.first_seen == g.last_seen else f"{when(g.first_seen)} – {when(g.last_seen)}"
+            extra = f", HTTP {g.status}" if g.status else ""
+            variant = ", bytes differ only in what cleaning removes" if g.raw_id is not None else ""
+            click.echo(f"  {span}  {g.source}: revision {g.revision_id} ({plural(g.times, 'time')}{extra}{variant})")
+    click.echo("")
+    since = f" since {when(article.state_since)}" if article.state_since else ""
+    click.echo(f"state: {article.state.value}{since}")
+    for e in events:
+        reason = e.evidence.get("reason", "")
+        status = f", HTTP {e.evidence['status']}" if e.evidence.get("status") else ""
+        click.echo(f"  {when(e.at)}  {e.old_state.value} → {e.new_state.value}: {reason}{status}")
+

@@ -173,6 +173,12 @@ class Store(Protocol):
     def feed_articles(self, feed_id: int, states: tuple[ArticleState, ...]) -> list[Article]:
         """The articles a feed brought that are in one of these states, by id."""
 
+    def recheck_candidates(
+        self, since: datetime, *, feed_id: int | None = None
+    ) -> list[tuple[Article, datetime | None]]:
+        """Articles first seen since ``since`` that came from a feed and are not deleted,
+        newest first, each with when its page was last looked at (None: never)."""
+
     def set_revision_history(self, revision_id: int, fingerprint: str | None, changed: tuple[str, ...]) -> None:
         """Record a revision's fingerprint (unless None) and which parts changed."""
 

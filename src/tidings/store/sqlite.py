@@ -729,6 +729,23 @@ class SQLiteStore:
         return [_article(row) for row in rows]
 
     @_wrap_errors
+    def recheck_candidates(
+        self, since: datetime, *, feed_id: int | None = None
+    ) -> list[tuple[Article, datetime | None]]:
+        query = (
+            f"SELECT {_ARTICLE_COLUMNS}, (SELECT max(g.last_seen) FROM sightings g"
+            " WHERE g.article_id = a.id AND g.source IN ('extracted', 'check'))"
+            " FROM articles a JOIN sites s ON s.id = a.site_id"
+            " WHERE a.first_seen >= ? AND a.feed_id IS NOT NULL AND a.state != 'deleted'"
+        )
+        params: list[Any] = [_ms_required(since)]
+        if feed_id is not None:
+            query += " AND a.feed_id = ?"
+            params.append(feed_id)
+        rows = self._db.execute(query + " ORDER BY a.first_seen DESC, a.id DESC", params).fetchall()
+        return [(_article(row[:11]), _dt(row[11])) for row in rows]
+
+    @_wrap_errors
     def set_revision_history(self, revision_id: int, fingerprint: str | None, changed: tuple[str, ...]) -> None:
         self._db.execute(
             "UPDATE revisions SET fingerprint = coalesce(?, fingerprint), changed = ? WHERE id = ?",
