@@ -186,6 +186,8 @@ def main() -> None:
         for path in work.glob("tidings.sqlite3*"):
             path.unlink()
         first = run_json(TIDINGS_PASS.format(src=src, db=str(db), urls=urls))
+        on_disk = sum(path.stat().st_size for path in work.glob("tidings.sqlite3*"))
+        print(f"database after the first pass: {on_disk / 1e6:.1f} MB, {on_disk / 1024 / max(1, first['new']):.1f} KB per entry")
         second = run_json(TIDINGS_PASS.format(src=src, db=str(db), urls=urls))
         env = dict(os.environ, PYTHONPATH=src, TIDINGS_DB=str(db))
         start = time.perf_counter()
