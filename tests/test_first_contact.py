@@ -142,7 +142,7 @@ def test_serve_on_a_busy_port_is_one_line(tmp_path):
 def test_opml_export_keeps_interval_and_rules(tmp_path):
     db, other = tmp_path / "db.sqlite3", tmp_path / "other.sqlite3"
     run(db, "add", "https://example.com/feed.xml", "--interval", "30", "--keep-title", "停火|ceasefire",
-        "--block-category", "广告", "--full-text", "never")
+        "--block-category", "广告", "--full-text", "never", "--no-recheck")
     opml = tmp_path / "subs.opml"
     assert run(db, "export", "--format", "opml", str(opml))[0] == 0
     assert run(other, "import-opml", str(opml))[0] == 0
@@ -151,6 +151,7 @@ def test_opml_export_keeps_interval_and_rules(tmp_path):
     assert feed["options"]["keep_title"] == "停火|ceasefire"
     assert feed["options"]["block_category"] == "广告"
     assert feed["options"]["full_text"] == "never"
+    assert feed["options"]["recheck"] is False
 
 
 def test_settings_come_from_flags_then_environment_then_file(tmp_path):

@@ -101,6 +101,8 @@ def _settings(outline: Any) -> tuple[float | None, FeedOptions]:
             values[field_name] = value
     if values.get("full_text") not in (None, "auto", "always", "never"):
         del values["full_text"]
+    if outline.get(f"{{{NAMESPACE}}}recheck", "").strip().lower() == "false":
+        values["recheck"] = False
     return interval, FeedOptions(**values)
 
 
@@ -127,5 +129,7 @@ def write_opml(feeds: Iterable[Feed], now: datetime) -> bytes:
                 value = getattr(feed.options, field_name)
                 if value is not None and value != getattr(defaults, field_name):
                     attributes[f"{{{NAMESPACE}}}{attribute}"] = value
+            if not feed.options.recheck:
+                attributes[f"{{{NAMESPACE}}}recheck"] = "false"
             etree.SubElement(folder, "outline", attrib=attributes)
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
