@@ -28,7 +28,6 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from .clean import Cleaner
-from .history import fingerprint
 from .model import Revision
 from .store import Store
 from .textindex import prepare
@@ -39,8 +38,8 @@ BATCH = 400
 #: Below this many items the work stays in this process (workers cost ~0.5 s to start).
 PARALLEL_FROM = 2000
 
-Item = tuple[int, int, str, str | None, str]  # revision id, article id, html, article url, title
-Result = tuple[int, int, str, str, str, str]  # revision id, article id, clean html, text, prepared text, fingerprint
+Item = tuple[int, int, str, str | None]  # revision id, article id, html, article url
+Result = tuple[int, int, str, str, str]  # revision id, article id, clean html, text, prepared text
 Source = tuple[int, int, str, int, str]  # article id, title revision, title, body revision, body
 
 T = TypeVar("T")
@@ -58,11 +57,9 @@ def _clean_items(items: list[Item], cleaner: Cleaner | None = None) -> list[Resu
     cleaner = cleaner or _worker_cleaner
     assert cleaner is not None
     out = []
-    for revision_id, article_id, html, url, title in items:
+    for revision_id, article_id, html, url in items:
         cleaned = cleaner.clean(html, base_url=url, site_url=url)
-        out.append(
-            (revision_id, article_id, cleaned.html, cleaned.text, prepare(cleaned.text), fingerprint(title, cleaned.html))
-        )
+        out.append((revision_id, article_id, cleaned.html, cleaned.text, prepare(cleaned.text)))
     return out
 
 
@@ -148,7 +145,7 @@ def _revision_items(
     while revisions := next_batch(after):
         after = revisions[-1].id
         urls = store.article_urls(sorted({r.article_id for r in revisions}))
-        yield [(r.id, r.article_id, r.content_html, urls.get(r.article_id), r.title) for r in revisions]
+        yield [(r.id, r.article_id, r.content_html, urls.get(r.article_id)) for r in revisions]
 
 
 def derive_revisions(
@@ -170,7 +167,7 @@ def derive_revisions(
     def save(results: list[Result]) -> None:
         nonlocal done
         with store.transaction():
-            store.save_derived([(rid, html, text, fp) for rid, _aid, html, text, _prep, fp in results])
+            store.save_derived([(rid, html, text) for rid, _aid, html, text, _prep in results])
             if index:
                 update_index(
                     store,

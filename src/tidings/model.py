@@ -245,7 +245,7 @@ class Revision:
     clean_html: str | None = None
     text: str | None = None
     #: What decides whether two contents are the same revision (see :mod:`tidings.history`);
-    #: None until derived.
+    #: None until an update needs it (taken from the clean HTML, cleared when that changes).
     fingerprint: str | None = None
     #: Which parts differ from the revision that was current before it: ``title``, ``body``,
     #: ``author``, ``links``, ``images`` (empty for an article's first revision).

@@ -202,8 +202,9 @@ class Store(Protocol):
     def revision_batch(self, after_id: int, limit: int) -> list[Revision]:
         """Up to ``limit`` revisions with ids above ``after_id``, by id."""
 
-    def save_derived(self, items: list[tuple[int, str, str, str]]) -> None:
-        """Store derived (revision id, clean HTML, text, fingerprint) of revisions."""
+    def save_derived(self, items: list[tuple[int, str, str]]) -> None:
+        """Store derived (revision id, clean HTML, text) triples; a revision whose clean HTML
+        changes loses its fingerprint (it is taken again from the new one when needed)."""
 
     def article_urls(self, article_ids: list[int]) -> dict[int, str]:
         """The URL of each of these articles."""

@@ -888,7 +888,14 @@ class SQLiteStore:
                 changed=revision.changed,
             )
             created = True
-        self._sight(article_id, stored.id, revision.source.value, seen, feed_id=feed_id, status=status)
+        if created:  # a new content: its sighting is new (no earlier one showed it)
+            self._db.execute(
+                "INSERT INTO sightings(article_id, revision_id, source, feed_id, first_seen, last_seen, status)"
+                " VALUES (?,?,?,?,?,?,?)",
+                (article_id, stored.id, revision.source.value, feed_id, seen, seen, status),
+            )
+        else:
+            self._sight(article_id, stored.id, revision.source.value, seen, feed_id=feed_id, status=status)
         if current:
             self._db.execute(
                 "UPDATE articles SET current_revision_id = ? WHERE id = ?"
@@ -970,10 +977,12 @@ class SQLiteStore:
         return [_revision(row) for row in rows]
 
     @_wrap_errors
-    def save_derived(self, items: list[tuple[int, str, str, str]]) -> None:
+    def save_derived(self, items: list[tuple[int, str, str]]) -> None:
+        # A fingerprint is taken from the clean HTML: cleaned again, it is taken again when needed.
         self._db.executemany(
-            "UPDATE revisions SET clean_html = ?, text = ?, fingerprint = ? WHERE id = ?",
-            [(clean_html, text, digest, revision_id) for revision_id, clean_html, text, digest in items],
+            "UPDATE revisions SET clean_html = ?, text = ?,"
+            " fingerprint = CASE WHEN clean_html IS ? THEN fingerprint END WHERE id = ?",
+            [(clean_html, text, clean_html, revision_id) for revision_id, clean_html, text in items],
         )
 
     @_wrap_errors
