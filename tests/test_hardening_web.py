@@ -398,7 +398,7 @@ def test_a_hostile_site_name_is_percent_encoded_in_every_link(tmp_path):
         text = answer.text.replace("\\/", "/")
         assert "/site/../" not in text and "etc/passwd/feed" not in text, path
         for link in re.findall(r"/site/([^\"'<>\s]*)", text):
-            assert re.fullmatch(rf"({re.escape(HOSTILE_SEGMENT)}|{re.escape(odd_segment)})(/feed\.(atom|json))?", link), (path, link)
+            assert re.fullmatch(rf"({re.escape(HOSTILE_SEGMENT)}|{re.escape(odd_segment)})(/feed\.(atom|json)|/changes(\.(atom|json))?)?", link), (path, link)
             found += 1
     assert found >= 10  # home page (sites, feeds), timelines, article pages, site feeds
     atom = client.get(f"{site}/feed.atom").text

@@ -23,6 +23,7 @@ LAYERS = [
     {"document", "store", "fetch", "parse", "opml", "rules", "schedule", "identity", "presets", "clean", "history"},
     {"extract", "derive", "query", "snippet", "diff", "failures", "subscriptions"},
     {"importing", "export", "update"},
+    {"backfill"},
     {"archive"},
     {"web"},
     {"cli", "__init__"},

@@ -655,3 +655,42 @@ def test_revisions_keep_fingerprint_and_changed_parts(store: Store) -> None:
     by_id = {r.id: r for r in store.revisions(item.id)}
     assert by_id[first.id].fingerprint == "f1b"
     assert by_id[second.id].fingerprint == "f2" and by_id[second.id].changed == ("body",)
+
+
+def test_recent_changes_merge_edits_and_state_changes_newest_first(store: Store) -> None:
+    from tidings.model import ArticleState
+
+    feed = store.add_feed("https://e.com/feed.xml", "法广")
+    item = article(store)
+    other = article(store, "guid-2", site="Gazette")
+    a, _ = store.add_revision(item.id, revision("<p>A</p>", seen=at(0)), feed_id=feed.id)
+    b, _ = store.add_revision(item.id, revision("<p>B</p>", seen=at(10), changed=("body",)), feed_id=feed.id)
+    store.add_revision(other.id, revision("<p>first</p>", seen=at(15)))  # a first revision is no edit
+    page, _ = store.add_revision(
+        item.id, NewRevision(at(20), "标题", "<p>page</p>", RevisionSource.EXTRACTED), current=False
+    )  # the page's first full text is no edit of the feed's content
+    store.add_revision(other.id, NewRevision(at(25), "t", "<p>imported</p>", RevisionSource.IMPORT))
+    store.change_state(item.id, ArticleState.MISSING, at(30), {"reason": "gone from the feed"})
+    store.change_state(other.id, ArticleState.DELETED, at(30), {"status": 410})
+    c, _ = store.add_revision(item.id, revision("<p>C</p>", seen=at(30), changed=("body",)), feed_id=feed.id)
+
+    changes = store.recent_changes(limit=10)
+    assert [(x.kind, x.id) for x in changes] == [
+        ("state", changes[0].id), ("state", changes[1].id), ("edit", c.id), ("edit", b.id)
+    ]
+    assert changes[0].site == "Gazette" and changes[0].new_state is ArticleState.DELETED
+    assert changes[0].evidence == {"status": 410}
+    assert changes[1].old_state is ArticleState.PRESENT and changes[1].title == "标题"
+    assert (changes[3].previous_revision_id, changes[3].revision_id, changes[3].changed) == (a.id, b.id, ("body",))
+    assert changes[2].previous_revision_id == b.id and changes[2].at == at(30) and changes[2].source == "feed"
+    assert page.id not in [x.id for x in changes if x.kind == "edit"]
+
+    # Paged by keyset: each page goes on exactly where the previous ended.
+    first = store.recent_changes(limit=3)
+    rest = store.recent_changes(limit=3, before=(int(first[-1].at.timestamp() * 1000), 0, first[-1].id))
+    assert [(x.kind, x.id) for x in first + rest] == [(x.kind, x.id) for x in changes]
+    after_state = store.recent_changes(limit=10, before=(int(at(30).timestamp() * 1000), 1, changes[1].id))
+    assert [(x.kind, x.id) for x in after_state] == [("edit", c.id), ("edit", b.id)]
+
+    assert [x.kind for x in store.recent_changes("Gazette")] == ["state"]
+    assert [x.id for x in store.recent_changes("法广", limit=1)] == [changes[1].id]

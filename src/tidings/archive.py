@@ -20,10 +20,12 @@ from types import TracebackType
 from typing import TYPE_CHECKING, TextIO
 from urllib.parse import urljoin, urlsplit
 
-from .cursors import EPOCH, decode_cursor, encode_cursor, search_cursor
+from .cursors import EPOCH, changes_cursor, decode_cursor, encode_cursor, search_cursor
 from .errors import ArchiveClosedError, FeedNotFoundError, InvalidInputError
 from .model import (
     Article,
+    ChangesPage,
+    BackfillSummary,
     ExportReport,
     Feed,
     FeedState,
@@ -187,6 +189,25 @@ class Archive:
         if article_id is not None:
             self.store.get_article(article_id)
         return self.store.state_changes(article_id, limit=limit)
+
+    def recent_changes(
+        self, site: str | None = None, *, limit: int = 50, cursor: str | None = None
+    ) -> ChangesPage:
+        """Edits and disappearances (of one site, or all), newest first, a page at a time:
+        each edit is a revision a feed or a page showed that replaced an earlier one, each
+        state change a move between present, missing and deleted with its evidence (see
+        :class:`~tidings.model.Change`). Pass ``next_cursor`` as ``cursor`` for the next page."""
+        if not 1 <= limit <= 500:
+            raise InvalidInputError("limit must be between 1 and 500")
+        self._require_site(site)
+        before = changes_cursor(cursor) if cursor else None
+        rows = self.store.recent_changes(site, limit=limit + 1, before=before)
+        next_cursor = None
+        if len(rows) > limit:
+            last = rows[limit - 1]
+            kind = 0 if last.kind == "edit" else 1
+            next_cursor = encode_cursor((last.at - EPOCH) // timedelta(milliseconds=1), kind, last.id)
+        return ChangesPage(tuple(rows[:limit]), next_cursor)
 
     def site_article_counts(self) -> dict[str, int]:
         """How many articles each site has, by site name (every site)."""
@@ -662,6 +683,50 @@ class Archive:
             self.recheck_async(
                 feeds=feeds, every=every, limit=limit, per_host=per_host, budget=budget, limits=limits
             )
+        )
+
+    async def backfill_async(
+        self,
+        ref: int | str,
+        *,
+        pages: int = 50,
+        budget: float = 120.0,
+        limits: Limits | None = None,
+        transport: object | None = None,
+    ) -> BackfillSummary:
+        """Walk a feed's archive once (see :meth:`backfill`), for callers already in an event loop."""
+        import asyncio
+
+        from .backfill import backfill_feed
+
+        if pages < 1:
+            raise InvalidInputError("a backfill reads at least one archive page")
+        feed = self.get_feed(ref)
+        summary = await backfill_feed(
+            self._updater(limits, transport), feed, pages=pages, budget=budget, transport=transport
+        )
+        await asyncio.to_thread(self.derive)
+        return summary
+
+    def backfill(
+        self,
+        ref: int | str,
+        *,
+        pages: int = 50,
+        budget: float = 120.0,
+        limits: Limits | None = None,
+        transport: object | None = None,
+    ) -> BackfillSummary:
+        """Walk the archive a feed (id or URL) links to (RFC 5005: ``prev-archive``, or the
+        ``next`` pages of a paged feed) once, at most ``pages`` pages within ``budget``
+        seconds, storing every page's entries as an update stores the feed's; then update
+        the feed itself. It stops at a page already read, a page that fails (recorded in the
+        feed's fetch log and in the summary; what was stored stays), the bounds, or a page
+        that adds nothing new. Raises FeedNotFoundError for an unknown feed."""
+        import asyncio
+
+        return asyncio.run(
+            self.backfill_async(ref, pages=pages, budget=budget, limits=limits, transport=transport)
         )
 
     async def run(

@@ -13,7 +13,7 @@ from datetime import datetime, timezone
 
 from .errors import InvalidInputError
 
-__all__ = ["EPOCH", "decode_cursor", "encode_cursor", "search_cursor"]
+__all__ = ["EPOCH", "changes_cursor", "decode_cursor", "encode_cursor", "search_cursor"]
 
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
@@ -41,6 +41,17 @@ def decode_cursor(cursor: str, kind: str) -> list[float]:
 def search_cursor(cursor: str) -> tuple[float, int, int]:
     score, published, article_id = decode_cursor(cursor, "search")
     return score, int(published), int(article_id)
+
+
+def changes_cursor(cursor: str) -> tuple[int, int, int]:
+    """The keyset (time ms, kind, id) of a recent-changes cursor; kind is 0 or 1."""
+    moment, kind, change_id = decode_cursor(cursor, "changes")
+    try:
+        if moment != int(moment) or kind not in (0, 1):
+            raise ValueError("wrong values")
+        return _int64(moment), int(kind), int(change_id)
+    except (ValueError, OverflowError) as exc:
+        raise InvalidInputError("not a changes cursor from this archive") from exc
 
 
 def _int64(value: str | int | float) -> int:

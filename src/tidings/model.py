@@ -16,6 +16,9 @@ __all__ = [
     "Article",
     "ArticleRef",
     "ArticleState",
+    "BackfillSummary",
+    "Change",
+    "ChangesPage",
     "DocumentFile",
     "Enclosure",
     "ExportReport",
@@ -190,6 +193,41 @@ class StateChange:
     old_state: ArticleState
     new_state: ArticleState
     evidence: dict[str, object] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """One entry of the archive's recent changes.
+
+    An *edit* (``kind`` ``edit``, ``id`` the revision's): a revision seen by a feed or a page
+    that replaced an earlier one of the same kind of source (the feed's content, or the
+    page's full text), ``previous_revision_id`` being that one; ``changed`` names the parts
+    it changed. A *state change* (``kind`` ``state``, ``id`` the event's): the article moved
+    from ``old_state`` to ``new_state``, with the ``evidence``. ``title`` is the edit's new
+    title, or the article's current title for a state change."""
+
+    kind: str
+    id: int
+    at: datetime
+    article_id: int
+    site: str
+    url: str
+    title: str
+    changed: tuple[str, ...] = ()
+    revision_id: int | None = None
+    previous_revision_id: int | None = None
+    source: str | None = None
+    old_state: ArticleState | None = None
+    new_state: ArticleState | None = None
+    evidence: dict[str, object] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class ChangesPage:
+    """Recent changes, newest first; ``next_cursor`` gives the older ones."""
+
+    items: tuple[Change, ...]
+    next_cursor: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -391,6 +429,12 @@ class ParsedFeed:
     document holds (XML ``item`` and ``entry`` elements, JSON Feed items), and
     ``skipped_items`` how many of them could not be read and are missing from
     ``entries``.
+
+    The links to the feed's history (RFC 5005), absolute: ``prev_archive`` is the
+    previous archive document (``rel="prev-archive"``), ``next_page`` the next page
+    of a paged feed (``rel="next"``, in Atom or as ``atom:link`` in RSS; JSON Feed's
+    ``next_url``); ``complete`` is true for a feed marked ``fh:complete``, which holds
+    every entry there is and has no archive.
     """
 
     version: str
@@ -410,6 +454,9 @@ class ParsedFeed:
     problems: tuple[str, ...] = ()
     item_elements: int = 0
     skipped_items: int = 0
+    prev_archive: str | None = None
+    next_page: str | None = None
+    complete: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -507,3 +554,25 @@ class RecheckSummary:
     #: Pages not looked at because of the per-host bound or the time budget.
     left: int = 0
     seconds: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class BackfillSummary:
+    """What walking a feed's archive once (:meth:`tidings.archive.Archive.backfill`) did.
+
+    ``pages`` counts the archive pages read and stored (the feed's own document not
+    included); ``new_articles`` and ``changed`` count what they and the feed's document
+    added. ``stopped_because`` is one of ``complete`` (the feed says it has no archive),
+    ``no_archive``, ``end`` (the last page links no further), ``loop`` (a page already
+    read), ``nothing_new``, ``pages``, ``time`` or ``failed``; for ``failed``,
+    ``failed_url``, ``error_kind`` and ``error_message`` say which page and why.
+    """
+
+    pages: int
+    new_articles: int
+    changed: int
+    stopped_because: str
+    seconds: float = 0.0
+    failed_url: str | None = None
+    error_kind: str | None = None
+    error_message: str | None = None

@@ -1,4 +1,4 @@
-"""Commands about subscriptions: add, remove, pause, resume, feeds, import-opml, update, run."""
+"""Commands about subscriptions: add, remove, pause, resume, feeds, import-opml, update, run, backfill."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from ..model import Feed, FeedOptions, FeedOutcome, FeedState, UpdateSummary
+from ..model import BackfillSummary, Feed, FeedOptions, FeedOutcome, FeedState, UpdateSummary
 from ..records import feed_record
 from ..version import __version__
 from .base import cli, open_from_context, plural, print_json, when
@@ -46,6 +46,7 @@ def _rule_options(func: F) -> F:
 @click.option("--full-text", type=click.Choice(["auto", "always", "never"]), default="auto", show_default=True, help="When to fetch article pages for the full text.")
 @click.option("--no-check", is_flag=True, help="Subscribe to a local path even if no file is there yet.")
 @click.option("--no-recheck", is_flag=True, help="Do not look at this feed's young articles' pages again for later edits.")
+@click.option("--backfill", is_flag=True, help="Walk the feed's archive once now (see: tidings backfill).")
 @_rule_options
 @click.pass_context
 def add_command(
@@ -58,6 +59,7 @@ def add_command(
     full_text: str,
     no_check: bool,
     no_recheck: bool,
+    backfill: bool,
     **rules: str | None,
 ) -> None:
     """Subscribe to a feed: an http(s) URL, a file:// URL or a local path.
@@ -66,6 +68,8 @@ def add_command(
     """
     if (url is None) == (preset is None):
         raise click.UsageError("give a feed URL or --preset, not both or neither")
+    if backfill and preset is not None:
+        raise click.UsageError("--backfill is for one feed URL, not a preset")
     with open_from_context(ctx) as archive:
         if preset is not None:
             added = archive.add_preset(preset)
@@ -77,7 +81,12 @@ def add_command(
         chosen: dict[str, Any] = {k: v for k, v in rules.items() if v}
         options = FeedOptions(full_text=full_text, recheck=not no_recheck, **chosen)
         feed = archive.add_feed(url, site=site, interval_minutes=interval, options=options, check=not no_check)
-    click.echo(f"added {feed.id}: {feed.site}  {feed.url}")
+        click.echo(f"added {feed.id}: {feed.site}  {feed.url}")
+        if backfill:
+            summary = archive.backfill(feed.id)
+            _print_backfill(summary)
+            if summary.failed_url is not None:
+                ctx.exit(1)
 
 
 @cli.command("remove")
@@ -270,3 +279,46 @@ def recheck_command(
     )
     for host in summary.backed_off:
         click.echo(f"backed off: {host} answered 429 or 503; its pages wait for the next round", err=True)
+
+
+_STOPPED = {
+    "complete": "the feed is complete (it has no archive)",
+    "no_archive": "the feed links to no archive",
+    "end": "the archive ends there",
+    "loop": "the next page was already read",
+    "nothing_new": "a page added nothing new",
+    "pages": "the page bound was reached",
+    "time": "the time bound was reached",
+    "failed": "a page failed",
+}
+
+
+def _print_backfill(summary: BackfillSummary) -> None:
+    if summary.failed_url is not None:
+        click.echo(f"failed: {summary.failed_url}: [{summary.error_kind}] {summary.error_message}", err=True)
+    reason = _STOPPED.get(summary.stopped_because, summary.stopped_because)
+    click.echo(
+        f"backfill: {plural(summary.pages, 'archive page')} read, {plural(summary.new_articles, 'new article')},"
+        f" {summary.changed} changed; stopped: {reason} ({summary.seconds:.1f} s)"
+    )
+
+
+@cli.command("backfill")
+@click.argument("feed")
+@click.option("--pages", type=click.IntRange(1, 10_000), default=50, show_default=True, help="Archive pages to read, at most.")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@click.pass_context
+def backfill_command(ctx: click.Context, feed: str, pages: int, as_json: bool) -> None:
+    """Walk the archive FEED (its id or URL) links to, once (RFC 5005 prev-archive, or
+    the next pages of a paged feed), within 120 s, storing every page's entries.
+
+    Exit status 1 when a page failed (what was stored before it is kept).
+    """
+    with open_from_context(ctx) as archive:
+        summary = archive.backfill(feed, pages=pages)
+    if as_json:
+        print_json(asdict(summary))
+    else:
+        _print_backfill(summary)
+    if summary.failed_url is not None:
+        ctx.exit(1)

@@ -3,14 +3,21 @@
 Each line is an object::
 
     {"id", "site", "key", "url", "published", "first_seen", "last_seen", "state",
-     "feed_id", "title", "files": [{"name", "id"}],
+     "state_since", "feed_id", "title", "files": [{"name", "id"}],
      "revisions": [{"id", "seen", "title", "author", "summary", "content_html",
-                    "content_hash", "source", "enclosures", "language", "clean_html", "text"}]}
+                    "content_hash", "source", "enclosures", "language", "clean_html", "text",
+                    "changed", "fingerprint"}],
+     "sightings": [{"id", "revision_id", "source", "first_seen", "last_seen", "times",
+                    "feed_id", "status", "raw": {"title", "content_html"} or null}],
+     "events": [{"at", "old_state", "new_state", "evidence"}]}
 
-``title`` is the newest revision's; times are ISO 8601 in UTC (or null);
+``title`` is the current revision's; times are ISO 8601 in UTC (or null);
 ``content_html`` is exactly as received; ``clean_html`` and ``text`` are what
-the cleaning stage derives from it (null until derived). Articles come in id order and
-revisions oldest first.
+the cleaning stage derives from it (null until derived); ``changed`` names the parts a
+revision changed (see :mod:`tidings.history`). A sighting is a run of looks by one source
+that showed one revision; its ``raw`` is the content as received when its bytes differed
+from the revision's own. ``events`` are the article's state changes with their evidence.
+Articles come in id order; revisions, sightings and events oldest first.
 """
 
 from __future__ import annotations
@@ -20,7 +27,7 @@ from collections import defaultdict
 from collections.abc import Iterator
 from typing import Any, TextIO
 
-from ..model import Article, DocumentFile, Revision, current_of, iso_utc
+from ..model import Article, DocumentFile, Revision, Sighting, StateChange, current_of, iso_utc
 from ..store import Store
 
 __all__ = ["article_record", "export_jsonl"]
@@ -40,13 +47,42 @@ def _revision_record(revision: Revision) -> dict[str, Any]:
         "language": revision.language,
         "clean_html": revision.clean_html,
         "text": revision.text,
+        "changed": list(revision.changed),
+        "fingerprint": revision.fingerprint,
+    }
+
+
+def _sighting_record(sighting: Sighting, raw: tuple[str, str] | None) -> dict[str, Any]:
+    return {
+        "id": sighting.id,
+        "revision_id": sighting.revision_id,
+        "source": sighting.source,
+        "first_seen": iso_utc(sighting.first_seen),
+        "last_seen": iso_utc(sighting.last_seen),
+        "times": sighting.times,
+        "feed_id": sighting.feed_id,
+        "status": sighting.status,
+        "raw": None if raw is None else {"title": raw[0], "content_html": raw[1]},
+    }
+
+
+def _event_record(event: StateChange) -> dict[str, Any]:
+    return {
+        "at": iso_utc(event.at),
+        "old_state": event.old_state.value,
+        "new_state": event.new_state.value,
+        "evidence": event.evidence,
     }
 
 
 def article_record(
-    article: Article, revisions: list[Revision], files: list[DocumentFile]
+    article: Article,
+    revisions: list[Revision],
+    files: list[DocumentFile],
+    sightings: list[tuple[Sighting, tuple[str, str] | None]] | None = None,
+    events: list[StateChange] | None = None,
 ) -> dict[str, Any]:
-    """The JSON object of one article."""
+    """The JSON object of one article; ``sightings`` pair each with its raw (title, HTML)."""
     return {
         "id": article.id,
         "site": article.site,
@@ -56,10 +92,13 @@ def article_record(
         "first_seen": iso_utc(article.first_seen),
         "last_seen": iso_utc(article.last_seen),
         "state": article.state.value,
+        "state_since": iso_utc(article.state_since),
         "feed_id": article.feed_id,
         "title": current.title if (current := current_of(article, revisions)) else None,
         "files": [{"name": f.file_name, "id": f.file_id} for f in files],
         "revisions": [_revision_record(r) for r in revisions],
+        "sightings": [_sighting_record(s, raw) for s, raw in sightings or ()],
+        "events": [_event_record(e) for e in events or ()],
     }
 
 
@@ -88,7 +127,18 @@ def export_jsonl(store: Store, out: TextIO, *, site: str | None = None) -> int:
             if pending[0] == article.id:
                 own = pending[1]
             pending = next(revisions, None)
-        line = article_record(article, own, files.get(article.id, []))
+        raws: dict[int, tuple[str, str]] = {}
+        sightings = []
+        for sighting in store.sightings(article.id):
+            raw = None
+            if sighting.raw_id is not None:
+                if sighting.raw_id not in raws:
+                    raws[sighting.raw_id] = store.raw_content(sighting.raw_id)
+                raw = raws[sighting.raw_id]
+            sightings.append((sighting, raw))
+        line = article_record(
+            article, own, files.get(article.id, []), sightings, store.state_changes(article.id)
+        )
         out.write(json.dumps(line, ensure_ascii=False))
         out.write("\n")
         count += 1

@@ -14,6 +14,7 @@ from typing import Any
 
 from ..model import Enclosure, ParsedEntry
 from .common import (
+    ARCHIVE_RELATIONS,
     Context,
     element_key,
     first_text,
@@ -21,6 +22,7 @@ from .common import (
     html_to_text,
     inner_markup,
     int_or_none,
+    link_relation,
     resolve_url,
     text_to_html,
 )
@@ -206,6 +208,12 @@ def atom_feed_fields(root: Any, ctx: Context) -> dict[str, Any]:
             fields["title"] = text_construct(child, as_html=False)
         elif key == "link" and (child.get("rel") or "alternate") == "alternate":
             fields.setdefault("link", resolve_url(ctx.base_of(child), child.get("href")))
+        elif key == "link" and link_relation(child.get("rel")) in ARCHIVE_RELATIONS:
+            href = resolve_url(ctx.base_of(child), child.get("href"))
+            if href:
+                fields.setdefault(ARCHIVE_RELATIONS[link_relation(child.get("rel"))], href)
+        elif key == "fh:complete":
+            fields["complete"] = True
         elif key in ("subtitle", "tagline") and "subtitle" not in fields:
             fields["subtitle"] = text_construct(child, as_html=True)
         elif key in ("updated", "modified"):

@@ -19,12 +19,14 @@ from urllib.parse import urljoin
 from lxml import etree
 
 __all__ = [
+    "ARCHIVE_RELATIONS",
     "Context",
     "NAMESPACES",
     "element_key",
     "has_cjk",
     "html_to_text",
     "inner_markup",
+    "link_relation",
     "normalise_language",
     "resolve_url",
     "text_to_html",
@@ -59,6 +61,7 @@ NAMESPACES = {
     XHTML: "xhtml",
     "http://purl.org/rss/1.0/modules/slash/": "slash",
     "http://wellformedweb.org/CommentAPI/": "wfw",
+    "http://purl.org/syndication/history/1.0": "fh",
 }
 
 KEY_CACHE: dict[str, str] = {}
@@ -214,6 +217,19 @@ def resolve_url(base: str | None, url: str | None) -> str | None:
         except ValueError:
             return url
     return url
+
+
+_IANA_RELATION = "http://www.iana.org/assignments/relation/"
+
+#: Link relations that lead to a feed's history (RFC 5005), by the ParsedFeed field they fill.
+ARCHIVE_RELATIONS = {"prev-archive": "prev_archive", "next": "next_page"}
+
+
+def link_relation(value: str | None) -> str:
+    """A link's relation in its short form: ``alternate`` when absent, lower case, the
+    IANA registry's URI form (``http://www.iana.org/assignments/relation/next``) shortened."""
+    rel = (value or "").strip().lower() or "alternate"
+    return rel[len(_IANA_RELATION):] if rel.startswith(_IANA_RELATION) else rel
 
 
 def first_text(element: Any) -> str | None:

@@ -108,4 +108,5 @@ def parse_json_feed(text: str, url: str | None, encoding: str) -> ParsedFeed:
         image=resolve_url(base, _text(document.get("icon")) or _text(document.get("favicon"))),
         item_elements=found,
         skipped_items=found - len(entries),
+        next_page=resolve_url(url, _text(document.get("next_url"))),
     )

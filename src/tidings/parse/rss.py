@@ -13,6 +13,7 @@ from typing import Any
 
 from ..model import Enclosure, ParsedEntry
 from .common import (
+    ARCHIVE_RELATIONS,
     KEY_CACHE,
     Context,
     element_key,
@@ -22,6 +23,7 @@ from .common import (
     html_to_text,
     inner_markup,
     int_or_none,
+    link_relation,
     resolve_url,
 )
 from .dates import parse_date
@@ -187,6 +189,12 @@ def rss_feed_fields(channel: Any, ctx: Context) -> dict[str, Any]:
             fields["link"] = resolve_url(ctx.url, first_text(child) or child.get("href"))
         elif key == "atom:link" and (child.get("rel") or "alternate") == "alternate":
             fields.setdefault("link", resolve_url(ctx.url, child.get("href")))
+        elif key == "atom:link" and link_relation(child.get("rel")) in ARCHIVE_RELATIONS:
+            href = resolve_url(ctx.base_of(child), child.get("href"))
+            if href:
+                fields.setdefault(ARCHIVE_RELATIONS[link_relation(child.get("rel"))], href)
+        elif key == "fh:complete":
+            fields["complete"] = True
         elif key in ("description", "itunes:summary", "itunes:subtitle") and "subtitle" not in fields:
             fields["subtitle"] = inner_markup(child)
         elif key in ("category", "dc:subject", "media:category"):

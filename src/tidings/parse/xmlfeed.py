@@ -699,4 +699,7 @@ def _feed(
         problems=tuple(problems + ctx.problems),
         item_elements=found,
         skipped_items=found - read,
+        prev_archive=fields.get("prev_archive"),
+        next_page=fields.get("next_page"),
+        complete=bool(fields.get("complete")),
     )

@@ -20,6 +20,7 @@ from ..model import (
     Article,
     ArticleRef,
     ArticleState,
+    Change,
     DocumentFile,
     Feed,
     FeedOptions,
@@ -169,6 +170,14 @@ class Store(Protocol):
 
     def state_changes(self, article_id: int | None = None, *, limit: int = 1000) -> list[StateChange]:
         """An article's state changes, oldest first; or, without an article, the newest of all."""
+
+    def recent_changes(
+        self, site: str | None = None, *, limit: int = 50, before: tuple[int, int, int] | None = None
+    ) -> list[Change]:
+        """Edits and state changes (of one site, or all) in one list, newest first: see
+        :class:`~tidings.model.Change`. Revisions from imports are not edits here (their time
+        is the import's). ``before`` is the keyset (time ms, 0 for an edit or 1 for a state
+        change, id) of the last change of the previous page."""
 
     def feed_articles(self, feed_id: int, states: tuple[ArticleState, ...]) -> list[Article]:
         """The articles a feed brought that are in one of these states, by id."""

@@ -30,6 +30,7 @@ from ..model import (
     Article,
     ArticleRef,
     ArticleState,
+    Change,
     DocumentFile,
     Feed,
     FeedOptions,
@@ -207,6 +208,10 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX state_changes_article ON state_changes(article_id, id);
     CREATE INDEX state_changes_time ON state_changes(at);
     ALTER TABLE articles ADD COLUMN state_since INTEGER;
+    """,
+    # 9: recent changes, newest first, read without scanning every revision
+    """
+    CREATE INDEX revisions_seen ON revisions(seen);
     """,
 )
 
@@ -717,6 +722,68 @@ class SQLiteStore:
                         json.loads(row[5]))
             for row in self._db.execute(query, params).fetchall()
         ]
+
+    @_wrap_errors
+    def recent_changes(
+        self, site: str | None = None, *, limit: int = 50, before: tuple[int, int, int] | None = None
+    ) -> list[Change]:
+        # Two keyset queries, each at most ``limit`` long, merged: the order is (time, kind, id)
+        # descending, an edit (kind 0) after a state change (kind 1) of the same millisecond.
+        edit_where = ["r.source != 'import'", "previous IS NOT NULL"]
+        state_where = ["1"]
+        edit_params: list[Any] = []
+        state_params: list[Any] = []
+        if site is not None:
+            edit_where.append("s.name = ?")
+            edit_params.append(site)
+            state_where.append("s.name = ?")
+            state_params.append(site)
+        if before is not None:
+            moment, kind, last_id = before
+            if kind == 0:
+                edit_where.append("(r.seen < ? OR (r.seen = ? AND r.id < ?))")
+                edit_params += [moment, moment, last_id]
+                state_where.append("c.at < ?")
+                state_params.append(moment)
+            else:
+                edit_where.append("r.seen <= ?")
+                edit_params.append(moment)
+                state_where.append("(c.at < ? OR (c.at = ? AND c.id < ?))")
+                state_params += [moment, moment, last_id]
+        # An edit's previous revision is the newest older one of the same lane: the feed's
+        # content (with imported documents) or the page's full text.
+        edits = self._db.execute(
+            "SELECT r.id, r.article_id, r.seen, s.name, a.url, r.title, r.changed, r.source,"
+            " (SELECT max(p.id) FROM revisions p WHERE p.article_id = r.article_id AND p.id < r.id"
+            "  AND (p.source = 'extracted') = (r.source = 'extracted')) AS previous"
+            " FROM revisions r JOIN articles a ON a.id = r.article_id JOIN sites s ON s.id = a.site_id"
+            f" WHERE {' AND '.join(edit_where)} ORDER BY r.seen DESC, r.id DESC LIMIT ?",
+            [*edit_params, limit],
+        ).fetchall()
+        states = self._db.execute(
+            "SELECT c.id, c.article_id, c.at, s.name, a.url, coalesce(r.title, ''), c.old_state,"
+            " c.new_state, c.evidence FROM state_changes c JOIN articles a ON a.id = c.article_id"
+            " JOIN sites s ON s.id = a.site_id LEFT JOIN revisions r ON r.id = a.current_revision_id"
+            f" WHERE {' AND '.join(state_where)} ORDER BY c.at DESC, c.id DESC LIMIT ?",
+            [*state_params, limit],
+        ).fetchall()
+        found = [
+            ((row[2], 0, row[0]), Change(
+                kind="edit", id=row[0], at=_dt_required(row[2]), article_id=row[1], site=row[3], url=row[4],
+                title=row[5], changed=tuple(json.loads(row[6])), revision_id=row[0],
+                previous_revision_id=row[8], source=row[7],
+            ))
+            for row in edits
+        ] + [
+            ((row[2], 1, row[0]), Change(
+                kind="state", id=row[0], at=_dt_required(row[2]), article_id=row[1], site=row[3], url=row[4],
+                title=row[5], old_state=ArticleState(row[6]), new_state=ArticleState(row[7]),
+                evidence=json.loads(row[8]),
+            ))
+            for row in states
+        ]
+        found.sort(key=lambda pair: pair[0], reverse=True)
+        return [change for _, change in found[:limit]]
 
     @_wrap_errors
     def feed_articles(self, feed_id: int, states: tuple[ArticleState, ...]) -> list[Article]:

@@ -35,7 +35,7 @@ from ..diff import inline_diff
 from ..records import feed_record
 from ..fetch.addresses import is_web_url
 from ..errors import InvalidInputError, NotFoundError, TidingsError
-from ..model import FeedOptions, FeedState, UpdateSummary, iso_utc
+from ..model import Change, FeedOptions, FeedState, Revision, RevisionSource, Sighting, StateChange, UpdateSummary, iso_utc
 from . import syndicate
 from .access import SESSION_COOKIE, SESSION_SECONDS, Access, Throttle, TooManyAttempts, read_form, same_origin
 from .images import ImageProxy, ImageRefused, images_as_links
@@ -221,7 +221,9 @@ def create_app(
         )
 
     def site_page(request: Request) -> Response:
-        name = request.path_params["name"]
+        return site_page_named(request, request.path_params["name"])
+
+    def site_page_named(request: Request, name: str) -> Response:
         if name not in archive().sites():
             raise HTTPException(404, f"no site named {name}")
         timeline = archive().timeline(site=name, cursor=request.query_params.get("cursor"), limit=PAGE)
@@ -232,6 +234,7 @@ def create_app(
             page=timeline,
             feed_path="/site/" + site_path(name),
             feed_title=name,
+            changes_path="/site/" + site_path(name) + "/changes",
         )
 
     def day_page(request: Request) -> Response:
@@ -255,6 +258,8 @@ def create_app(
             body = proxy.rewrite(body)
         elif images == "none":
             body = images_as_links(body)
+        sightings = a.sightings(article_id)
+        events = a.state_changes(article_id)
         return page(
             request,
             "article.html",
@@ -263,6 +268,11 @@ def create_app(
             revisions=revisions,
             dates=a.revision_dates(article_id),
             body=body,
+            numbers={r.id: place + 1 for place, r in enumerate(revisions)},
+            compared_with=compared_with(revisions),
+            sightings=sighting_rows(sightings),
+            events=events,
+            state_event=events[-1] if events and events[-1].new_state is article.state else None,
         )
 
     def diff_page(request: Request) -> Response:
@@ -416,6 +426,58 @@ def create_app(
             media_type="application/feed+json",
         )
 
+    # recent changes: pages and feeds
+
+    def _changes_site(request: Request) -> str | None:
+        site = request.path_params.get("name")
+        if site is not None and site not in archive().sites():
+            raise HTTPException(404, f"no site named {site}")
+        return site
+
+    def changes_page(request: Request) -> Response:
+        site = request.path_params.get("name")
+        if site is not None and site not in archive().sites():
+            if f"{site}/changes" in archive().sites():  # a site named "x/changes": its timeline
+                return site_page_named(request, f"{site}/changes")
+            raise HTTPException(404, f"no site named {site}")
+        changes = archive().recent_changes(site, cursor=request.query_params.get("cursor"), limit=PAGE)
+        path = "/changes" if site is None else f"/site/{site_path(site)}/changes"
+        return page(
+            request,
+            "changes.html",
+            site=site,
+            page=changes,
+            changes_feed=path,
+            feed_title=site or "tidings",
+        )
+
+    def change_addresses(request: Request, site: str | None, kind: str) -> tuple[str, str, str]:
+        """As :func:`addresses`, for the feeds of recent changes: the archive's address, this
+        feed's, and the page of those changes."""
+        base = (base_url or str(request.base_url)).rstrip("/") + "/"
+        home = f"{base}changes" if site is None else f"{base}site/{site_path(site)}/changes"
+        return base, f"{home}.{kind}" + (f"?{request.url.query}" if request.url.query else ""), home
+
+    def _changes_for_feed(request: Request) -> tuple[str | None, str, dict[str, str], list[Change]]:
+        site = _changes_site(request)
+        words = TEXTS[language_of(request)]
+        title = words["changes"] if site is None else words["site_changes"].format(site=site)
+        return site, title, words, list(archive().recent_changes(site, limit=FEED_ENTRIES).items)
+
+    def changes_atom(request: Request) -> Response:
+        site, title, words, changes = _changes_for_feed(request)
+        base, here, home = change_addresses(request, site, "atom")
+        body = syndicate.changes_atom(title, base, here, changes, datetime.now(timezone.utc), home=home, words=words)
+        return Response(body, media_type="application/atom+xml; charset=utf-8")
+
+    def changes_json(request: Request) -> Response:
+        site, title, words, changes = _changes_for_feed(request)
+        base, here, home = change_addresses(request, site, "json")
+        return JSONResponse(
+            syndicate.changes_json_feed(title, base, here, changes, home=home, words=words),
+            media_type="application/feed+json",
+        )
+
     # JSON API
 
     def api_feeds(request: Request) -> Response:
@@ -497,7 +559,23 @@ def create_app(
         data = _article_json(article, current.title)
         data["clean_html"] = current.clean_html
         data["revisions"] = len(revisions)
+        data["current_revision_id"] = current.id
         return JSONResponse(data)
+
+    def api_sightings(request: Request) -> Response:
+        return JSONResponse([sighting_record(s) for s in archive().sightings(_int(request.path_params["id"]))])
+
+    def api_events(request: Request) -> Response:
+        return JSONResponse([event_record(e) for e in archive().state_changes(_int(request.path_params["id"]))])
+
+    def api_changes(request: Request) -> Response:
+        limit = _int(request.query_params.get("limit", "50"))
+        changes = archive().recent_changes(
+            request.query_params.get("site"), limit=limit, cursor=request.query_params.get("cursor")
+        )
+        return JSONResponse(
+            {"changes": [change_record(c) for c in changes.items], "next_cursor": changes.next_cursor}
+        )
 
     def api_revisions(request: Request) -> Response:
         revisions = archive().revisions(_int(request.path_params["id"]))
@@ -511,6 +589,8 @@ def create_app(
                     "content_html": r.content_html,
                     "clean_html": r.clean_html,
                     "text": r.text,
+                    "changed": list(r.changed),
+                    "fingerprint": r.fingerprint,
                 }
                 for r in revisions
             ]
@@ -577,7 +657,13 @@ def create_app(
             Route("/", index),
             Route("/site/{name:path}/feed.atom", atom_feed),
             Route("/site/{name:path}/feed.json", json_feed),
+            Route("/site/{name:path}/changes.atom", changes_atom),
+            Route("/site/{name:path}/changes.json", changes_json),
+            Route("/site/{name:path}/changes", changes_page),
             Route("/site/{name:path}", site_page),
+            Route("/changes", changes_page),
+            Route("/changes.atom", changes_atom),
+            Route("/changes.json", changes_json),
             Route("/day/{day}", day_page),
             Route("/article/{id}", article_page),
             Route("/article/{id}/diff", diff_page),
@@ -599,6 +685,9 @@ def create_app(
             Route("/api/articles", api_articles),
             Route("/api/articles/{id}", api_article),
             Route("/api/articles/{id}/revisions", api_revisions),
+            Route("/api/articles/{id}/sightings", api_sightings),
+            Route("/api/articles/{id}/events", api_events),
+            Route("/api/changes", api_changes),
             Route("/api/search", api_search),
             Route("/api/openapi.json", openapi),
             Route("/favicon.ico", lambda request: Response(status_code=204)),
@@ -616,6 +705,9 @@ def create_app(
 
     gated: Any = PrivateGate(app, access) if private else app
     return SecurityHeaders(gated, policy)  # type: ignore[return-value]
+
+
+FEED_SUFFIXES = ("/feed.atom", "/feed.json", "/changes.atom", "/changes.json")  # read by feed readers
 
 
 class PrivateGate:
@@ -642,7 +734,7 @@ class PrivateGate:
         if allowed:
             await self.app(scope, receive, send)
             return
-        if scope["path"].startswith("/api/") or scope["path"].endswith(("/feed.atom", "/feed.json")):
+        if scope["path"].startswith("/api/") or scope["path"].endswith(FEED_SUFFIXES):
             response = JSONResponse(
                 {"error": "this archive is private: send the token"},
                 status_code=401,
@@ -706,7 +798,85 @@ def _article_json(article: Any, title: str) -> dict[str, Any]:
         "published": iso_utc(article.published),
         "first_seen": iso_utc(article.first_seen),
         "state": article.state.value,
+        "state_since": iso_utc(article.state_since),
     }
+
+
+def compared_with(revisions: list[Revision]) -> dict[int, int]:
+    """For each revision but the first, the one its differences are shown against: the
+    newest older one of the same kind of source (the feed's content, imports included, or
+    the page's full text), else the one before it."""
+    found: dict[int, int] = {}
+    newest: dict[bool, int] = {}
+    for place, revision in enumerate(revisions):
+        lane = revision.source is RevisionSource.EXTRACTED
+        if lane in newest:
+            found[revision.id] = newest[lane]
+        elif place > 0:
+            found[revision.id] = revisions[place - 1].id
+        newest[lane] = revision.id
+    return found
+
+
+def sighting_rows(sightings: list[Sighting]) -> list[tuple[Sighting, bool]]:
+    """Each sighting with whether it is a revert: its source had shown a newer revision before."""
+    rows = []
+    newest: dict[str, int] = {}
+    for sighting in sightings:
+        rows.append((sighting, sighting.revision_id < newest.get(sighting.source, 0)))
+        newest[sighting.source] = max(newest.get(sighting.source, 0), sighting.revision_id)
+    return rows
+
+
+def sighting_record(sighting: Sighting) -> dict[str, Any]:
+    return {
+        "id": sighting.id,
+        "revision_id": sighting.revision_id,
+        "source": sighting.source,
+        "first_seen": iso_utc(sighting.first_seen),
+        "last_seen": iso_utc(sighting.last_seen),
+        "times": sighting.times,
+        "feed_id": sighting.feed_id,
+        "status": sighting.status,
+        "raw_id": sighting.raw_id,
+    }
+
+
+def event_record(event: StateChange) -> dict[str, Any]:
+    return {
+        "id": event.id,
+        "at": iso_utc(event.at),
+        "old_state": event.old_state.value,
+        "new_state": event.new_state.value,
+        "evidence": event.evidence,
+    }
+
+
+def change_record(change: Change) -> dict[str, Any]:
+    record: dict[str, Any] = {
+        "kind": change.kind,
+        "id": change.id,
+        "at": iso_utc(change.at),
+        "article_id": change.article_id,
+        "site": change.site,
+        "url": change.url,
+        "title": change.title,
+    }
+    if change.kind == "edit":
+        record.update(
+            revision_id=change.revision_id,
+            previous_revision_id=change.previous_revision_id,
+            source=change.source,
+            changed=list(change.changed),
+            diff=f"/article/{change.article_id}/diff?from={change.previous_revision_id}&to={change.revision_id}",
+        )
+    else:
+        record.update(
+            old_state=change.old_state.value if change.old_state else None,
+            new_state=change.new_state.value if change.new_state else None,
+            evidence=change.evidence,
+        )
+    return record
 
 
 def _schema(description: str, properties: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -753,6 +923,19 @@ OPENAPI: dict[str, Any] = {
         },
         "/api/articles/{id}": {"get": {"summary": "One article", "parameters": _ID, "responses": {"200": _schema("the article"), "404": _ERROR}}},
         "/api/articles/{id}/revisions": {"get": {"summary": "Every revision of an article", "parameters": _ID, "responses": {"200": {"description": "revisions, oldest first", "content": {"application/json": {"schema": {"type": "array", "items": {"type": "object"}}}}}, "404": _ERROR}}},
+        "/api/articles/{id}/sightings": {"get": {"summary": "When which source showed which revision of an article (runs of looks), oldest first", "parameters": _ID, "responses": {"200": {"description": "sightings, oldest first", "content": {"application/json": {"schema": {"type": "array", "items": {"type": "object", "properties": {"id": {"type": "integer"}, "revision_id": {"type": "integer"}, "source": {"type": "string"}, "first_seen": {"type": "string"}, "last_seen": {"type": "string"}, "times": {"type": "integer"}, "feed_id": {"type": "integer", "nullable": True}, "status": {"type": "integer", "nullable": True}, "raw_id": {"type": "integer", "nullable": True}}}}}}}, "404": _ERROR}}},
+        "/api/articles/{id}/events": {"get": {"summary": "An article's state changes (present, missing, deleted) with their evidence, oldest first", "parameters": _ID, "responses": {"200": {"description": "state changes, oldest first", "content": {"application/json": {"schema": {"type": "array", "items": {"type": "object", "properties": {"id": {"type": "integer"}, "at": {"type": "string"}, "old_state": {"type": "string", "enum": ["present", "missing", "deleted"]}, "new_state": {"type": "string", "enum": ["present", "missing", "deleted"]}, "evidence": {"type": "object"}}}}}}}, "404": _ERROR}}},
+        "/api/changes": {
+            "get": {
+                "summary": "Recent changes, newest first: edits (kind edit) and state changes (kind state)",
+                "parameters": [
+                    {"name": "site", "in": "query", "schema": {"type": "string"}},
+                    {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 500}},
+                    {"name": "cursor", "in": "query", "schema": {"type": "string"}},
+                ],
+                "responses": {"200": _schema("a page of changes", {"changes": {"type": "array", "items": {"type": "object", "properties": {"kind": {"type": "string", "enum": ["edit", "state"]}, "id": {"type": "integer"}, "at": {"type": "string"}, "article_id": {"type": "integer"}, "site": {"type": "string"}, "title": {"type": "string"}, "changed": {"type": "array", "items": {"type": "string"}}, "diff": {"type": "string"}, "new_state": {"type": "string"}, "evidence": {"type": "object"}}}}, "next_cursor": {"type": "string", "nullable": True}}), "400": _ERROR, "404": _ERROR},
+            }
+        },
         "/api/search": {
             "get": {
                 "summary": "Search (the query language of tidings search)",

@@ -3,18 +3,23 @@
 Each entry is the article's current revision; its id is stable (a tag URI built
 from the article's id), so a reader subscribed to the archive sees an edited
 article as an update of the same entry, not a new one.
+
+The feeds of recent changes have one entry per change (an edit, or an article going
+missing, deleted or back): an edit's id is its difference page, a state change's its
+anchor on the article page, so each change is one entry for good.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import html
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
 from lxml import etree
 
 from ..fetch.addresses import is_web_url
-from ..model import Article, Revision, iso_utc
+from ..model import Article, ArticleState, Change, Revision, iso_utc
 
 ATOM = "http://www.w3.org/2005/Atom"
 JSON_FEED_VERSION = "https://jsonfeed.org/version/1.1"
@@ -92,6 +97,109 @@ def json_feed(
         "feed_url": self_url,
         "items": items,
     }
+
+
+def change_page(base: str, change: Change) -> str:
+    """Where a change is shown: an edit's difference page, a state change's place on its
+    article's page. Also the change's stable id in the feeds."""
+    root = base.rstrip("/")
+    if change.kind == "edit":
+        return f"{root}/article/{change.article_id}/diff?from={change.previous_revision_id}&to={change.revision_id}"
+    return f"{root}/article/{change.article_id}#event-{change.id}"
+
+
+_STATE_TITLES = {ArticleState.PRESENT: "came_back", ArticleState.MISSING: "went_missing", ArticleState.DELETED: "was_deleted"}
+
+
+def change_title(change: Change, words: Mapping[str, str]) -> str:
+    """``Edited: <title>``, ``Missing: <title>``, ... in the reader's language."""
+    if change.kind == "edit":
+        label = words["edited"]
+    else:
+        label = words[_STATE_TITLES.get(change.new_state or ArticleState.PRESENT, "came_back")]
+    return f"{label}: {change.title or change.url}"
+
+
+def _change_html(base: str, change: Change, words: Mapping[str, str]) -> str:
+    """A short HTML account of a change: what changed and a link to the differences, or
+    the evidence of a state change and a link to the article."""
+    esc = html.escape
+    parts: list[str] = [f"<p>{esc(change.site)}</p>"]
+    if change.kind == "edit":
+        changed = ", ".join(words.get(f"changed_{part}", part) for part in change.changed) or "-"
+        parts.append(f"<p>{esc(words['changed'])}: {esc(changed)}</p>")
+        parts.append(f'<p><a href="{esc(change_page(base, change))}">{esc(words["see_diff"])}</a></p>')
+    else:
+        evidence = dict(change.evidence)
+        reason = evidence.pop("reason", None)
+        if reason:
+            parts.append(f"<p>{esc(str(reason))}</p>")
+        if evidence:
+            items = "".join(f"<li>{esc(key)}: {esc(str(value))}</li>" for key, value in evidence.items())
+            parts.append(f"<ul>{items}</ul>")
+        parts.append(f'<p><a href="{esc(change_page(base, change))}">{esc(words["see_article"])}</a></p>')
+    return "".join(parts)
+
+
+def _change_category(change: Change) -> str:
+    return "edit" if change.kind == "edit" else (change.new_state or ArticleState.PRESENT).value
+
+
+def changes_atom(
+    title: str,
+    base: str,
+    self_url: str,
+    changes: Sequence[Change],
+    now: datetime,
+    *,
+    home: str,
+    words: Mapping[str, str],
+) -> bytes:
+    """An Atom 1.0 document of recent changes (newest first), one entry per change;
+    ``home`` is the page of those changes, ``words`` the interface's words."""
+    feed = etree.Element(f"{{{ATOM}}}feed", nsmap={None: ATOM})
+    etree.SubElement(feed, f"{{{ATOM}}}id").text = _xml_safe(self_url)
+    etree.SubElement(feed, f"{{{ATOM}}}title").text = _xml_safe(title)
+    etree.SubElement(feed, f"{{{ATOM}}}updated").text = iso_utc(max((c.at for c in changes), default=now))
+    etree.SubElement(feed, f"{{{ATOM}}}link", rel="self", href=_xml_safe(self_url))
+    etree.SubElement(feed, f"{{{ATOM}}}link", rel="alternate", href=_xml_safe(home))
+    etree.SubElement(feed, f"{{{ATOM}}}generator").text = "tidings"
+    for change in changes:
+        entry = etree.SubElement(feed, f"{{{ATOM}}}entry")
+        etree.SubElement(entry, f"{{{ATOM}}}id").text = _xml_safe(change_page(base, change))
+        etree.SubElement(entry, f"{{{ATOM}}}title").text = _xml_safe(change_title(change, words))
+        etree.SubElement(entry, f"{{{ATOM}}}updated").text = iso_utc(change.at)
+        author = etree.SubElement(entry, f"{{{ATOM}}}author")
+        etree.SubElement(author, f"{{{ATOM}}}name").text = _xml_safe(change.site)
+        etree.SubElement(entry, f"{{{ATOM}}}link", rel="alternate", href=_xml_safe(change_page(base, change)))
+        if is_web_url(change.url):
+            etree.SubElement(entry, f"{{{ATOM}}}link", rel="related", href=_xml_safe(change.url))
+        etree.SubElement(entry, f"{{{ATOM}}}category", term=_xml_safe(change.site))
+        etree.SubElement(entry, f"{{{ATOM}}}category", term=_change_category(change))
+        content = etree.SubElement(entry, f"{{{ATOM}}}content", type="html")
+        content.text = _xml_safe(_change_html(base, change, words))
+    return bytes(etree.tostring(feed, xml_declaration=True, encoding="utf-8"))
+
+
+def changes_json_feed(
+    title: str, base: str, self_url: str, changes: Sequence[Change], *, home: str, words: Mapping[str, str]
+) -> dict[str, Any]:
+    """A JSON Feed 1.1 document of recent changes, as :func:`changes_atom`."""
+    items = []
+    for change in changes:
+        item: dict[str, Any] = {
+            "id": change_page(base, change),
+            "url": change_page(base, change),
+            "title": change_title(change, words),
+            "content_html": _change_html(base, change, words),
+            "date_published": iso_utc(change.at),
+            "authors": [{"name": change.site}],
+            "tags": [change.site, _change_category(change)],
+        }
+        if is_web_url(change.url):
+            item["external_url"] = change.url
+        items.append(item)
+    return {"version": JSON_FEED_VERSION, "title": title, "home_page_url": home, "feed_url": self_url, "items": items}
 
 
 def _xml_safe(text: str) -> str:
