@@ -215,7 +215,7 @@ def test_jsonl_export_gains_sightings_events_and_revision_history(history) -> No
     ]
     assert sightings[0]["raw"] is None and sightings[0]["first_seen"] == "2026-03-01T08:00:00Z"
     assert sightings[3]["raw"] == {"title": "停火谈判", "content_html": "<p>谈判开始。</p>\n<div class=share>分享</div>"}
-    assert set(sightings[0]) == {"id", "revision_id", "source", "first_seen", "last_seen", "times", "feed_id", "status", "raw"}
+    assert set(sightings[0]) == {"id", "revision_id", "source", "first_seen", "last_seen", "times", "feed_id", "status", "raw_id", "raw"}
     assert [(e["at"], e["old_state"], e["new_state"]) for e in story["events"]] == [
         ("2026-03-01T11:00:00Z", "present", "missing"), ("2026-03-01T11:01:00Z", "missing", "deleted")
     ]

@@ -28,6 +28,7 @@ from collections.abc import Iterator
 from typing import Any, TextIO
 
 from ..model import Article, DocumentFile, Revision, Sighting, StateChange, current_of, iso_utc
+from ..records import event_record, sighting_record
 from ..store import Store
 
 __all__ = ["article_record", "export_jsonl"]
@@ -49,29 +50,6 @@ def _revision_record(revision: Revision) -> dict[str, Any]:
         "text": revision.text,
         "changed": list(revision.changed),
         "fingerprint": revision.fingerprint,
-    }
-
-
-def _sighting_record(sighting: Sighting, raw: tuple[str, str] | None) -> dict[str, Any]:
-    return {
-        "id": sighting.id,
-        "revision_id": sighting.revision_id,
-        "source": sighting.source,
-        "first_seen": iso_utc(sighting.first_seen),
-        "last_seen": iso_utc(sighting.last_seen),
-        "times": sighting.times,
-        "feed_id": sighting.feed_id,
-        "status": sighting.status,
-        "raw": None if raw is None else {"title": raw[0], "content_html": raw[1]},
-    }
-
-
-def _event_record(event: StateChange) -> dict[str, Any]:
-    return {
-        "at": iso_utc(event.at),
-        "old_state": event.old_state.value,
-        "new_state": event.new_state.value,
-        "evidence": event.evidence,
     }
 
 
@@ -97,8 +75,8 @@ def article_record(
         "title": current.title if (current := current_of(article, revisions)) else None,
         "files": [{"name": f.file_name, "id": f.file_id} for f in files],
         "revisions": [_revision_record(r) for r in revisions],
-        "sightings": [_sighting_record(s, raw) for s, raw in sightings or ()],
-        "events": [_event_record(e) for e in events or ()],
+        "sightings": [sighting_record(s, raw) for s, raw in sightings or ()],
+        "events": [event_record(e) for e in events or ()],
     }
 
 

@@ -32,10 +32,10 @@ from starlette.staticfiles import StaticFiles
 
 from ..archive import Archive, open_archive
 from ..diff import inline_diff
-from ..records import feed_record
+from ..records import event_record, feed_record, sighting_record
 from ..fetch.addresses import is_web_url
 from ..errors import InvalidInputError, NotFoundError, TidingsError
-from ..model import Change, FeedOptions, FeedState, Revision, RevisionSource, Sighting, StateChange, UpdateSummary, iso_utc
+from ..model import Change, FeedOptions, FeedState, Revision, RevisionSource, Sighting, UpdateSummary, iso_utc
 from . import syndicate
 from .access import SESSION_COOKIE, SESSION_SECONDS, Access, Throttle, TooManyAttempts, read_form, same_origin
 from .images import ImageProxy, ImageRefused, images_as_links
@@ -826,30 +826,6 @@ def sighting_rows(sightings: list[Sighting]) -> list[tuple[Sighting, bool]]:
         rows.append((sighting, sighting.revision_id < newest.get(sighting.source, 0)))
         newest[sighting.source] = max(newest.get(sighting.source, 0), sighting.revision_id)
     return rows
-
-
-def sighting_record(sighting: Sighting) -> dict[str, Any]:
-    return {
-        "id": sighting.id,
-        "revision_id": sighting.revision_id,
-        "source": sighting.source,
-        "first_seen": iso_utc(sighting.first_seen),
-        "last_seen": iso_utc(sighting.last_seen),
-        "times": sighting.times,
-        "feed_id": sighting.feed_id,
-        "status": sighting.status,
-        "raw_id": sighting.raw_id,
-    }
-
-
-def event_record(event: StateChange) -> dict[str, Any]:
-    return {
-        "id": event.id,
-        "at": iso_utc(event.at),
-        "old_state": event.old_state.value,
-        "new_state": event.new_state.value,
-        "evidence": event.evidence,
-    }
 
 
 def change_record(change: Change) -> dict[str, Any]:
