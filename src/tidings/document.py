@@ -28,6 +28,7 @@ names files the same, safe way.
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -40,6 +41,7 @@ from .errors import DocumentError
 
 __all__ = [
     "Document",
+    "read_bounded",
     "FIRST_FILE_ID",
     "MAX_DOCUMENT_BYTES",
     "MAX_FILE_NAME_BYTES",
@@ -381,3 +383,22 @@ def parse_file_id(file_name: str) -> int | None:
     """The numeric id at the start of a ``<id>_<title>.md`` name, if any."""
     match = _FILE_ID.match(file_name)
     return int(match.group(1)) if match else None
+
+
+def read_bounded(fd: int, limit: int, size_hint: int = 0) -> bytes:
+    """At most ``limit + 1`` bytes from ``fd``: more than ``limit`` means the file is too large.
+
+    ``size_hint`` (what ``fstat`` says) only sizes the first read; reading goes
+    on to the end of the file or past the limit whatever it claimed.
+    """
+    chunks: list[bytes] = []
+    total = 0
+    want = min(max(size_hint, 0) + 1, limit + 1)
+    while total <= limit:
+        chunk = os.read(fd, max(1, min(want, limit + 1 - total)))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        total += len(chunk)
+        want = 1 << 20
+    return b"".join(chunks)

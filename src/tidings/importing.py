@@ -39,6 +39,7 @@ from .document import (
     Document,
     parse_document,
     parse_file_id,
+    read_bounded,
     site_folder_name,
 )
 from .errors import DocumentError
@@ -87,21 +88,6 @@ def _not_regular(mode: int) -> str:
     return f"not a regular file ({what}); not read"
 
 
-def _read_bounded(fd: int, limit: int, size_hint: int) -> bytes:
-    """At most ``limit + 1`` bytes, whatever ``fstat`` said (the hint only sizes the first read)."""
-    chunks: list[bytes] = []
-    total = 0
-    want = min(max(size_hint, 0) + 1, limit + 1)
-    while total <= limit:
-        chunk = os.read(fd, max(1, min(want, limit + 1 - total)))
-        if not chunk:
-            break
-        chunks.append(chunk)
-        total += len(chunk)
-        want = 1 << 20
-    return b"".join(chunks)
-
-
 def _read_open(fd: int) -> bytes:
     """The bytes of an open file: a regular one, within the size limit; DocumentError otherwise."""
     status = os.fstat(fd)
@@ -109,7 +95,7 @@ def _read_open(fd: int) -> bytes:
         raise DocumentError(_not_regular(status.st_mode))
     if status.st_size > MAX_DOCUMENT_BYTES:
         raise DocumentError(f"file too large ({status.st_size} bytes, limit {MAX_DOCUMENT_BYTES})")
-    data = _read_bounded(fd, MAX_DOCUMENT_BYTES, status.st_size)
+    data = read_bounded(fd, MAX_DOCUMENT_BYTES, status.st_size)
     if len(data) > MAX_DOCUMENT_BYTES:
         raise DocumentError(f"file too large (more than {MAX_DOCUMENT_BYTES} bytes)")
     return data
@@ -216,7 +202,7 @@ class _Tree:
             try:
                 status = os.fstat(fd)
                 regular = stat.S_ISREG(status.st_mode)
-                head = _read_bounded(fd, _LIST_HEAD_BYTES, status.st_size) if regular else b""
+                head = read_bounded(fd, _LIST_HEAD_BYTES, status.st_size) if regular else b""
             finally:
                 os.close(fd)
         except OSError:

@@ -29,9 +29,10 @@ from pathlib import Path
 from types import TracebackType
 from typing import Literal
 
+from ..document import read_bounded
 from ..errors import ExportTargetError
 
-__all__ = ["Kind", "SafeFolder", "read_bounded"]
+__all__ = ["Kind", "SafeFolder"]
 
 #: What a name in a folder is: nothing, a regular file or a folder (anything else is refused).
 Kind = Literal["missing", "file", "folder"]
@@ -45,26 +46,6 @@ _AT_CALLS = {os.open, os.stat, os.mkdir, os.rename, os.unlink}
 _SUPPORTED = bool(_NOFOLLOW) and _AT_CALLS <= os.supports_dir_fd
 # errno values an O_NOFOLLOW open gives for a link (FreeBSD says EMLINK).
 _LINK_ERRNOS = {errno.ELOOP, errno.EMLINK}
-_CHUNK = 1 << 20
-
-
-def read_bounded(fd: int, limit: int, size_hint: int = 0) -> bytes:
-    """At most ``limit + 1`` bytes from ``fd``: more than ``limit`` means the file is too large.
-
-    ``size_hint`` (what ``fstat`` says) only sizes the first read; reading goes
-    on to the end of the file or past the limit whatever it claimed.
-    """
-    chunks: list[bytes] = []
-    total = 0
-    want = min(max(size_hint, 0) + 1, limit + 1)
-    while total <= limit:
-        chunk = os.read(fd, max(1, min(want, limit + 1 - total)))
-        if not chunk:
-            break
-        chunks.append(chunk)
-        total += len(chunk)
-        want = _CHUNK
-    return b"".join(chunks)
 
 
 class SafeFolder:
