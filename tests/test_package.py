@@ -25,7 +25,8 @@ LAYERS = [
     {"importing", "export", "update"},
     {"backfill"},
     {"archive"},
-    {"web"},
+    {"pages"},
+    {"web", "publish"},
     {"cli", "__init__"},
     {"__main__"},
 ]

@@ -1,0 +1,101 @@
+"""What each page shows: the values its template is rendered with, read from an archive.
+
+The web app calls these per request, the publisher once per file, so a page holds the
+same things in both. Bodies are the sanitised clean HTML (derived on the spot when a
+revision has none yet); ``body_filter`` lets the caller change how images load.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from ..archive import Archive
+from ..diff import inline_diff
+from ..errors import NotFoundError
+from ..model import Revision, RevisionSource, Sighting
+
+__all__ = ["article_values", "compared_with", "diff_values", "sighting_rows"]
+
+
+def compared_with(revisions: list[Revision]) -> dict[int, int]:
+    """For each revision but the first, the one its differences are shown against: the
+    newest older one of the same kind of source (the feed's content, imports included, or
+    the page's full text), else the one before it."""
+    found: dict[int, int] = {}
+    newest: dict[bool, int] = {}
+    for place, revision in enumerate(revisions):
+        lane = revision.source is RevisionSource.EXTRACTED
+        if lane in newest:
+            found[revision.id] = newest[lane]
+        elif place > 0:
+            found[revision.id] = revisions[place - 1].id
+        newest[lane] = revision.id
+    return found
+
+
+def sighting_rows(sightings: list[Sighting]) -> list[tuple[Sighting, bool]]:
+    """Each sighting with whether it is a revert: its source had shown a newer revision before."""
+    rows = []
+    newest: dict[str, int] = {}
+    for sighting in sightings:
+        rows.append((sighting, sighting.revision_id < newest.get(sighting.source, 0)))
+        newest[sighting.source] = max(newest.get(sighting.source, 0), sighting.revision_id)
+    return rows
+
+
+def article_values(
+    a: Archive, article_id: int, *, body_filter: Callable[[str], str] | None = None
+) -> dict[str, Any]:
+    """An article's page: its current revision's clean body, every revision, sightings and
+    state changes with their evidence."""
+    article = a.get_article(article_id)
+    revisions = a.revisions(article_id)
+    current = a.current_revision(article_id, revisions)
+    body = current.clean_html
+    if body is None:
+        body = a.cleaner.clean(current.content_html, base_url=article.url, site_url=article.url).html
+    if body_filter is not None:
+        body = body_filter(body)
+    events = a.state_changes(article_id)
+    return {
+        "article": article,
+        "revision": current,
+        "revisions": revisions,
+        "dates": a.revision_dates(article_id),
+        "body": body,
+        "numbers": {r.id: place + 1 for place, r in enumerate(revisions)},
+        "compared_with": compared_with(revisions),
+        "sightings": sighting_rows(a.sightings(article_id)),
+        "events": events,
+        "state_event": events[-1] if events and events[-1].new_state is article.state else None,
+    }
+
+
+def diff_values(a: Archive, article_id: int, old_id: int | None, new_id: int | None) -> dict[str, Any]:
+    """The differences between two revisions of an article: ``new_id`` (else the newest)
+    against ``old_id`` (else the one before it). NotFoundError when either is not the
+    article's."""
+    article = a.get_article(article_id)
+    revisions = a.revisions(article_id)
+    if not revisions:
+        return {"article": article, "old": None, "new": None, "dates": {}}
+    by_id = {r.id: r for r in revisions}
+    new = by_id.get(new_id) if new_id is not None else revisions[-1]
+    if new is None:
+        raise NotFoundError("no such revisions of this article")
+    if old_id is not None:
+        old = by_id.get(old_id)
+        if old is None:
+            raise NotFoundError("no such revisions of this article")
+    else:
+        place = revisions.index(new)
+        old = revisions[place - 1] if place > 0 else None
+    return {
+        "article": article,
+        "old": old,
+        "new": new,
+        "dates": a.revision_dates(article_id),
+        "title_diff": inline_diff(old.title, new.title) if old else "",
+        "text_diff": inline_diff(old.text or "", new.text or "") if old else "",
+    }
