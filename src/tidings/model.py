@@ -22,6 +22,7 @@ __all__ = [
     "DocumentFile",
     "Enclosure",
     "ExportReport",
+    "PublishReport",
     "FetchRecord",
     "FeedOutcome",
     "Feed",
@@ -370,6 +371,44 @@ class ExportReport:
     unchanged: int = 0
     renamed: tuple[FileProblem, ...] = ()
     paths: tuple[str, ...] = field(default=(), repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class PublishReport:
+    """What a publish did.
+
+    ``new`` and ``edited`` count, by site, the articles whose pages are new to the mirror
+    and those whose pages changed (an edit, a state change, a new sighting); ``paths`` are
+    the files written or removed, relative to the mirror. ``commit`` is the new commit's
+    id (with ``--git``), ``push_error`` why a push failed (the commit stays).
+    """
+
+    articles: int = 0
+    new: tuple[tuple[str, int], ...] = ()
+    edited: tuple[tuple[str, int], ...] = ()
+    written: int = 0
+    unchanged: int = 0
+    paths: tuple[str, ...] = field(default=(), repr=False)
+    search: str = ""
+    seconds: float = 0.0
+    search_seconds: float = 0.0
+    commit: str | None = None
+    pushed: bool = False
+    push_error: str | None = None
+
+    @property
+    def summary(self) -> str:
+        """``12 new articles, 3 edited: 法广 7, BBC 5``, or what else changed."""
+        new = sum(count for _, count in self.new)
+        edited = sum(count for _, count in self.edited)
+        if not new and not edited:
+            return f"{self.written} files updated" if self.written else "nothing changed"
+        by_site: dict[str, int] = {}
+        for site, count in (*self.new, *self.edited):
+            by_site[site] = by_site.get(site, 0) + count
+        sites = ", ".join(f"{site} {count}" for site, count in sorted(by_site.items(), key=lambda kv: (-kv[1], kv[0])))
+        noun = "article" if new == 1 else "articles"
+        return f"{new} new {noun}, {edited} edited: {sites}"
 
 
 @dataclass(frozen=True, slots=True)

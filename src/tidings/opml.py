@@ -106,13 +106,15 @@ def _settings(outline: Any) -> tuple[float | None, FeedOptions]:
     return interval, FeedOptions(**values)
 
 
-def write_opml(feeds: Iterable[Feed], now: datetime) -> bytes:
+def write_opml(feeds: Iterable[Feed], now: datetime | None) -> bytes:
     """An OPML 2.0 document of the subscriptions, one folder per site, with each feed's
-    interval and rules as attributes of :data:`NAMESPACE`."""
+    interval and rules as attributes of :data:`NAMESPACE`; dated ``now`` unless None (a
+    published mirror's copy is undated, so it changes only when the subscriptions do)."""
     root = etree.Element("opml", attrib={"version": "2.0"}, nsmap={"tidings": NAMESPACE})
     head = etree.SubElement(root, "head")
     etree.SubElement(head, "title").text = "tidings subscriptions"
-    etree.SubElement(head, "dateCreated").text = format_datetime(now)
+    if now is not None:
+        etree.SubElement(head, "dateCreated").text = format_datetime(now)
     body = etree.SubElement(root, "body")
     by_site: dict[str, list[Feed]] = defaultdict(list)
     for feed in feeds:

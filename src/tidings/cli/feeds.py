@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
+from ..errors import TidingsError
 from ..model import BackfillSummary, Feed, FeedOptions, FeedOutcome, FeedState, UpdateSummary
 from ..records import feed_record
 from ..version import __version__
@@ -232,11 +233,26 @@ def update_command(ctx: click.Context, feed_refs: tuple[str, ...], update_all: b
 
 
 @cli.command("run")
+@click.option("--publish", "mirror", type=click.Path(path_type=Path), help="Publish into this folder after every pass that stored something.")
+@click.option("--base-url", help="With --publish: where the mirror is read (see tidings publish).")
+@click.option("--git", "use_git", is_flag=True, help="With --publish: commit each publish.")
+@click.option("--push", "remote", metavar="REMOTE", help="With --publish: push each publish to REMOTE (implies --git).")
 @click.pass_context
-def run_command(ctx: click.Context) -> None:
-    """Keep the archive up to date: update feeds as they fall due, until SIGINT or SIGTERM."""
+def run_command(
+    ctx: click.Context, mirror: Path | None, base_url: str | None, use_git: bool, remote: str | None
+) -> None:
+    """Keep the archive up to date: update feeds as they fall due, until SIGINT or SIGTERM.
+
+    With --publish, the mirror is published once at the start and after every pass that
+    stored something (the original bot: fetch, write, commit, push).
+    """
 
     import asyncio
+
+    from .publishing import publish_once
+
+    if mirror is None and (use_git or remote or base_url):
+        raise click.UsageError("--git, --push and --base-url go with --publish DIR")
 
     async def serve(archive: Archive) -> None:
         stop = asyncio.Event()
@@ -246,11 +262,22 @@ def run_command(ctx: click.Context) -> None:
 
         def report(summary: UpdateSummary) -> None:
             _print_summary(summary)
+            if mirror is not None and (summary.new_articles or summary.changed_articles):
+                publish_mirror(archive)
 
         await archive.run(stop, on_pass=report)
 
+    def publish_mirror(archive: Archive) -> None:
+        assert mirror is not None
+        try:
+            publish_once(archive, mirror, base_url=base_url, git=use_git, remote=remote)
+        except TidingsError as exc:  # a mirror that cannot be written never stops the archive
+            click.echo(f"error: publish failed: {exc}", err=True)
+
     with open_from_context(ctx) as archive:
         click.echo(f"tidings {__version__}: updating {len(archive.feeds())} feeds as they fall due; Ctrl-C stops")
+        if mirror is not None:
+            publish_mirror(archive)
         asyncio.run(serve(archive))
     click.echo("stopped")
 

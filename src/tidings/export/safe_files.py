@@ -140,6 +140,33 @@ class SafeFolder:
             raise ExportTargetError(f"{self.path}: cannot list it: {exc.strerror or exc}") from exc
         return names
 
+    def entries(self) -> dict[str, Kind]:
+        """Every entry of the folder by name: a regular file or a folder (anything else is refused)."""
+        found: dict[str, Kind] = {}
+        try:
+            with os.scandir(self._fd) as entries:
+                for entry in entries:
+                    if entry.is_symlink():
+                        raise self._link(entry.name)
+                    if entry.is_dir(follow_symlinks=False):
+                        found[entry.name] = "folder"
+                    elif entry.is_file(follow_symlinks=False):
+                        found[entry.name] = "file"
+                    else:
+                        raise self._special(entry.name)
+        except OSError as exc:
+            raise ExportTargetError(f"{self.path}: cannot list it: {exc.strerror or exc}") from exc
+        return found
+
+    def remove(self, name: str) -> None:
+        """Remove the regular file ``name`` (a link is removed itself, never followed)."""
+        try:
+            os.unlink(name, dir_fd=self._fd)
+        except FileNotFoundError:
+            pass
+        except OSError as exc:
+            raise self._error(name, exc) from exc
+
     def folder(self, name: str, *, create: bool = False) -> SafeFolder:
         """Folder ``name`` in this one, opened without following a link; made first if asked."""
         if create:

@@ -12,7 +12,7 @@ anchor on the article page, so each change is one entry for good.
 from __future__ import annotations
 
 import html
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -22,6 +22,7 @@ from ..fetch.addresses import is_web_url
 from ..model import Article, ArticleState, Change, Revision, iso_utc
 
 ATOM = "http://www.w3.org/2005/Atom"
+FEED_HISTORY = "http://purl.org/syndication/history/1.0"
 JSON_FEED_VERSION = "https://jsonfeed.org/version/1.1"
 
 Entry = tuple[Article, Revision]
@@ -40,20 +41,40 @@ def _content(revision: Revision) -> str:
 
 
 def atom(
-    title: str, base: str, self_url: str, entries: Sequence[Entry], now: datetime, *, home: str | None = None
+    title: str,
+    base: str,
+    self_url: str,
+    entries: Sequence[Entry],
+    now: datetime,
+    *,
+    home: str | None = None,
+    page_of: Callable[[Article], str] | None = None,
+    links: Sequence[tuple[str, str]] = (),
+    archive: bool = False,
+    feed_id: str | None = None,
 ) -> bytes:
     """An Atom 1.0 document of ``entries`` (newest first); ``home`` is the page the feed
-    stands for (a site's timeline), the archive's front page by default."""
-    feed = etree.Element(f"{{{ATOM}}}feed", nsmap={None: ATOM})
-    etree.SubElement(feed, f"{{{ATOM}}}id").text = _xml_safe(self_url)
+    stands for (a site's timeline), the archive's front page by default.
+
+    ``page_of`` gives an article's page (its entry id), the web app's by default;
+    ``links`` are more (rel, href) links of the feed (RFC 5005 ``prev-archive``,
+    ``current``); ``archive`` marks an archive document (``fh:archive``); ``feed_id`` is the
+    feed's id when its own address is not absolute."""
+    entry_id = page_of or (lambda article: _entry_id(base, article))
+    feed = etree.Element(f"{{{ATOM}}}feed", nsmap={None: ATOM, "fh": FEED_HISTORY})
+    etree.SubElement(feed, f"{{{ATOM}}}id").text = _xml_safe(feed_id or self_url)
     etree.SubElement(feed, f"{{{ATOM}}}title").text = _xml_safe(title)
     etree.SubElement(feed, f"{{{ATOM}}}updated").text = iso_utc(_updated(entries, now))
     etree.SubElement(feed, f"{{{ATOM}}}link", rel="self", href=_xml_safe(self_url))
     etree.SubElement(feed, f"{{{ATOM}}}link", rel="alternate", href=_xml_safe(home or base))
+    for rel, href in links:
+        etree.SubElement(feed, f"{{{ATOM}}}link", rel=rel, href=_xml_safe(href))
     etree.SubElement(feed, f"{{{ATOM}}}generator").text = "tidings"
+    if archive:
+        etree.SubElement(feed, f"{{{FEED_HISTORY}}}archive")
     for article, revision in entries:
         entry = etree.SubElement(feed, f"{{{ATOM}}}entry")
-        etree.SubElement(entry, f"{{{ATOM}}}id").text = _xml_safe(_entry_id(base, article))
+        etree.SubElement(entry, f"{{{ATOM}}}id").text = _xml_safe(entry_id(article))
         etree.SubElement(entry, f"{{{ATOM}}}title").text = _xml_safe(revision.title)
         etree.SubElement(entry, f"{{{ATOM}}}updated").text = iso_utc(revision.seen)
         if article.published is not None:
@@ -62,7 +83,7 @@ def atom(
         etree.SubElement(author, f"{{{ATOM}}}name").text = _xml_safe(revision.author or article.site)
         if is_web_url(article.url):
             etree.SubElement(entry, f"{{{ATOM}}}link", rel="alternate", href=_xml_safe(article.url))
-        etree.SubElement(entry, f"{{{ATOM}}}link", rel="via", href=_xml_safe(_entry_id(base, article)))
+        etree.SubElement(entry, f"{{{ATOM}}}link", rel="via", href=_xml_safe(entry_id(article)))
         etree.SubElement(entry, f"{{{ATOM}}}category", term=_xml_safe(article.site))
         content = etree.SubElement(entry, f"{{{ATOM}}}content", type="html")
         content.text = _xml_safe(_content(revision))
@@ -70,15 +91,24 @@ def atom(
 
 
 def json_feed(
-    title: str, base: str, self_url: str, entries: Sequence[Entry], *, home: str | None = None
+    title: str,
+    base: str,
+    self_url: str,
+    entries: Sequence[Entry],
+    *,
+    home: str | None = None,
+    page_of: Callable[[Article], str] | None = None,
+    next_url: str | None = None,
 ) -> dict[str, Any]:
-    """A JSON Feed 1.1 document of ``entries`` (newest first); ``home`` as for :func:`atom`."""
+    """A JSON Feed 1.1 document of ``entries`` (newest first); ``home`` and ``page_of`` as
+    for :func:`atom`; ``next_url`` is the page of older entries (JSON Feed's paging)."""
+    entry_id = page_of or (lambda article: _entry_id(base, article))
     items = []
     for article, revision in entries:
         item: dict[str, Any] = {
-            "id": _entry_id(base, article),
-            "url": article.url if is_web_url(article.url) else _entry_id(base, article),
-            "external_url": _entry_id(base, article),
+            "id": entry_id(article),
+            "url": article.url if is_web_url(article.url) else entry_id(article),
+            "external_url": entry_id(article),
             "title": revision.title,
             "content_html": _content(revision),
             "date_modified": iso_utc(revision.seen),
@@ -90,13 +120,16 @@ def json_feed(
         if revision.language:
             item["language"] = revision.language
         items.append(item)
-    return {
+    document: dict[str, Any] = {
         "version": JSON_FEED_VERSION,
         "title": title,
         "home_page_url": home or base,
         "feed_url": self_url,
-        "items": items,
     }
+    if next_url is not None:
+        document["next_url"] = next_url
+    document["items"] = items
+    return document
 
 
 def change_page(base: str, change: Change) -> str:

@@ -7,6 +7,7 @@ revision has none yet); ``body_filter`` lets the caller change how images load.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -15,7 +16,28 @@ from ..diff import inline_diff
 from ..errors import NotFoundError
 from ..model import Revision, RevisionSource, Sighting
 
-__all__ = ["article_values", "compared_with", "diff_values", "sighting_rows"]
+__all__ = ["IMG_TAG", "article_values", "compared_with", "diff_values", "images_as_links", "sighting_rows"]
+
+IMG_TAG = re.compile(r"<img\b[^>]*>", re.IGNORECASE)
+_SRC_ALT = re.compile(r'\s(src|alt)="([^"]*)"')
+
+
+def images_as_links(html: str) -> str:
+    """Outside images as links to them, so that showing a page fetches nothing elsewhere.
+
+    ``html`` is the sanitiser's output, whose attributes are always double-quoted and escaped.
+    """
+
+    def replace(match: re.Match[str]) -> str:
+        attributes = dict(_SRC_ALT.findall(match.group(0)))
+        src = attributes.get("src", "")
+        if not src or src.startswith(("data:", "/")):
+            return match.group(0)
+        label = attributes.get("alt") or "image"
+        return f'<a class="image" href="{src}" rel="noopener noreferrer nofollow">[{label}]</a>'
+
+    return IMG_TAG.sub(replace, html)
+
 
 
 def compared_with(revisions: list[Revision]) -> dict[int, int]:

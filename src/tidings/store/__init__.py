@@ -215,6 +215,18 @@ class Store(Protocol):
         """Store derived (revision id, clean HTML, text) triples; a revision whose clean HTML
         changes loses its fingerprint (it is taken again from the new one when needed)."""
 
+    def article_digests(self, site: str | None = None) -> list[tuple[int, str, int]]:
+        """For each article (of one site, or all), by id: a string that changes whenever its
+        published page would (its row, revisions, sightings and state changes, but not the
+        last time or count of a sighting), and when its newest revision was seen (epoch ms)."""
+
+    def revision_keys(self, site: str | None = None) -> list[tuple[int, int, int]]:
+        """(revision id, article id, length of the clean HTML) of every revision (of one site,
+        or all), by revision id."""
+
+    def revisions_by_id(self, revision_ids: list[int]) -> list[Revision]:
+        """These revisions, by id (ids that do not exist are left out)."""
+
     def article_urls(self, article_ids: list[int]) -> dict[int, str]:
         """The URL of each of these articles."""
 

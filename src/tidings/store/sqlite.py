@@ -887,6 +887,50 @@ class SQLiteStore:
         )
 
     @_wrap_errors
+    def article_digests(self, site: str | None = None) -> list[tuple[int, str, int]]:
+        # Everything an article's page shows that can change, in one string per article:
+        # its row, its revisions (with the size of their clean HTML), its sightings (not
+        # their last time or count, which change with every fetch) and its state changes.
+        query = (
+            "SELECT a.id, a.url || '|' || coalesce(a.published, '') || '|' || a.first_seen || '|'"
+            " || a.state || '|' || coalesce(a.state_since, '') || '|' || coalesce(a.current_revision_id, '')"
+            " || '|' || coalesce((SELECT group_concat(r.id || ':' || length(coalesce(r.clean_html, ''))"
+            " || ':' || r.source || ':' || coalesce(r.changed, ''), ',') FROM revisions r"
+            " WHERE r.article_id = a.id), '')"
+            " || '|' || coalesce((SELECT group_concat(g.id || ':' || g.revision_id || ':' || g.source || ':'"
+            " || g.first_seen || ':' || coalesce(g.status, '') || ':' || coalesce(g.raw_id, ''), ',')"
+            " FROM sightings g WHERE g.article_id = a.id), '')"
+            " || '|' || coalesce((SELECT group_concat(e.id, ',') FROM state_changes e"
+            " WHERE e.article_id = a.id), ''),"
+            " coalesce((SELECT max(r.seen) FROM revisions r WHERE r.article_id = a.id), a.first_seen)"
+            " FROM articles a JOIN sites s ON s.id = a.site_id"
+        )
+        params: tuple[Any, ...] = ()
+        if site is not None:
+            query += " WHERE s.name = ?"
+            params = (site,)
+        return [(row[0], row[1], row[2]) for row in self._db.execute(query + " ORDER BY a.id", params)]
+
+    @_wrap_errors
+    def revision_keys(self, site: str | None = None) -> list[tuple[int, int, int]]:
+        query = (
+            "SELECT r.id, r.article_id, length(coalesce(r.clean_html, '')) FROM revisions r"
+        )
+        params: tuple[Any, ...] = ()
+        if site is not None:
+            query += (
+                " WHERE r.article_id IN (SELECT a.id FROM articles a JOIN sites s ON s.id = a.site_id"
+                " WHERE s.name = ?)"
+            )
+            params = (site,)
+        return [(row[0], row[1], row[2]) for row in self._db.execute(query + " ORDER BY r.id", params)]
+
+    @_wrap_errors
+    def revisions_by_id(self, revision_ids: list[int]) -> list[Revision]:
+        rows = self._rows_in(f"SELECT {_REVISION_COLUMNS} FROM revisions r WHERE r.id IN ({{marks}})", revision_ids)
+        return sorted((_revision(row) for row in rows), key=lambda r: r.id)
+
+    @_wrap_errors
     def article_urls(self, article_ids: list[int]) -> dict[int, str]:
         return dict(self._rows_in("SELECT id, url FROM articles WHERE id IN ({marks})", article_ids))
 

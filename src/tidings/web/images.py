@@ -22,34 +22,16 @@ from urllib.parse import quote, urljoin, urlsplit, urlunsplit
 
 import httpx
 
+from ..pages.views import IMG_TAG
 from ..fetch.addresses import Address, AddressPolicy, all_allowed, is_public, is_web_url, resolve
 from ..version import __version__
 
 MAX_BYTES = 8 * 1024 * 1024
 TIMEOUT = 10.0
 MAX_REDIRECTS = 3
-_IMG = re.compile(r"<img\b[^>]*>", re.IGNORECASE)
 _SOURCE = re.compile(r"<source\b[^>]*>", re.IGNORECASE)
 _SRC = re.compile(r'\ssrc="([^"]*)"')
 _SRCSET = re.compile(r'\s(?:srcset|sizes)="[^"]*"')
-_SRC_ALT = re.compile(r'\s(src|alt)="([^"]*)"')
-
-
-def images_as_links(html: str) -> str:
-    """Outside images as links to them, so that showing a page fetches nothing elsewhere.
-
-    ``html`` is the sanitiser's output, whose attributes are always double-quoted and escaped.
-    """
-
-    def replace(match: re.Match[str]) -> str:
-        attributes = dict(_SRC_ALT.findall(match.group(0)))
-        src = attributes.get("src", "")
-        if not src or src.startswith(("data:", "/")):
-            return match.group(0)
-        label = attributes.get("alt") or "image"
-        return f'<a class="image" href="{src}" rel="noopener noreferrer nofollow">[{label}]</a>'
-
-    return _IMG.sub(replace, html)
 
 
 class ImageRefused(Exception):
@@ -93,7 +75,7 @@ class ImageProxy:
             url = found.group(1).replace("&amp;", "&")
             return tag.replace(found.group(0), f' src="{self.path(url).replace("&", "&amp;")}"', 1)
 
-        return _SOURCE.sub("", _IMG.sub(image, html))
+        return _SOURCE.sub("", IMG_TAG.sub(image, html))
 
     async def fetch(self, url: str, signature: str) -> tuple[bytes, str]:
         """The image's bytes and media type; ImageRefused when it may not or cannot be had."""

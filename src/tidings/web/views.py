@@ -19,10 +19,10 @@ from ..errors import InvalidInputError, NotFoundError
 from ..fetch.addresses import is_web_url
 from ..model import FeedOptions, FeedState, UpdateSummary
 from ..pages.render import HERE as PAGES_HERE
-from ..pages.views import article_values, diff_values
+from ..pages.views import article_values, diff_values, images_as_links
 from .access import SESSION_COOKIE, SESSION_SECONDS, read_form, same_origin
 from .context import PAGE, WebContext, int_param
-from .images import ImageRefused, images_as_links
+from .images import ImageRefused
 
 __all__ = ["page_routes", "update_feed"]
 

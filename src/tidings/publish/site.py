@@ -1,0 +1,297 @@
+"""The static HTML site of a published mirror: the same templates as the web app, written
+as files with relative links.
+
+::
+
+    index.html                      the sites with their counts, links to days and changes
+    site/<site>/index.html          a site's newest articles and a list of every page
+    site/<site>/page-<n>.html       a site's articles, 100 a page, numbered from the oldest
+    site/<site>/changes.html        a site's recent changes
+    day/index.html, day/<d>.html    every day (UTC) with its articles
+    article/<id>.html               an article: clean body, times, link, state, versions
+    diff/<id>-<old>-<new>.html      the differences between two versions
+    changes.html                    recent changes at every site
+    static/style.css                the web app's style sheet
+
+Pages are numbered from the oldest, so a new article changes only the newest page of its
+site, its day and the lists that name them. Every page is rendered from values whose
+digest is kept in the mirror's manifest; a page whose digest has not changed is not
+rendered again.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+from ..archive import Archive
+from ..model import Article
+from ..pages import Pages, StaticLinks
+from ..pages.render import HERE as PAGES_HERE
+from ..pages.render import ChineseCheck
+from ..pages.views import article_values, compared_with, diff_values, images_as_links
+from ..textindex import fold
+from .files import Mirror, digest
+
+__all__ = ["PER_PAGE", "LATEST", "SiteReport", "SiteWriter", "Listed", "list_articles"]
+
+#: Articles on a numbered page of a site.
+PER_PAGE = 100
+#: Articles on a site's front page.
+LATEST = 100
+#: Changes on a page of recent changes.
+CHANGES = 100
+
+
+@dataclass(frozen=True, slots=True)
+class Listed:
+    """One article as timelines list it."""
+
+    article: Article
+    title: str
+
+    @property
+    def moment(self) -> datetime:
+        return self.article.published or self.article.first_seen
+
+    def key(self) -> tuple[Any, ...]:
+        return (self.article.id, self.title, self.article.site, self.moment.isoformat())
+
+
+@dataclass(slots=True)
+class SiteReport:
+    """What the HTML pages of one publish did: articles new to the mirror and articles whose
+    page changed, by site."""
+
+    new: dict[str, int] = field(default_factory=dict)
+    edited: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class _Timeline:
+    items: tuple[tuple[Article, str], ...]
+
+
+def list_articles(archive: Archive, site: str) -> list[Listed]:
+    """Every article of ``site`` with its current title, oldest first."""
+    found: list[Listed] = []
+    cursor = None
+    while True:
+        page = archive.timeline(site=site, cursor=cursor, limit=500)
+        found.extend(Listed(article, title) for article, title in page.items)
+        if page.next_cursor is None:
+            break
+        cursor = page.next_cursor
+    found.reverse()
+    return found
+
+
+def _newest_first(items: Sequence[Listed]) -> _Timeline:
+    return _Timeline(tuple((i.article, i.title) for i in reversed(items)))
+
+
+class SiteWriter:
+    """Writes the HTML pages of the sites ``listed`` into ``mirror``."""
+
+    def __init__(
+        self,
+        archive: Archive,
+        mirror: Mirror,
+        *,
+        listed: dict[str, list[Listed]],
+        folders: dict[str, str],
+        lang: str,
+        base_url: str | None,
+        images: str = "link",
+    ) -> None:
+        self.archive = archive
+        self.mirror = mirror
+        self.listed = listed
+        self.folders = folders
+        self.lang = lang
+        self.images = images
+        self.base_url = base_url
+        self.pages = Pages()
+        self.links = StaticLinks(folders)
+        self.chinese = ChineseCheck(archive.site_language)
+        self.report = SiteReport()
+        #: When each published article's newest revision was seen (epoch ms), by id.
+        self.updated: dict[int, int] = {}
+
+    # rendering
+
+    def _page(self, path: str, page_digest: str, template: str, **values: Any) -> bool:
+        """Render ``template`` to ``path`` unless it is current; True when rendered."""
+        full_digest = digest(template, page_digest)
+        if self.mirror.is_current(path, full_digest):
+            return False
+        self._write(path, template, full_digest, **values)
+        return True
+
+    def _write(self, path: str, template: str, full_digest: str, **values: Any) -> None:
+        if self.base_url:
+            values.setdefault("canonical", self.base_url + path)
+        html = self.pages.render(
+            template, lang=self.lang, links=self.links.at(path), chinese=self.chinese, **values
+        )
+        self.mirror.write(path, html.encode("utf-8"))
+        self.mirror.remember(path, full_digest)
+
+    def write_all(self) -> SiteReport:
+        self.write_static()
+        self.write_articles()
+        for site, items in self.listed.items():
+            self.write_site(site, items)
+            self.write_changes(site)
+        self.write_days()
+        self.write_changes(None)
+        self.write_index()
+        return self.report
+
+    def write_static(self) -> None:
+        data = (PAGES_HERE / "static" / "style.css").read_bytes()
+        self.mirror.write("static/style.css", data)
+
+    # articles and their differences
+
+    def write_articles(self) -> None:
+        store = self.archive.store
+        for site in self.listed:
+            for article_id, source, newest in store.article_digests(site):
+                self.updated[article_id] = newest
+                path = f"article/{article_id}.html"
+                full_digest = digest("article.html", source, self.images)
+                if self.mirror.is_current(path, full_digest):
+                    continue
+                if not self.mirror.exists(path):
+                    self.report.new[site] = self.report.new.get(site, 0) + 1
+                elif not self.mirror.made_from(path, full_digest):
+                    self.report.edited[site] = self.report.edited.get(site, 0) + 1
+                self._write_article(path, article_id, full_digest)
+
+    def _write_article(self, path: str, article_id: int, full_digest: str) -> None:
+        values = article_values(
+            self.archive, article_id, body_filter=images_as_links if self.images == "link" else None
+        )
+        current = values["revision"]
+        indexed = f"{current.title}\n{current.text or ''}"
+        folded = fold(indexed)
+        # Pagefind indexes what the page shows; the Simplified form of Traditional text is
+        # handed to it too (hidden), so a search in either script finds the article.
+        values["search_text"] = folded if folded != indexed.lower() else None
+        self._write(path, "article.html", full_digest, **values)
+        revisions = values["revisions"]
+        for new_id, old_id in compared_with(revisions).items():
+            diff_path = f"diff/{article_id}-{old_id}-{new_id}.html"
+            diff_digest = digest("diff.html", full_digest, old_id, new_id)
+            if not self.mirror.is_current(diff_path, diff_digest):
+                self._write(diff_path, "diff.html", diff_digest, **diff_values(self.archive, article_id, old_id, new_id))
+
+    # timelines
+
+    def write_site(self, site: str, items: list[Listed]) -> None:
+        folder = f"site/{self.folders[site]}"
+        links = self.links
+        pages = [items[start : start + PER_PAGE] for start in range(0, len(items), PER_PAGE)]
+        summaries = []
+        for number, chunk in enumerate(pages, start=1):
+            first = chunk[0].moment.date().isoformat()
+            last = chunk[-1].moment.date().isoformat()
+            summaries.append((number, first, last))
+            path = f"{folder}/page-{number}.html"
+            here = links.at(path)
+            newer = here.site_page(site, number + 1) if number < len(pages) else None
+            older = here.site_page(site, number - 1) if number > 1 else None
+            self._page(
+                path,
+                digest([i.key() for i in chunk], newer is not None, older is not None),
+                "timeline.html",
+                heading=f"{site} · {first} – {last}" if first != last else f"{site} · {first}",
+                page=_newest_first(chunk),
+                feed_site=site,
+                feed_title=site,
+                changes_site=site,
+                newer_link=newer,
+                older_link=older,
+            )
+        path = f"{folder}/index.html"
+        here = links.at(path)
+        latest = items[-LATEST:]
+        self._page(
+            path,
+            digest([i.key() for i in latest], summaries),
+            "timeline.html",
+            heading=site,
+            page=_newest_first(latest),
+            feed_site=site,
+            feed_title=site,
+            changes_site=site,
+            archive_pages=[
+                (number, here.site_page(site, number), first, last) for number, first, last in reversed(summaries)
+            ],
+        )
+
+    def _days(self) -> dict[str, list[Listed]]:
+        days: dict[str, list[Listed]] = defaultdict(list)
+        for items in self.listed.values():
+            for item in items:
+                days[item.moment.astimezone(timezone.utc).date().isoformat()].append(item)
+        for items in days.values():
+            items.sort(key=lambda i: (i.moment, i.article.id))
+        return dict(sorted(days.items()))
+
+    def write_days(self) -> None:
+        days = self._days()
+        names = list(days)
+        for place, day in enumerate(names):
+            path = f"day/{day}.html"
+            here = self.links.at(path)
+            newer = here.day(names[place + 1]) if place + 1 < len(names) else None
+            older = here.day(names[place - 1]) if place > 0 else None
+            self._page(
+                path,
+                digest([i.key() for i in days[day]], newer, older),
+                "timeline.html",
+                heading=day,
+                page=_newest_first(days[day]),
+                newer_link=newer,
+                older_link=older,
+            )
+        path = "day/index.html"
+        here = self.links.at(path)
+        counts = [(day, len(items)) for day, items in reversed(days.items())]
+        self._page(
+            path,
+            digest(counts),
+            "days.html",
+            days=[(day, here.day(day), count) for day, count in counts],
+        )
+
+    def write_changes(self, site: str | None) -> None:
+        changes = self.archive.recent_changes(site, limit=CHANGES)
+        path = "changes.html" if site is None else f"site/{self.folders[site]}/changes.html"
+        self._page(
+            path,
+            digest([(c.kind, c.id, c.title, c.at.isoformat()) for c in changes.items]),
+            "changes.html",
+            site=site,
+            page=changes,
+            feed_site=site,
+            feed_title=site or "tidings",
+        )
+
+    def write_index(self) -> None:
+        sites = sorted((site, len(items)) for site, items in self.listed.items())
+        self._page(
+            "index.html",
+            digest(sites),
+            "index.html",
+            sites=sites,
+            site_names={name for name, _ in sites},
+            feeds=(),
+            today="",
+        )
+
