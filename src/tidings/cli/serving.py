@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno
 import socket
+from pathlib import Path
 
 import click
 
@@ -20,6 +21,7 @@ from .base import cli, fail, open_from_context, print_json, settings_from_contex
 @click.option("--allow-local-feeds", is_flag=True, help="Let the web app and API add and fetch local feed files (paths, file:// URLs); by default only http(s) feeds.")
 @click.option("--request-timeout", type=click.FloatRange(0.1, 3600), default=10.0, show_default=True, help="Seconds a client has to send a whole request (headers and body) before the connection is closed.")
 @click.option("--max-connections", type=click.IntRange(1, 100_000), default=256, show_default=True, help="Open connections at most; one more is answered 503 and closed.")
+@click.option("--mirror", type=click.Path(file_okay=False, path_type=Path), help="Serve this published mirror (tidings publish DIR) instead of the archive, so its search works; no database is opened.")
 @click.pass_context
 def serve_command(
     ctx: click.Context,
@@ -32,9 +34,14 @@ def serve_command(
     allow_local_feeds: bool,
     request_timeout: float,
     max_connections: int,
+    mirror: Path | None,
 ) -> None:
-    """Serve the archive in a browser and as a JSON API (OpenAPI at /api/openapi.json)."""
+    """Serve the archive in a browser and as a JSON API (OpenAPI at /api/openapi.json), or
+    with --mirror a published mirror's files."""
     settings = settings_from_context(ctx, host=host, port=port, token=token)
+    if mirror is not None:
+        _serve_mirror(ctx, mirror, settings.host, settings.port, request_timeout, max_connections)
+        return
     if private and not settings.token:
         raise click.UsageError("--private needs --token (or $TIDINGS_TOKEN): the token is how readers get in")
     with open_from_context(ctx) as archive:  # opens (and migrates) the database before serving
@@ -69,6 +76,32 @@ def serve_command(
     )
     server = uvicorn.Server(config)
     server.run(sockets=[listener])
+
+
+def _serve_mirror(
+    ctx: click.Context, folder: Path, host: str, port: int, request_timeout: float, max_connections: int
+) -> None:
+    from ..web.mirror import create_mirror_app
+
+    try:
+        app = create_mirror_app(folder)
+    except ValueError as exc:
+        fail(ctx, str(exc), 1)
+    listener = _listen(ctx, host, port)
+    import uvicorn
+
+    from ..web.server import guarded_protocol
+
+    shown = f"[{host}]" if ":" in host else host
+    click.echo(f"serving the mirror {folder} at http://{shown}:{port}/ (Ctrl-C stops)")
+    config = uvicorn.Config(
+        app,
+        log_level="warning",
+        http=guarded_protocol(request_timeout=request_timeout, max_connections=max_connections),
+        ws="none",
+        timeout_keep_alive=5,
+    )
+    uvicorn.Server(config).run(sockets=[listener])
 
 
 def _listen(ctx: click.Context, host: str, port: int) -> socket.socket:

@@ -17,6 +17,7 @@ JSON Feed: ``next_url``), which links to the one before, down to the first.
 from __future__ import annotations
 
 import json
+from urllib.parse import quote
 from datetime import datetime, timezone
 
 from ..archive import Archive
@@ -50,7 +51,7 @@ def write_history_feeds(
 
     def address(path: str, here: str) -> str:
         """An absolute address with ``base_url``, else a link relative to ``here``."""
-        return base_url + path if base_url else links.at(here).to(path)
+        return base_url + quote(path, safe="/") if base_url else links.at(here).to(path)
 
     def page_of(article: Article) -> str:
         if base_url:

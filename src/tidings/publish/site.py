@@ -26,6 +26,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
+from urllib.parse import quote
 
 from ..archive import Archive
 from ..model import Article
@@ -133,7 +134,7 @@ class SiteWriter:
 
     def _write(self, path: str, template: str, full_digest: str, **values: Any) -> None:
         if self.base_url:
-            values.setdefault("canonical", self.base_url + path)
+            values.setdefault("canonical", self.base_url + quote(path, safe="/"))
         html = self.pages.render(
             template, lang=self.lang, links=self.links.at(path), chinese=self.chinese, **values
         )
