@@ -66,7 +66,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "days": "By day", "newer": "Newer articles", "all_pages": "All pages", "first_seen_at": "first seen {when}",
         "search_offline": "Search does not work on pages opened from disk: open this mirror through a web server (tidings serve, or any static server), or browse by site and by day.",
         "search_loading": "Searching…", "search_failed": "The search index could not be loaded.",
-        "search_fold": "Search finds Simplified and Traditional alike.", "search_count": "{n} articles found",
+        "search_fold": "Search finds Simplified and Traditional alike.", "search_count": "Articles found: {n}",
     },
 }  # fmt: skip
 
