@@ -181,7 +181,7 @@ def test_settings_come_from_flags_then_environment_then_file(tmp_path):
 
 
 def test_the_demo_twice_writes_nothing_the_second_time(tmp_path):
-    """The demo's steps, run twice: the second export writes no file, and every exported
+    """The demo's steps, run twice: the second publish writes no file, and every exported
     article keeps its newest title and body (an import of an unchanged, older file is not
     an edit)."""
     samples = tmp_path / "samples"
@@ -194,16 +194,16 @@ def test_the_demo_twice_writes_nothing_the_second_time(tmp_path):
         (tmp_path / "feeds.opml").write_text(opml, "utf-8")
         assert run(db, "import-opml", str(tmp_path / "feeds.opml"))[0] == 0
         assert run(db, "update", "--all")[0] == 0
-        code, out, _ = run(db, "export", "--format", "documents", str(mirror))
+        code, out, _ = run(db, "publish", str(mirror))
         assert code == 0
         jsonl = tmp_path / "archive.jsonl"
         assert run(db, "export", "--format", "jsonl", str(jsonl))[0] == 0
         return out, [json.loads(line) for line in jsonl.read_text("utf-8").splitlines()]
 
     first, _ = demo()
-    assert " 0 files written" not in first
+    assert " 0 files written" not in first and (mirror / "index.html").is_file()
     second, articles = demo()
-    assert " 0 files written," in second
+    assert "nothing new" in second and " 0 files written," in second
     edited = [a for a in articles if len(a["revisions"]) > 1]
     assert edited, "the samples hold articles their feeds edited"
     for article in articles:
