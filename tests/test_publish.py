@@ -282,3 +282,46 @@ def test_publish_refuses_a_link_in_the_mirror(archive, repo, tmp_path):
     with pytest.raises(tidings.errors.ExportTargetError):
         publish(archive, out, search=False)
     assert list(target.iterdir()) == []
+
+
+RSS = """<?xml version="1.0" encoding="utf-8"?>
+<rss version="2.0"><channel><title>山海日报</title><link>https://shanhai.example/</link>
+<item><title>停火协议生效</title><link>https://shanhai.example/1</link><guid>https://shanhai.example/1</guid>
+<pubDate>Sat, 01 Mar 2025 08:00:00 GMT</pubDate><description>&lt;p&gt;双方同意停火。&lt;/p&gt;</description></item>
+<item><title>港口重新开放</title><link>https://shanhai.example/2</link><guid>https://shanhai.example/2</guid>
+<pubDate>Sun, 02 Mar 2025 08:00:00 GMT</pubDate><description>&lt;p&gt;港口重新开放。&lt;/p&gt;</description></item>
+</channel></rss>
+"""
+
+
+def test_run_publish_commits_what_each_pass_stored(tmp_path):
+    import os
+    import signal
+    import sys
+    import time
+
+    db, out, feed = tmp_path / "archive.sqlite3", tmp_path / "mirror", tmp_path / "feed.xml"
+    feed.write_text(RSS, "utf-8")
+    assert run(db, "add", str(feed), "--site", "山海日报")[0] == 0
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tidings", "--db", str(db), "run", "--publish", str(out), "--git"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if len(list((out / "article").glob("*.html"))) == 2 and (out / ".git").is_dir():
+                log = subprocess.run(["git", "-C", str(out), "log", "--format=%s"], capture_output=True, text=True)
+                if "2 new articles" in log.stdout:
+                    break
+            time.sleep(0.2)
+        else:
+            raise AssertionError("the mirror was not published and committed within 60 s")
+    finally:
+        process.send_signal(signal.SIGTERM)
+        stdout, stderr = process.communicate(timeout=30)
+    assert process.returncode == 0, stderr
+    assert "2 new articles, 0 edited: 山海日报 2" in stdout
+    log = git(out, "log", "--format=%s").splitlines()
+    assert log[0] == "2 new articles, 0 edited: 山海日报 2"
+    assert "停火协议生效" in (out / "index.html").read_text() or "山海日报" in (out / "index.html").read_text()

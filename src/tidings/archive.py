@@ -218,20 +218,25 @@ class Archive:
         ``zh-cn``), or None when they state none."""
         return self.store.site_language(site)
 
-    def revision_dates(self, article_id: int) -> dict[int, datetime]:
+    def revision_dates(
+        self, article_id: int, *, article: Article | None = None, revisions: Sequence[Revision] | None = None
+    ) -> dict[int, datetime]:
         """When the content of each revision of an article dates from, by revision id.
 
         A revision from a feed or a page is dated when it was seen. An imported one is
         seen at the time of the import, so it is dated by its document instead: the
         timestamp (else the ``日期：`` line) of the earliest file that holds it, else
-        the article's publication time, else when it was seen.
+        the article's publication time, else when it was seen. ``article`` and
+        ``revisions``, when the caller has them already, save reading them again.
         """
         from .document import parse_document
         from .errors import DocumentError
         from .model import RevisionSource
 
-        article = self.store.get_article(article_id)
-        revisions = self.store.revisions(article_id)
+        if article is None:
+            article = self.store.get_article(article_id)
+        if revisions is None:
+            revisions = self.store.revisions(article_id)
         stated: dict[int, datetime] = {}
         if any(r.source is RevisionSource.IMPORT for r in revisions):
             for record in self.store.article_document_files(article_id):

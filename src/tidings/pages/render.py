@@ -98,7 +98,10 @@ class Pages:
     """The templates, ready to render."""
 
     def __init__(self) -> None:
-        env = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(["html"]))
+        # Templates ship with the package and do not change while it runs: no check per render.
+        env = Environment(
+            loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(["html"]), auto_reload=False
+        )
         env.filters["when"] = _when
         env.filters["web_link"] = web_link
         env.filters["site_path"] = site_path

@@ -12,6 +12,7 @@ anchor on the article page, so each change is one entry for good.
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
@@ -235,10 +236,9 @@ def changes_json_feed(
     return {"version": JSON_FEED_VERSION, "title": title, "home_page_url": home, "feed_url": self_url, "items": items}
 
 
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
 def _xml_safe(text: str) -> str:
     """Drop the characters XML 1.0 cannot carry (controls other than tab, newline, return)."""
-    return "".join(
-        ch
-        for ch in text
-        if ch in "\t\n\r" or ("\x20" <= ch <= "\ud7ff") or ("\ue000" <= ch <= "\ufffd") or ch >= "\U00010000"
-    )
+    return _NOT_XML.sub("", text)

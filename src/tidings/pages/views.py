@@ -13,8 +13,8 @@ from typing import Any
 
 from ..archive import Archive
 from ..diff import inline_diff
-from ..errors import NotFoundError
-from ..model import Revision, RevisionSource, Sighting
+from ..errors import ArticleNotFoundError, NotFoundError
+from ..model import Revision, RevisionSource, Sighting, current_of
 
 __all__ = ["IMG_TAG", "article_values", "compared_with", "diff_values", "images_as_links", "sighting_rows"]
 
@@ -72,23 +72,26 @@ def article_values(
     """An article's page: its current revision's clean body, every revision, sightings and
     state changes with their evidence."""
     article = a.get_article(article_id)
-    revisions = a.revisions(article_id)
-    current = a.current_revision(article_id, revisions)
+    store = a.store  # the article exists: read the rest without checking it again
+    revisions = store.revisions(article_id)
+    current = current_of(article, revisions)
+    if current is None:
+        raise ArticleNotFoundError(f"article {article_id} has no revision")
     body = current.clean_html
     if body is None:
         body = a.cleaner.clean(current.content_html, base_url=article.url, site_url=article.url).html
     if body_filter is not None:
         body = body_filter(body)
-    events = a.state_changes(article_id)
+    events = store.state_changes(article_id)
     return {
         "article": article,
         "revision": current,
         "revisions": revisions,
-        "dates": a.revision_dates(article_id),
+        "dates": a.revision_dates(article_id, article=article, revisions=revisions),
         "body": body,
         "numbers": {r.id: place + 1 for place, r in enumerate(revisions)},
         "compared_with": compared_with(revisions),
-        "sightings": sighting_rows(a.sightings(article_id)),
+        "sightings": sighting_rows(store.sightings(article_id)),
         "events": events,
         "state_event": events[-1] if events and events[-1].new_state is article.state else None,
     }

@@ -93,7 +93,7 @@ def write_history_feeds(
                 page_of=page_of,
                 next_url=address(older, path) if older is not None else None,
             )
-            data = (json.dumps(document, ensure_ascii=False, indent=1) + "\n").encode("utf-8")
+            data = (json.dumps(document, ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8")
         mirror.write(path, data)
         mirror.remember(path, page_digest)
 

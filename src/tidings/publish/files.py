@@ -30,9 +30,9 @@ _SHARD_LIMIT = 64 << 20
 
 
 def digest(*parts: object) -> str:
-    """A short stable digest of ``parts`` (anything JSON can write)."""
-    text = json.dumps(parts, ensure_ascii=False, separators=(",", ":"), default=str)
-    return hashlib.blake2b(text.encode("utf-8"), digest_size=12).hexdigest()
+    """A short stable digest of ``parts`` (strings, numbers, None, booleans, and tuples and
+    lists of them, whose ``repr`` is the same in every run)."""
+    return hashlib.blake2b(repr(parts).encode("utf-8", "surrogatepass"), digest_size=12).hexdigest()
 
 
 def _shard(path: str) -> str:
@@ -94,6 +94,12 @@ class Mirror:
     def write(self, path: str, data: bytes) -> bool:
         """Write ``data`` at ``path`` unless the file holds it already; True when written."""
         parent, _, name = path.rpartition("/")
+        listed = self._listed.get(parent)
+        if listed is not None and name not in listed:
+            self.folder(parent).write(name, data)  # known to be new: nothing to compare
+            self.written.append(path)
+            listed[name] = "file"
+            return True
         if self.folder(parent).write_if_changed(name, data):
             self.written.append(path)
             if parent in self._listed:
