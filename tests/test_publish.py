@@ -4,6 +4,7 @@ history feeds whose archive pages never change, incremental and deterministic ou
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -114,12 +115,14 @@ def test_pages_show_the_article_its_versions_and_state_with_no_script(archive, r
     assert not any("<img" in p.read_text() for p in old)
 
 
-def test_traditional_articles_hand_the_index_their_simplified_form(archive, repo, tmp_path):
+def test_articles_hand_the_index_their_chinese_as_folded_bigrams(archive, repo, tmp_path):
     ids = build(archive, repo)
     out = tmp_path / "mirror"
     publish(archive, out, search=False)
     page = (out / f"article/{ids['trad']}.html").read_text()
-    assert "加萨停火协议生效" in page  # the folded form, hidden, inside the indexed element
+    # the folded (Simplified) bigrams, hidden, inside the indexed element
+    hidden = re.search(r"<div hidden>([^<]*)</div>", page)
+    assert hidden is not None and hidden.group(1).split() == "加萨 萨停 停火 火协 协议 议生 生效 效 双方 方同 同意 意停 停火 火".split()
     assert "data-pagefind-body" in page
     fold = (out / "search-fold.js").read_text()
     assert '"協":"协"' in fold and '"薩":"萨"' in fold

@@ -119,6 +119,8 @@ def watch_served(page):  # type: ignore[no-untyped-def]
         ("停火", "加薩停火協議生效"),  # a Simplified query finds Traditional text
         ("停火協議", "加薩停火協議生效"),  # and a Traditional one too
         ("加沙停火", "七国外长会议一致主张加沙停火 多国呼吁重振巴以两国共存框架"),
+        ("沙停", "七国外长会议一致主张加沙停火 多国呼吁重振巴以两国共存框架"),  # across word boundaries
+        ("協議生", "加薩停火協議生效"),
         ("pilots", "Harbour story 29"),
         ("ferry", "Night ferry returns [update]"),
     ],
@@ -146,3 +148,20 @@ def test_hidden_entries_of_the_mirror_are_not_served(served):
 
     assert httpx.get(f"{served}/.tidings/00.json").status_code == 404
     assert httpx.get(f"{served}/index.html").headers["content-security-policy"].startswith("default-src 'none'")
+
+
+def test_every_hit_shown_contains_the_query_and_absent_strings_find_nothing(browser, served):
+    page = browser.new_page()
+    for query, folded in (("停火", "停火"), ("協議", "协议"), ("harbour", "harbour")):
+        page.goto(f"{served}/search.html?q={query}")
+        for _ in range(200):
+            if "…" not in page.inner_text("#search-status"):
+                break
+            time.sleep(0.05)
+        marks = [m.inner_text() for m in page.query_selector_all("#search-results mark")]
+        items = page.query_selector_all("#search-results li")
+        assert items and len(marks) == len(items)
+        assert all(m.lower() in (query.lower(), folded) for m in marks), marks
+    status, titles = search(browser, f"{served}/search.html?q=沙滩停火")
+    assert titles == [] and ("没有结果" in status or "No results" in status)
+    page.close()

@@ -67,6 +67,14 @@ def prepare(text: str | None) -> str:
     return _CJK_RUN.sub(_expand, folded)
 
 
+def cjk_grams(text: str) -> str:
+    """The CJK runs of ``text``, folded, as overlapping bigrams (and each run's last
+    character), space-separated; "" when it has none. What a word-based index (a static
+    site's) is handed so that any CJK substring is found whatever its word boundaries."""
+    folded = fold(text)
+    return " ".join(_bigrams(run, True) for run in _CJK_RUN.findall(folded))
+
+
 def prepare_query_run(run: str, trailing: bool) -> list[str]:
     """Tokens of one folded CJK run in a query (bigrams; the trailing single
     character only where the text must end the run there)."""

@@ -1,14 +1,60 @@
 // The search page of a published tidings mirror: runs the query of ?q= against the
-// Pagefind index in pagefind/ and lists the articles found. Opened from file://, where
-// browsers do not load the index, it loads nothing and says so.
+// Pagefind index in pagefind/ and lists the articles that contain it. Opened from file://,
+// where browsers do not load the index, it loads nothing and says so.
+//
+// Pagefind splits Chinese into words, so a string that spans two of its words would be
+// missed by a phrase search; it is asked for every article that has all the words of the
+// query, and each candidate is then checked for the query itself (folded as tidings folds
+// text: NFKC, lower case, Traditional to Simplified), best candidates first, a batch at a
+// time, so every hit shown contains what was asked.
 (function () {
   "use strict";
+  // The query's terms, folded, and a test of whether an article's text holds them all
+  // (a Chinese term anywhere, any other at the start of a word). Shared with the benchmark.
+  var table = window.TIDINGS_FOLD || {};
+  function fold(text) {
+    var out = "";
+    for (var ch of text.normalize("NFKC").toLowerCase()) out += table[ch] || ch;
+    return out;
+  }
+  var CJK = /[\u3400-\u9fff\uf900-\ufaff\u3040-\u30ff\uac00-\ud7af]/;
+  function escapeRegExp(text) { return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"); }
+  window.tidingsMatcher = function (query) {
+    var terms = fold(query).replace(/["“”「」]/g, " ").split(/\s+/).filter(Boolean);
+    var checks = terms.map(function (term) {
+      if (CJK.test(term)) return function (text) { return text.indexOf(term) >= 0; };
+      var word = new RegExp("(^|[^\\p{L}\\p{N}])" + escapeRegExp(term), "u");
+      return function (text) { return word.test(text); };
+    });
+    // What Pagefind is asked: each CJK term as its bigrams (what the pages hand it).
+    var asked = terms.map(function (term) {
+      if (!CJK.test(term) || term.length < 2) return term;
+      var grams = [];
+      for (var i = 0; i + 1 < term.length; i++) grams.push(term.slice(i, i + 2));
+      return grams.join(" ");
+    });
+    return {
+      terms: terms,
+      pagefindQuery: asked.join(" "),
+      fold: fold,
+      contains: function (content) {
+        var text = fold(content.replace(/\u200b/g, ""));
+        return checks.every(function (check) { return check(text); });
+      },
+    };
+  };
+})();
+(function () {
+  "use strict";
+  var BATCH = 40;
+  var WANTED = 30;
   var root = document.getElementById("search");
   var status = document.getElementById("search-status");
   var list = document.getElementById("search-results");
+  var more = document.getElementById("search-more");
   var query = (new URLSearchParams(location.search).get("q") || "").trim();
   document.querySelectorAll('input[name="q"]').forEach(function (input) { input.value = query; });
-  document.title = (query ? query + " · " : "") + document.title;
+  if (query) document.title = query + " · " + document.title;
   if (location.protocol === "file:") {
     status.textContent = root.dataset.offline;
     return;
@@ -18,48 +64,79 @@
     return;
   }
   status.textContent = root.dataset.loading;
-  var table = window.TIDINGS_FOLD || {};
-  function fold(text) {
-    var out = "";
-    for (var ch of text.normalize("NFKC").toLowerCase()) out += table[ch] || ch;
-    return out;
-  }
-  function excerpt(html) {
-    // Pagefind marks the words found with <mark>; keep those and the text, nothing else.
-    var holder = document.createElement("div");
-    var parsed = new DOMParser().parseFromString("<body>" + html + "</body>", "text/html");
-    parsed.body.childNodes.forEach(function (node) {
-      if (node.nodeName === "MARK") {
-        var mark = document.createElement("mark");
-        mark.textContent = node.textContent;
-        holder.appendChild(mark);
-      } else {
-        holder.appendChild(document.createTextNode(node.textContent));
-      }
+  var matcher = window.tidingsMatcher(query);
+  var contains = matcher.contains;
+  function excerpt(content) {
+    // A piece of the article around the first place that holds a term, the term marked.
+    var text = content.replace(/\u200b/g, "");
+    var folded = matcher.fold(text);
+    var aligned = folded.length === text.length;
+    var source = aligned ? text : folded;
+    var at = -1;
+    var length = 0;
+    matcher.terms.forEach(function (term) {
+      var found = folded.indexOf(term);
+      if (found >= 0 && (at < 0 || found < at)) { at = found; length = term.length; }
     });
+    var holder = document.createElement("div");
+    if (at < 0) {
+      holder.textContent = source.slice(0, 160);
+      return holder;
+    }
+    var start = Math.max(0, at - 50);
+    holder.appendChild(document.createTextNode((start > 0 ? "…" : "") + source.slice(start, at)));
+    var mark = document.createElement("mark");
+    mark.textContent = source.slice(at, at + length);
+    holder.appendChild(mark);
+    holder.appendChild(document.createTextNode(source.slice(at + length, at + length + 110) + "…"));
     return holder;
   }
+  function show(hit) {
+    var item = document.createElement("li");
+    var link = document.createElement("a");
+    link.className = "title";
+    link.href = hit.url;
+    link.textContent = (hit.meta && hit.meta.title) || hit.url;
+    item.appendChild(link);
+    item.appendChild(excerpt(hit.content || ""));
+    list.appendChild(item);
+  }
   var base = new URL(".", location.href);
+  var candidates = [];
+  var checked = 0;
+  var found = 0;
+  async function next() {
+    more.hidden = true;
+    var shownBefore = found;
+    while (checked < candidates.length && found - shownBefore < WANTED) {
+      var batch = candidates.slice(checked, checked + BATCH);
+      checked += batch.length;
+      var data = await Promise.all(batch.map(function (r) { return r.data(); }));
+      data.forEach(function (hit) {
+        if (contains(hit.content || "")) {
+          found += 1;
+          show(hit);
+        }
+      });
+    }
+    if (checked < candidates.length) {
+      status.textContent = root.dataset.partial.replace("{n}", String(found));
+      more.hidden = false;
+    } else {
+      status.textContent = found ? root.dataset.count.replace("{n}", String(found)) : root.dataset.none;
+    }
+  }
   import(new URL("pagefind/pagefind.js", base).href)
     .then(async function (pagefind) {
       await pagefind.options({ baseUrl: base.pathname });
-      var search = await pagefind.search(fold(query));
-      var found = await Promise.all(search.results.slice(0, 100).map(function (r) { return r.data(); }));
+      var search = await pagefind.search(matcher.pagefindQuery);
+      candidates = search.results;
       list.textContent = "";
-      found.forEach(function (hit) {
-        var item = document.createElement("li");
-        var link = document.createElement("a");
-        link.className = "title";
-        link.href = hit.url;
-        link.textContent = (hit.meta && hit.meta.title) || hit.url;
-        item.appendChild(link);
-        var text = excerpt(hit.excerpt || "");
-        item.appendChild(text);
-        list.appendChild(item);
-      });
-      status.textContent = found.length ? root.dataset.count.replace("{n}", String(search.results.length)) : root.dataset.none;
+      more.addEventListener("click", function () { next().catch(failed); });
+      await next();
     })
-    .catch(function () {
-      status.textContent = root.dataset.failed;
-    });
+    .catch(failed);
+  function failed() {
+    status.textContent = root.dataset.failed;
+  }
 })();

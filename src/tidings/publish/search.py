@@ -8,15 +8,19 @@ on a server. The index is built in a temporary folder and copied over the mirror
 ``pagefind/`` file by file, only where bytes differ, and files the new index no longer
 has are removed, so a mirror kept in git changes only where the index did.
 
-The search page folds a query the way tidings folds text (NFKC, lower case, Traditional to
-Simplified, with a table of single characters written next to it from OpenCC), and the
-article pages of Traditional text hand Pagefind their Simplified form too, so a query in
-either script finds both. Opened from ``file://``, where a browser will not load the
+Pagefind splits Chinese into words with a dictionary, so a string that spans two of its
+words would not be found as a word. Article pages therefore also hand Pagefind (in a hidden
+element) their CJK text folded (NFKC, lower case, Traditional to Simplified) as overlapping
+bigrams, as tidings' own index holds it; the search page asks Pagefind for the bigrams of
+the query, folded the same way (a table of single characters written next to it from
+OpenCC), and keeps only the candidates whose text holds the query itself, so every hit
+contains what was asked and any string of the text is found, in either script. Opened from ``file://``, where a browser will not load the
 index, the page says so and links to the timelines; it loads no script there.
 """
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import json
 
@@ -30,7 +34,10 @@ from ..pages.render import ChineseCheck
 from ..textindex import fold
 from .files import Mirror
 
-__all__ = ["INDEX_FOLDER", "SearchBuild", "build_index", "pagefind_command", "write_search_page"]
+__all__ = [
+    "INDEX_FOLDER", "SearchBuild", "build_index", "fold_table", "pagefind_command",
+    "write_search_page",
+]
 
 #: Where the index lives in the mirror.
 INDEX_FOLDER = "pagefind"
@@ -57,6 +64,7 @@ def pagefind_command() -> list[str] | None:
     return [sys.executable, "-m", "pagefind"]
 
 
+@functools.cache
 def fold_table() -> dict[str, str]:
     """Every CJK character whose folded form differs from it (Traditional → Simplified)."""
     table: dict[str, str] = {}

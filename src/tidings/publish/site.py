@@ -34,7 +34,7 @@ from ..pages import Pages, StaticLinks
 from ..pages.render import HERE as PAGES_HERE
 from ..pages.render import ChineseCheck
 from ..pages.views import article_values, compared_with, diff_values, images_as_links
-from ..textindex import fold
+from ..textindex import cjk_grams
 from .files import Mirror, digest
 
 __all__ = ["PER_PAGE", "LATEST", "SiteReport", "SiteWriter", "Listed", "list_articles"]
@@ -178,11 +178,10 @@ class SiteWriter:
             self.archive, article_id, body_filter=images_as_links if self.images == "link" else None
         )
         current = values["revision"]
-        indexed = f"{current.title}\n{current.text or ''}"
-        folded = fold(indexed)
-        # Pagefind indexes what the page shows; the Simplified form of Traditional text is
-        # handed to it too (hidden), so a search in either script finds the article.
-        values["search_text"] = folded if folded != indexed.lower() else None
+        # Pagefind indexes what the page shows, split into words; the CJK text is handed to
+        # it too (hidden) as folded bigrams, so any string of it is found, in either script,
+        # whatever the word boundaries (see tidings.publish.search).
+        values["search_text"] = cjk_grams(f"{current.title}\n{current.text or ''}") or None
         self._write(path, "article.html", full_digest, **values)
         revisions = values["revisions"]
         for new_id, old_id in compared_with(revisions).items():
