@@ -63,10 +63,16 @@ def fresh(path: Path) -> Path:
     return path
 
 
+REUSE = False
+
+
 def archive_of(work: Path, docs: int, seed: int = 7) -> Path:
+    db = work / f"archive-{docs}.sqlite3"
+    if REUSE and db.exists() and (work / f"repo-{docs}").is_dir():
+        print(f"reusing {db} ({docs:,} documents)")
+        return db
     repo = fresh(work / f"repo-{docs}")
     size = generate(repo, docs, seed=seed)
-    db = work / f"archive-{docs}.sqlite3"
     if db.exists():
         db.unlink()
     seconds, _ = timed(db, "import", str(repo))
@@ -95,9 +101,12 @@ def speed(work: Path, docs: int, runs: int) -> Path:
     seconds, report = publish_json(db, work / "mirror", "--no-search")
     print(f"publish again, nothing new: {seconds:.2f} s, {report['written']} files written")
     more = fresh(work / "repo-more")
+    run_id = time.time_ns()
     generate(more, 100, seed=99)
-    for path in more.rglob("*.md"):  # new links and names: 100 new articles
-        path.write_bytes(path.read_bytes().replace(b"https://news.example/", b"https://news.example/more/"))
+    for path in more.rglob("*.md"):  # 100 new articles: new links, a day after the newest
+        data = path.read_bytes().replace(b"https://news.example/", f"https://news.example/more-{run_id}/".encode())
+        stamp = int(data[4 : data.index(b"-->")])
+        path.write_bytes(data.replace(str(stamp).encode(), str(stamp + docs * 60_000 + 86_400_000).encode(), 1))
     tidings(db, "import", str(more))
     seconds, report = publish_json(db, work / "mirror", "--no-search")
     new = sum(count for _, count in report["new"])
@@ -216,7 +225,10 @@ def main() -> None:
     parser.add_argument("--recall", action="store_true", help="measure static search recall in chromium")
     parser.add_argument("--queries", type=int, default=60)
     parser.add_argument("--workdir", type=Path)
+    parser.add_argument("--reuse", action="store_true", help="reuse archives an earlier run left in --workdir")
     args = parser.parse_args()
+    global REUSE
+    REUSE = args.reuse
     work = args.workdir or Path(tempfile.mkdtemp(prefix="tidings-bench-publish-"))
     work.mkdir(parents=True, exist_ok=True)
     print(f"working in {work}")

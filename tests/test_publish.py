@@ -205,7 +205,8 @@ def test_history_feeds_hold_every_revision_and_full_archive_pages_never_change(a
         assert (out / "archive" / name).read_bytes() == data, name
     assert len(set(walk())) == len(revisions) + 4
     site_feed = json.loads((out / "site/法广/feed.json").read_text())
-    assert site_feed["next_url"].startswith("https://mirror.example/news/site/%E6%B3%95%E5%B9%BF/archive/")
+    assert site_feed["feed_url"] == "https://mirror.example/news/site/%E6%B3%95%E5%B9%BF/feed.json"
+    assert not list((out / "archive").glob("*.json"))
     sitemap = (out / "sitemap.xml").read_text()
     assert "https://mirror.example/news/article/" in sitemap
     assert "Sitemap: https://mirror.example/news/sitemap.xml" in (out / "robots.txt").read_text()
@@ -328,3 +329,14 @@ def test_run_publish_commits_what_each_pass_stored(tmp_path):
     log = git(out, "log", "--format=%s").splitlines()
     assert log[0] == "2 new articles, 0 edited: 山海日报 2"
     assert "停火协议生效" in (out / "index.html").read_text() or "山海日报" in (out / "index.html").read_text()
+
+
+def test_pages_rendered_by_worker_processes_are_the_same_bytes(archive, repo, tmp_path, monkeypatch):
+    from tidings.publish import site
+
+    build(archive, repo)
+    publish(archive, tmp_path / "here", search=False)
+    monkeypatch.setattr(site, "_PARALLEL_FROM", 1)
+    monkeypatch.setattr(site, "_BATCH", 2)
+    report = publish(archive, tmp_path / "workers", search=False)
+    assert report.new and tree_bytes(tmp_path / "here") == tree_bytes(tmp_path / "workers")

@@ -6,8 +6,8 @@ mirror is followed; each file is replaced by a rename, so a reader or a crash se
 file or the new one). The *manifest* records, for each page, a digest of what it was
 rendered from; a page whose digest has not changed and whose file is still there is not
 rendered again, which is what makes publishing into a large mirror fast. It is kept in
-``.tidings/`` in 256 small shards, so one publish rewrites only the shards of the pages it
-touched (a mirror kept in git does not churn), and it travels with a clone: publishing
+``.tidings/`` in small shards, one per folder (articles by thousands of ids), so one publish
+rewrites only the shards of the pages it touched (a mirror kept in git does not churn), and it travels with a clone: publishing
 from another machine continues where the last publish stopped.
 """
 
@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -35,8 +36,19 @@ def digest(*parts: object) -> str:
     return hashlib.blake2b(repr(parts).encode("utf-8", "surrogatepass"), digest_size=12).hexdigest()
 
 
+_NUMBERED = re.compile(r"\d+")
+_BY_THOUSANDS = frozenset({"article", "diff"})
+
+
 def _shard(path: str) -> str:
-    return hashlib.blake2b(path.encode("utf-8"), digest_size=1).hexdigest()
+    """The manifest shard of a page: its folder, and for articles and differences also its
+    id in thousands, so that new articles (whose ids grow) touch one or two shards."""
+    folder, _, name = path.rpartition("/")
+    key = folder.replace("/", "~") or "top"
+    number = _NUMBERED.match(name)
+    if folder in _BY_THOUSANDS and number:
+        key += f"-{int(number.group()) // 1000}"
+    return key
 
 
 class Mirror:

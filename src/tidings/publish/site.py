@@ -22,13 +22,16 @@ rendered again.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+import os
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from multiprocessing import get_all_start_methods, get_context
 from typing import Any
 from urllib.parse import quote
 
-from ..archive import Archive
+from ..archive import Archive, open_archive
 from ..model import Article
 from ..pages import Pages, StaticLinks
 from ..pages.render import HERE as PAGES_HERE
@@ -94,6 +97,76 @@ def _newest_first(items: Sequence[Listed]) -> _Timeline:
     return _Timeline(tuple((i.article, i.title) for i in reversed(items)))
 
 
+#: A rendered page: its path in the mirror, the digest of what it was made from, its bytes.
+Rendered = tuple[str, str, bytes]
+_PARALLEL_FROM = 400  # articles to render before worker processes pay off
+_MAX_WORKERS = 4
+_BATCH = 100
+
+
+@dataclass(frozen=True, slots=True)
+class PageSettings:
+    """What every page of one publish is rendered with."""
+
+    folders: dict[str, str]
+    lang: str
+    base_url: str | None
+    images: str
+
+
+class PageRenderer:
+    """Renders the pages of a mirror; an article's page with those of the differences
+    between its versions (:meth:`render`), in this process or in a worker."""
+
+    def __init__(self, archive: Archive, settings: PageSettings) -> None:
+        self.archive = archive
+        self.settings = settings
+        self.pages = Pages()
+        self.links = StaticLinks(settings.folders)
+        self.chinese = ChineseCheck(archive.site_language)
+
+    def page(self, path: str, template: str, page_digest: str, **values: Any) -> Rendered:
+        if self.settings.base_url:
+            values.setdefault("canonical", self.settings.base_url + quote(path, safe="/"))
+        html = self.pages.render(
+            template, lang=self.settings.lang, links=self.links.at(path), chinese=self.chinese, **values
+        )
+        return path, page_digest, html.encode("utf-8")
+
+    def render(self, article_id: int, full_digest: str) -> list[Rendered]:
+        body_filter = images_as_links if self.settings.images == "link" else None
+        values = article_values(self.archive, article_id, body_filter=body_filter)
+        current = values["revision"]
+        # Pagefind indexes what the page shows, split into words; the CJK text is handed to
+        # it too (hidden) as folded bigrams, so any string of it is found, in either script,
+        # whatever the word boundaries (see tidings.publish.search).
+        values["search_text"] = cjk_grams(f"{current.title}\n{current.text or ''}") or None
+        rendered = [self.page(f"article/{article_id}.html", "article.html", full_digest, **values)]
+        for new_id, old_id in compared_with(values["revisions"]).items():
+            rendered.append(
+                self.page(
+                    f"diff/{article_id}-{old_id}-{new_id}.html",
+                    "diff.html",
+                    digest("diff.html", full_digest, old_id, new_id),
+                    **diff_values(self.archive, article_id, old_id, new_id),
+                )
+            )
+        return rendered
+
+
+_WORKER: PageRenderer | None = None
+
+
+def _start_worker(database: str, settings: PageSettings) -> None:
+    global _WORKER
+    _WORKER = PageRenderer(open_archive(database), settings)
+
+
+def _render_batch(batch: list[tuple[int, str]]) -> list[list[Rendered]]:
+    assert _WORKER is not None
+    return [_WORKER.render(article_id, full_digest) for article_id, full_digest in batch]
+
+
 class SiteWriter:
     """Writes the HTML pages of the sites ``listed`` into ``mirror``."""
 
@@ -112,12 +185,11 @@ class SiteWriter:
         self.mirror = mirror
         self.listed = listed
         self.folders = folders
-        self.lang = lang
         self.images = images
-        self.base_url = base_url
-        self.pages = Pages()
-        self.links = StaticLinks(folders)
-        self.chinese = ChineseCheck(archive.site_language)
+        self.settings = PageSettings(folders, lang, base_url, images)
+        self.renderer = PageRenderer(archive, self.settings)
+        self.links = self.renderer.links
+        self.chinese = self.renderer.chinese
         self.report = SiteReport()
         #: When each published article's newest revision was seen (epoch ms), by id.
         self.updated: dict[int, int] = {}
@@ -133,13 +205,9 @@ class SiteWriter:
         return True
 
     def _write(self, path: str, template: str, full_digest: str, **values: Any) -> None:
-        if self.base_url:
-            values.setdefault("canonical", self.base_url + quote(path, safe="/"))
-        html = self.pages.render(
-            template, lang=self.lang, links=self.links.at(path), chinese=self.chinese, **values
-        )
-        self.mirror.write(path, html.encode("utf-8"))
-        self.mirror.remember(path, full_digest)
+        path, page_digest, data = self.renderer.page(path, template, full_digest, **values)
+        self.mirror.write(path, data)
+        self.mirror.remember(path, page_digest)
 
     def write_all(self) -> SiteReport:
         self.write_static()
@@ -160,6 +228,7 @@ class SiteWriter:
 
     def write_articles(self) -> None:
         store = self.archive.store
+        stale: list[tuple[int, str]] = []
         for site in self.listed:
             for article_id, source, newest in store.article_digests(site):
                 self.updated[article_id] = newest
@@ -171,24 +240,31 @@ class SiteWriter:
                     self.report.new[site] = self.report.new.get(site, 0) + 1
                 elif not self.mirror.made_from(path, full_digest):
                     self.report.edited[site] = self.report.edited.get(site, 0) + 1
-                self._write_article(path, article_id, full_digest)
+                stale.append((article_id, full_digest))
+        for rendered in self._render_all(stale):
+            for path, page_digest, data in rendered:
+                self.mirror.write(path, data)
+                self.mirror.remember(path, page_digest)
 
-    def _write_article(self, path: str, article_id: int, full_digest: str) -> None:
-        values = article_values(
-            self.archive, article_id, body_filter=images_as_links if self.images == "link" else None
-        )
-        current = values["revision"]
-        # Pagefind indexes what the page shows, split into words; the CJK text is handed to
-        # it too (hidden) as folded bigrams, so any string of it is found, in either script,
-        # whatever the word boundaries (see tidings.publish.search).
-        values["search_text"] = cjk_grams(f"{current.title}\n{current.text or ''}") or None
-        self._write(path, "article.html", full_digest, **values)
-        revisions = values["revisions"]
-        for new_id, old_id in compared_with(revisions).items():
-            diff_path = f"diff/{article_id}-{old_id}-{new_id}.html"
-            diff_digest = digest("diff.html", full_digest, old_id, new_id)
-            if not self.mirror.is_current(diff_path, diff_digest):
-                self._write(diff_path, "diff.html", diff_digest, **diff_values(self.archive, article_id, old_id, new_id))
+    def _render_all(self, stale: list[tuple[int, str]]) -> Iterator[list[Rendered]]:
+        """The pages of the ``stale`` articles: in worker processes when there are many
+        (rendering is CPU-bound; this process writes meanwhile), else here."""
+        renderer = self.renderer
+        database = getattr(self.archive.store, "path", None)
+        workers = min(os.cpu_count() or 1, _MAX_WORKERS)
+        if len(stale) < _PARALLEL_FROM or workers < 2 or database is None or "fork" not in get_all_start_methods():
+            for article_id, full_digest in stale:
+                yield renderer.render(article_id, full_digest)
+            return
+        batches = [stale[start : start + _BATCH] for start in range(0, len(stale), _BATCH)]
+        with ProcessPoolExecutor(
+            max_workers=workers,
+            mp_context=get_context("fork"),
+            initializer=_start_worker,
+            initargs=(str(database), self.settings),
+        ) as pool:
+            for results in pool.map(_render_batch, batches):
+                yield from results
 
     # timelines
 
