@@ -340,3 +340,47 @@ def test_pages_rendered_by_worker_processes_are_the_same_bytes(archive, repo, tm
     monkeypatch.setattr(site, "_BATCH", 2)
     report = publish(archive, tmp_path / "workers", search=False)
     assert report.new and tree_bytes(tmp_path / "here") == tree_bytes(tmp_path / "workers")
+
+
+def test_a_second_publish_into_the_same_folder_at_once_is_refused(archive, repo, tmp_path):
+    from tidings.publish.files import Mirror
+
+    build(archive, repo)
+    out = tmp_path / "mirror"
+    publish(archive, out, search=False)
+    holder = Mirror.open(out)
+    try:
+        with pytest.raises(tidings.errors.ExportTargetError, match="another publish"):
+            publish(archive, out, search=False)
+    finally:
+        holder.close()
+    assert publish(archive, out, search=False).written == 0
+
+
+def test_sites_with_awkward_names_get_pages_whose_links_resolve(archive, tmp_path):
+    names = ["50% off / #1?", "新闻 <台>", "..", "A&B \"quoted\""]
+    for n, name in enumerate(names):
+        add_fetched_article(archive, name, f"https://odd.example/{n}", f"Story {n} <b>bold</b>", "<p>Text.</p>", T0 + timedelta(hours=n))
+    archive.derive()
+    out = tmp_path / "mirror"
+    publish(archive, out, search=False)
+    for page in html_files(out):
+        for link in local_references(page):
+            target = (page.parent / unquote(urlsplit(link).path)).resolve()
+            assert target.is_file() and out.resolve() in target.parents, (page, link)
+    index = (out / "index.html").read_text()
+    assert "A&amp;B &#34;quoted&#34;" in index or "A&amp;B &quot;quoted&quot;" in index
+    assert "<b>bold</b>" not in (out / "article/1.html").read_text()
+
+
+def test_files_an_interrupted_publish_left_are_committed_by_the_next(archive, repo, tmp_path):
+    build(archive, repo)
+    out = tmp_path / "mirror"
+    publish(archive, out, search=False, git=True)
+    add_fetched_article(archive, "BBC", "https://bbc.example/late", "Late", "<p>Late.</p>", T0 + timedelta(days=4))
+    archive.derive()
+    publish(archive, out, search=False)  # written, not committed: as a publish killed before its commit
+    report = publish(archive, out, search=False, git=True)
+    assert report.written == 0 and report.commit is not None
+    assert git(out, "log", "-1", "--format=%s").strip() == "files an earlier publish left uncommitted"
+    assert git(out, "status", "--porcelain").strip() == ""

@@ -80,6 +80,10 @@ class SafeFolder:
             raise ExportTargetError(f"{path}: cannot use it as a folder: {reason}") from exc
         return cls(fd, resolved)
 
+    def fileno(self) -> int:
+        """The folder's descriptor (for a lock on it; closed with the folder)."""
+        return self._fd
+
     def close(self) -> None:
         if self._fd >= 0:
             os.close(self._fd)

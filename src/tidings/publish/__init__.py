@@ -113,75 +113,83 @@ def publish(
         raise InvalidInputError(f"images must be link or remote, not {images!r}")
     if lang is not None and lang not in ("zh", "en"):
         raise InvalidInputError(f"lang must be zh or en, not {lang!r}")
-    if out.exists() and not out.is_dir():
-        raise ExportTargetError(f"{out} exists and is not a folder")
-    if git or remote:
-        out.mkdir(parents=True, exist_ok=True)
-        ensure_repository(out)
+    mirror = Mirror.open(out)  # made if needed, and locked until the commit and push are done
+    try:
+        if git or remote:
+            ensure_repository(out)
+        report = _write_mirror(
+            archive, mirror, out, sites=sites, chosen=chosen, base=base, lang=lang, images=images, search=search
+        )
+        report = replace(report, seconds=time.perf_counter() - started - report.search_seconds)
+        commit = None
+        if git or remote:
+            # Also what an interrupted publish left uncommitted: the next one commits it.
+            summary = report.summary if report.written else "files an earlier publish left uncommitted"
+            commit = commit_all(out, (summary if message is None else f"{message}\n\n{summary}") + "\n")
+        push_error = None
+        pushed = False
+        if remote:
+            try:
+                push(out, remote)
+                pushed = True
+            except GitError as exc:
+                push_error = str(exc)
+    finally:
+        mirror.close()
+    return replace(report, commit=commit, pushed=pushed, push_error=push_error)
 
+
+def _write_mirror(
+    archive: Archive,
+    mirror: Mirror,
+    out: Path,
+    *,
+    sites: Sequence[str],
+    chosen: list[str],
+    base: str | None,
+    lang: str | None,
+    images: str,
+    search: bool,
+) -> PublishReport:
+    """Write the documents, the site, the feeds and the search index; what was written."""
     documents_written: list[str] = []
     scopes: list[str | None] = list(chosen) if sites else [None]
     for scope in scopes:
         documents_written.extend(archive.export_documents(out, site=scope).paths)
-    mirror = Mirror.open(out)
     search_message = "search index not built (--no-search)" if not search else ""
     search_seconds = 0.0
-    try:
-        folders = {name: site_folder_name(name) for name in every_site}
-        listed = {name: list_articles(archive, name) for name in chosen}
-        lang = lang or _language(archive, listed)
-        mirror.salt = _salt(lang, base)
-        writer = SiteWriter(
-            archive, mirror, listed=listed, folders=folders, lang=lang, base_url=base, images=images
-        )
-        site_report = writer.write_all()
-        links = StaticLinks(folders)
-        articles = {item.article.id: item.article for items in listed.values() for item in items}
-        for scope in [None, *chosen]:
-            write_history_feeds(
-                archive, mirror, site=scope, articles=articles, links=links, base_url=base
-            )
-        write_search_page(mirror, Pages(), links, lang, writer.chinese)
-        _write_extras(archive, mirror, base, writer.updated)
-        mirror.save_manifest()
-        pages_changed = any(path.startswith("article/") for path in mirror.written)
-        if search and (pages_changed or mirror.listing("").get(INDEX_FOLDER) != "folder"):
-            search_started = time.perf_counter()
-            built = build_index(mirror)
-            search_seconds = time.perf_counter() - search_started
-            search_message = built.message
-        elif search:
-            search_message = "search index unchanged"
-        root = mirror.path
-        written = [Path(os.path.relpath(p, root)).as_posix() for p in documents_written] + mirror.written
-        unchanged = mirror.unchanged
-    finally:
-        mirror.close()
-
-    report = PublishReport(
+    folders = {name: site_folder_name(name) for name in archive.sites()}
+    listed = {name: list_articles(archive, name) for name in chosen}
+    lang = lang or _language(archive, listed)
+    mirror.salt = _salt(lang, base)
+    writer = SiteWriter(archive, mirror, listed=listed, folders=folders, lang=lang, base_url=base, images=images)
+    site_report = writer.write_all()
+    links = StaticLinks(folders)
+    articles = {item.article.id: item.article for items in listed.values() for item in items}
+    for scope in [None, *chosen]:
+        write_history_feeds(archive, mirror, site=scope, articles=articles, links=links, base_url=base)
+    write_search_page(mirror, Pages(), links, lang, writer.chinese)
+    _write_extras(archive, mirror, base, writer.updated)
+    mirror.save_manifest()
+    pages_changed = any(path.startswith("article/") for path in mirror.written)
+    if search and (pages_changed or mirror.listing("").get(INDEX_FOLDER) != "folder"):
+        search_started = time.perf_counter()
+        built = build_index(mirror)
+        search_seconds = time.perf_counter() - search_started
+        search_message = built.message
+    elif search:
+        search_message = "search index unchanged"
+    written = [Path(os.path.relpath(p, mirror.path)).as_posix() for p in documents_written] + mirror.written
+    return PublishReport(
         articles=len(articles),
         new=tuple(sorted(site_report.new.items())),
         edited=tuple(sorted(site_report.edited.items())),
         written=len(written),
-        unchanged=unchanged,
+        unchanged=mirror.unchanged,
         paths=tuple(written),
         search=search_message,
-        seconds=time.perf_counter() - started - search_seconds,
         search_seconds=search_seconds,
     )
-    commit = None
-    if git or remote:
-        text = report.summary if message is None else f"{message}\n\n{report.summary}"
-        commit = commit_all(out, text + "\n") if written else None
-    push_error = None
-    pushed = False
-    if remote:
-        try:
-            push(out, remote)
-            pushed = True
-        except GitError as exc:
-            push_error = str(exc)
-    return replace(report, commit=commit, pushed=pushed, push_error=push_error)
 
 
 def _write_extras(archive: Archive, mirror: Mirror, base: str | None, updated: dict[int, int]) -> None:

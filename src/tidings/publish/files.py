@@ -13,6 +13,7 @@ from another machine continues where the last publish stopped.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import re
@@ -69,9 +70,16 @@ class Mirror:
 
     @classmethod
     def open(cls, out: Path) -> Mirror:
+        """The mirror at ``out``, made if needed and locked against another publish into it."""
         if out.exists() and not out.is_dir():
             raise ExportTargetError(f"{out} exists and is not a folder")
-        return cls(SafeFolder.open_root(out, create=not out.is_dir()))
+        root = SafeFolder.open_root(out, create=not out.is_dir())
+        try:
+            fcntl.flock(root.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            root.close()
+            raise ExportTargetError(f"{out}: another publish is writing into it") from None
+        return cls(root)
 
     @property
     def path(self) -> Path:
