@@ -42,6 +42,7 @@ sys.path.insert(0, str(ROOT / "scripts"))
 sys.path.insert(0, str(ROOT / "src"))
 
 from bench_archive import generate  # noqa: E402
+from bench_search import all_hits  # noqa: E402
 
 TIDINGS = [sys.executable, "-m", "tidings"]
 ENV = dict(os.environ, PYTHONPATH=str(ROOT / "src"))
@@ -143,14 +144,7 @@ def recall(db: Path, mirror: Path, queries: int, seed: int = 11) -> None:
         texts = [(r.article_id, fold(r.title + "\n" + (r.text or ""))) for r in archive.store.iter_revisions(latest_only=True)]
 
         def truth(query: str) -> set[int]:
-            found: set[int] = set()
-            cursor = None
-            while True:
-                page = archive.search(query, limit=1000, cursor=cursor)
-                found.update(hit.article_id for hit in page.hits)
-                if not page.next_cursor:
-                    return found
-                cursor = page.next_cursor
+            return all_hits(archive, query)
 
         asked: list[tuple[str, str, set[int]]] = []
         english = [w for _, t in texts[:200] for w in t.split() if w.isascii() and w.isalpha() and len(w) > 3]

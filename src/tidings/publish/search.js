@@ -67,8 +67,11 @@
   var matcher = window.tidingsMatcher(query);
   var contains = matcher.contains;
   function excerpt(content) {
-    // A piece of the article around the first place that holds a term, the term marked.
+    // A piece of the article around the first place that holds a term, the term marked;
+    // never from the bigrams the page hands the index (after the word "tidingsgrams").
     var text = content.replace(/\u200b/g, "");
+    var grams = text.indexOf("tidingsgrams");
+    if (grams >= 0) text = text.slice(0, grams).trimEnd();
     var folded = matcher.fold(text);
     var aligned = folded.length === text.length;
     var source = aligned ? text : folded;
