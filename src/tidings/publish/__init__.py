@@ -31,7 +31,7 @@ from xml.sax.saxutils import escape
 
 from ..archive import Archive
 from ..document import site_folder_name
-from ..errors import ExportTargetError, InvalidInputError
+from ..errors import InvalidInputError
 from ..cursors import EPOCH
 from ..model import PublishReport
 from ..opml import write_opml
@@ -172,7 +172,9 @@ def _write_mirror(
     _write_extras(archive, mirror, base, writer.updated)
     mirror.save_manifest()
     pages_changed = any(path.startswith("article/") for path in mirror.written)
-    if search and (pages_changed or mirror.listing("").get(INDEX_FOLDER) != "folder"):
+    if search and not articles:
+        search_message = "search index not built: no articles yet"
+    elif search and (pages_changed or mirror.listing("").get(INDEX_FOLDER) != "folder"):
         search_started = time.perf_counter()
         built = build_index(mirror)
         search_seconds = time.perf_counter() - search_started
