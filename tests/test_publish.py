@@ -332,14 +332,18 @@ def test_run_publish_commits_what_each_pass_stored(tmp_path):
 
 
 def test_pages_rendered_by_worker_processes_are_the_same_bytes(archive, repo, tmp_path, monkeypatch):
-    from tidings.publish import site
+    from tidings.publish import workers
 
     build(archive, repo)
     publish(archive, tmp_path / "here", search=False)
-    monkeypatch.setattr(site, "_PARALLEL_FROM", 1)
-    monkeypatch.setattr(site, "_BATCH", 2)
+    monkeypatch.setattr(workers, "PARALLEL_FROM", 1)
+    monkeypatch.setattr(workers, "BATCH", 2)
     report = publish(archive, tmp_path / "workers", search=False)
     assert report.new and tree_bytes(tmp_path / "here") == tree_bytes(tmp_path / "workers")
+    assert {p for p in report.paths if p.startswith(("article/", "articles/"))} == {
+        p for p in tree_bytes(tmp_path / "workers") if p.startswith(("article/", "articles/"))
+    }
+    assert publish(archive, tmp_path / "workers", search=False).written == 0
 
 
 def test_a_second_publish_into_the_same_folder_at_once_is_refused(archive, repo, tmp_path):

@@ -44,6 +44,7 @@ from .files import Mirror
 from .git import GitError, commit_all, ensure_repository, push
 from .search import INDEX_FOLDER, build_index, write_search_page
 from .site import Listed, SiteWriter, list_articles
+from .workers import Workers
 
 __all__ = ["GitError", "publish"]
 
@@ -152,10 +153,6 @@ def _write_mirror(
     search: bool,
 ) -> PublishReport:
     """Write the documents, the site, the feeds and the search index; what was written."""
-    documents_written: list[str] = []
-    scopes: list[str | None] = list(chosen) if sites else [None]
-    for scope in scopes:
-        documents_written.extend(archive.export_documents(out, site=scope).paths)
     search_message = "search index not built (--no-search)" if not search else ""
     search_seconds = 0.0
     folders = {name: site_folder_name(name) for name in archive.sites()}
@@ -163,13 +160,31 @@ def _write_mirror(
     lang = lang or _language(archive, listed)
     mirror.salt = _salt(lang, base)
     writer = SiteWriter(archive, mirror, listed=listed, folders=folders, lang=lang, base_url=base, images=images)
-    site_report = writer.write_all()
-    links = StaticLinks(folders)
-    articles = {item.article.id: item.article for items in listed.values() for item in items}
-    for scope in [None, *chosen]:
-        write_history_feeds(archive, mirror, site=scope, articles=articles, links=links, base_url=base)
-    write_search_page(mirror, Pages(), links, lang, writer.chinese)
-    _write_extras(archive, mirror, base, writer.updated)
+    stale = writer.plan_articles()
+    scopes: list[str | None] = list(chosen) if sites else [None]
+    documents_written: list[str] = []
+    workers = Workers.start(archive, out, writer.settings, len(stale))
+    try:
+        # With workers, the documents and the article pages are made by them meanwhile.
+        exports = [workers.export(scope) for scope in scopes] if workers else []
+        if workers is None:
+            for scope in scopes:
+                documents_written.extend(archive.export_documents(out, site=scope).paths)
+        writer.write_articles(stale, workers)
+        writer.write_lists()
+        links = StaticLinks(folders)
+        articles = {item.article.id: item.article for items in listed.values() for item in items}
+        for scope in [None, *chosen]:
+            write_history_feeds(archive, mirror, site=scope, articles=articles, links=links, base_url=base)
+        write_search_page(mirror, Pages(), links, lang, writer.chinese)
+        _write_extras(archive, mirror, base, writer.updated)
+        writer.finish()
+        for future in exports:
+            documents_written.extend(future.result())
+    finally:
+        if workers is not None:
+            workers.close()
+    site_report = writer.report
     mirror.save_manifest()
     pages_changed = any(path.startswith("article/") for path in mirror.written)
     if search and not articles:

@@ -22,16 +22,14 @@ rendered again.
 from __future__ import annotations
 
 from collections import defaultdict
-import os
-from collections.abc import Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from multiprocessing import get_all_start_methods, get_context
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from ..archive import Archive, open_archive
+from ..archive import Archive
 from ..model import Article
 from ..pages import Pages, StaticLinks
 from ..pages.render import HERE as PAGES_HERE
@@ -40,7 +38,13 @@ from ..pages.views import article_values, compared_with, diff_values, images_as_
 from ..textindex import cjk_grams
 from .files import Mirror, digest
 
-__all__ = ["PER_PAGE", "LATEST", "SiteReport", "SiteWriter", "Listed", "list_articles"]
+if TYPE_CHECKING:
+    from .workers import Workers
+
+__all__ = [
+    "LATEST", "PER_PAGE", "Listed", "PageRenderer", "PageSettings", "Rendered", "SiteReport", "SiteWriter",
+    "list_articles",
+]
 
 #: Articles on a numbered page of a site.
 PER_PAGE = 100
@@ -99,9 +103,6 @@ def _newest_first(items: Sequence[Listed]) -> _Timeline:
 
 #: A rendered page: its path in the mirror, the digest of what it was made from, its bytes.
 Rendered = tuple[str, str, bytes]
-_PARALLEL_FROM = 400  # articles to render before worker processes pay off
-_MAX_WORKERS = 4
-_BATCH = 100
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,19 +155,6 @@ class PageRenderer:
         return rendered
 
 
-_WORKER: PageRenderer | None = None
-
-
-def _start_worker(database: str, settings: PageSettings) -> None:
-    global _WORKER
-    _WORKER = PageRenderer(open_archive(database), settings)
-
-
-def _render_batch(batch: list[tuple[int, str]]) -> list[list[Rendered]]:
-    assert _WORKER is not None
-    return [_WORKER.render(article_id, full_digest) for article_id, full_digest in batch]
-
-
 class SiteWriter:
     """Writes the HTML pages of the sites ``listed`` into ``mirror``."""
 
@@ -191,6 +179,7 @@ class SiteWriter:
         self.links = self.renderer.links
         self.chinese = self.renderer.chinese
         self.report = SiteReport()
+        self._pending: list[Future[list[tuple[str, str, bool]]]] = []
         #: When each published article's newest revision was seen (epoch ms), by id.
         self.updated: dict[int, int] = {}
 
@@ -209,16 +198,21 @@ class SiteWriter:
         self.mirror.write(path, data)
         self.mirror.remember(path, page_digest)
 
-    def write_all(self) -> SiteReport:
+    def write_all(self, workers: Workers | None = None) -> SiteReport:
+        """Every page; article pages by ``workers`` when given (collected by :meth:`finish`)."""
+        self.write_articles(self.plan_articles(), workers)
+        self.write_lists()
+        return self.report
+
+    def write_lists(self) -> None:
+        """Every page but the articles': timelines, days, changes, the front page."""
         self.write_static()
-        self.write_articles()
         for site, items in self.listed.items():
             self.write_site(site, items)
             self.write_changes(site)
         self.write_days()
         self.write_changes(None)
         self.write_index()
-        return self.report
 
     def write_static(self) -> None:
         data = (PAGES_HERE / "static" / "style.css").read_bytes()
@@ -226,7 +220,9 @@ class SiteWriter:
 
     # articles and their differences
 
-    def write_articles(self) -> None:
+    def plan_articles(self) -> list[tuple[int, str]]:
+        """The articles whose pages are not current, with the digest of each; counts them
+        as new or edited by site."""
         store = self.archive.store
         stale: list[tuple[int, str]] = []
         for site in self.listed:
@@ -241,30 +237,29 @@ class SiteWriter:
                 elif not self.mirror.made_from(path, full_digest):
                     self.report.edited[site] = self.report.edited.get(site, 0) + 1
                 stale.append((article_id, full_digest))
-        for rendered in self._render_all(stale):
-            for path, page_digest, data in rendered:
+        return stale
+
+    def write_articles(self, stale: list[tuple[int, str]], workers: Workers | None = None) -> None:
+        """The pages of the ``stale`` articles: here, or handed to ``workers`` (which render
+        and write them while this process writes the other pages; see :meth:`finish`)."""
+        if workers is not None:
+            self._pending.extend(workers.render(stale))
+            return
+        for article_id, full_digest in stale:
+            for path, page_digest, data in self.renderer.render(article_id, full_digest):
                 self.mirror.write(path, data)
                 self.mirror.remember(path, page_digest)
 
-    def _render_all(self, stale: list[tuple[int, str]]) -> Iterator[list[Rendered]]:
-        """The pages of the ``stale`` articles: in worker processes when there are many
-        (rendering is CPU-bound; this process writes meanwhile), else here."""
-        renderer = self.renderer
-        database = getattr(self.archive.store, "path", None)
-        workers = min(os.cpu_count() or 1, _MAX_WORKERS)
-        if len(stale) < _PARALLEL_FROM or workers < 2 or database is None or "fork" not in get_all_start_methods():
-            for article_id, full_digest in stale:
-                yield renderer.render(article_id, full_digest)
-            return
-        batches = [stale[start : start + _BATCH] for start in range(0, len(stale), _BATCH)]
-        with ProcessPoolExecutor(
-            max_workers=workers,
-            mp_context=get_context("fork"),
-            initializer=_start_worker,
-            initargs=(str(database), self.settings),
-        ) as pool:
-            for results in pool.map(_render_batch, batches):
-                yield from results
+    def finish(self) -> None:
+        """Wait for the pages handed to workers and remember what they were made from."""
+        for future in self._pending:
+            for path, page_digest, written in future.result():
+                self.mirror.remember(path, page_digest)
+                if written:
+                    self.mirror.written.append(path)
+                else:
+                    self.mirror.unchanged += 1
+        self._pending.clear()
 
     # timelines
 
