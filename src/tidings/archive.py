@@ -30,6 +30,8 @@ from .model import (
     Feed,
     FeedState,
     FeedOptions,
+    ImageRecord,
+    ImageSummary,
     ImportReport,
     ParsedFeed,
     Revision,
@@ -52,13 +54,19 @@ if TYPE_CHECKING:
 
     from .clean import Cleaner
     from .fetch import Limits
+    from .media import MediaStorage
     from .update import Progress, Updater
 
 # Cleaning, fetching, parsing and updating load their libraries (lxml, nh3, httpx,
 # trafilatura, asyncio) where they are used, so that `import tidings` and the commands
 # that only read the archive start quickly.
 
+#: What can happen to articles' images: kept in the media folder, shown through the web
+#: app's proxy, or shown as links.
+IMAGE_MODES = ("archive", "proxy", "none")
+
 __all__ = [
+    "IMAGE_MODES",
     "Archive",
     "default_database_path",
     "default_site",
@@ -92,12 +100,21 @@ class Archive:
         clock: Callable[[], datetime] = utc_now,
         rules_dir: Path | None = None,
         user_agent: str | None = None,
+        media: MediaStorage | None = None,
+        images: str = "archive",
     ) -> None:
+        if images not in IMAGE_MODES:
+            raise InvalidInputError(f"images must be one of {', '.join(IMAGE_MODES)}, not {images!r}")
         self._store: Store | None = store
         self._clock = clock
         self._rules_dir = rules_dir
         self._user_agent = user_agent
         self._cleaner: Cleaner | None = None
+        #: Where archived images are kept (None: images are not archived).
+        self.media = media
+        #: The archive's image setting (a feed's own ``images`` option wins): ``archive``,
+        #: ``proxy`` or ``none``.
+        self.images = images
 
     @property
     def store(self) -> Store:
@@ -144,8 +161,13 @@ class Archive:
             raise InvalidInputError(f"no site named {name!r}{hint}")
 
     def stats(self) -> Stats:
-        """Counts of sites, feeds, articles and revisions, and the database size."""
-        return self.store.stats()
+        """Counts of sites, feeds, articles, revisions, images by status, and the database's
+        and the media folder's sizes."""
+        stats = self.store.stats()
+        if self.media is not None:
+            files = list(self.media.files())
+            stats = dataclasses.replace(stats, media_files=len(files), media_bytes=sum(size for _, size in files))
+        return stats
 
     def sites(self) -> list[str]:
         """Names of every site, sorted."""
@@ -616,7 +638,68 @@ class Archive:
             summary = dataclasses.replace(
                 summary, derived=derived, derive_seconds=time.perf_counter() - started
             )
+            if not stop or not stop.is_set():
+                images = await self.archive_images_async(limits=limits, transport=transport)
+                summary = dataclasses.replace(summary, images=images)
         return summary
+
+    def images_of_feed(self, feed: Feed | None) -> str:
+        """What happens to a feed's images (``archive``, ``proxy``, ``none``): its own
+        setting, else the archive's."""
+        return (feed.options.images if feed is not None else None) or self.images
+
+    async def archive_images_async(
+        self,
+        *,
+        limits: Limits | None = None,
+        transport: object | None = None,
+        budget: float = 120.0,
+    ) -> ImageSummary | None:
+        """List the images of new revisions and fetch those due into the media folder (see
+        :mod:`tidings.images`); None when the archive keeps no media."""
+        if self.media is None:
+            return None
+        from .images import archive_images
+
+        feeds = {feed.id: feed for feed in self.store.feeds()}
+        return await archive_images(
+            self.store,
+            self.media,
+            clock=self._clock,
+            limits=self._limits(limits),
+            transport=transport,
+            wanted=lambda feed_id: self.images_of_feed(feeds.get(feed_id) if feed_id else None) == "archive",
+            budget=budget,
+        )
+
+    def archive_images(self, *, limits: Limits | None = None, budget: float = 120.0) -> ImageSummary | None:
+        """Archive the images that are due now (see :meth:`archive_images_async`)."""
+        import asyncio
+
+        return asyncio.run(self.archive_images_async(limits=limits, budget=budget))
+
+    def image_records(self, revision_ids: list[int]) -> dict[int, list[ImageRecord]]:
+        """The images each revision uses, in order, with what became of them."""
+        return self.store.revision_images(revision_ids)
+
+    def archived_images(self, urls: list[str]) -> dict[str, tuple[str, str]]:
+        """Of these image URLs, those archived: URL → (SHA-256, media type)."""
+        return self.store.archived_images(urls) if urls else {}
+
+    def prune_media(self) -> tuple[int, int]:
+        """Remove the media files no image refers to; (files, bytes) removed."""
+        if self.media is None:
+            return 0, 0
+        referenced = self.store.referenced_media()
+        removed = []
+        freed = 0
+        for sha256, _size in list(self.media.files()):
+            if sha256 not in referenced:
+                freed += self.media.remove(sha256)
+                removed.append(sha256)
+        with self.store.transaction():
+            self.store.forget_media(removed)
+        return len(removed), freed
 
     def update(
         self,
@@ -791,21 +874,31 @@ def open_archive(
     clock: Callable[[], datetime] = utc_now,
     rules_dir: str | os.PathLike[str] | None = None,
     user_agent: str | None = None,
+    images: str = "archive",
+    media: str | os.PathLike[str] | None = None,
 ) -> Archive:
     """Open (creating and migrating as needed) the archive in a SQLite file.
 
     ``path`` defaults to :func:`default_database_path`; ``rules_dir`` is the folder of the
     user's site rules (default: ``$TIDINGS_RULES``, else ``rules/`` in the user's
     configuration folder); ``user_agent`` replaces tidings' own User-Agent header.
+    ``images`` is what happens to articles' images unless a feed says otherwise
+    (``archive``: kept in the media folder; ``proxy``, ``none``: not kept); ``media`` is
+    that folder (default: beside the database, ``news.sqlite3`` → ``news.media/``).
     """
     location = os.fspath(path) if path is not None else os.fspath(default_database_path())
     if location.lower().startswith(("postgresql://", "postgres://")):
         raise InvalidInputError("this version keeps archives in SQLite files only, not PostgreSQL")
+    from .media import LocalMedia, media_folder_for
+
+    folder = Path(media) if media is not None else (None if location == ":memory:" else media_folder_for(location))
     return Archive(
         SQLiteStore(location),
         clock=clock,
         rules_dir=Path(rules_dir) if rules_dir is not None else None,
         user_agent=user_agent,
+        media=LocalMedia(folder) if folder is not None else None,
+        images=images,
     )
 
 

@@ -22,6 +22,9 @@ __all__ = [
     "DocumentFile",
     "Enclosure",
     "ExportReport",
+    "ImageJob",
+    "ImageRecord",
+    "ImageSummary",
     "PublishReport",
     "FetchRecord",
     "FeedOutcome",
@@ -114,6 +117,9 @@ class FeedOptions:
     full_text: str = "auto"
     #: Look at young articles' pages again on the decaying schedule (edits after the feed).
     recheck: bool = True
+    #: The feed's images: ``archive`` (kept in the media folder), ``proxy`` (shown through
+    #: the web app's proxy, not kept) or ``none`` (shown as links); None: the archive's setting.
+    images: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -413,13 +419,58 @@ class PublishReport:
 
 @dataclass(frozen=True, slots=True)
 class Stats:
-    """Counts describing an archive."""
+    """Counts describing an archive (images by status, and the media folder's files)."""
 
     sites: int
     feeds: int
     articles: int
     revisions: int
     database_bytes: int
+    images: tuple[tuple[str, int], ...] = ()
+    media_files: int = 0
+    media_bytes: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class ImageJob:
+    """An image to fetch: where it is, the page or feed that links to it (whose host it may
+    share; else it must be public), and how many times it was tried before."""
+
+    image_id: int
+    url: str
+    linked_from: str
+    feed_id: int | None
+    attempts: int
+
+
+@dataclass(frozen=True, slots=True)
+class ImageRecord:
+    """An image a revision uses, and what became of it: ``archived`` (with the SHA-256 of
+    its file, its type and size), ``failed`` (tried again later, a bounded number of
+    times), ``refused`` (for good: not a raster image, too large, a forbidden address) or
+    ``pending``."""
+
+    url: str
+    status: str
+    sha256: str | None = None
+    media_type: str | None = None
+    size: int | None = None
+    reason: str | None = None
+    attempts: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class ImageSummary:
+    """What a round of image archiving did."""
+
+    listed: int = 0
+    archived: int = 0
+    already_had: int = 0
+    failed: int = 0
+    refused: int = 0
+    deferred: int = 0
+    bytes: int = 0
+    seconds: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -563,6 +614,8 @@ class UpdateSummary:
     #: Revisions whose clean HTML and text were derived after the pass, and how long it took.
     derived: int = 0
     derive_seconds: float = 0.0
+    #: What archiving the new revisions' images did (None when images are not archived).
+    images: ImageSummary | None = None
 
     @classmethod
     def of(cls, outcomes: Sequence[FeedOutcome], seconds: float) -> UpdateSummary:

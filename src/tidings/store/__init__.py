@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import AbstractContextManager
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from ..model import (
@@ -25,6 +25,8 @@ from ..model import (
     Feed,
     FeedOptions,
     FetchRecord,
+    ImageJob,
+    ImageRecord,
     NewRevision,
     Revision,
     Sighting,
@@ -214,6 +216,49 @@ class Store(Protocol):
     def save_derived(self, items: list[tuple[int, str, str]]) -> None:
         """Store derived (revision id, clean HTML, text) triples; a revision whose clean HTML
         changes loses its fingerprint (it is taken again from the new one when needed)."""
+
+    # archived images
+
+    def unlisted_image_revisions(self, limit: int) -> list[tuple[int, str, tuple[dict[str, object], ...]]]:
+        """Up to ``limit`` derived revisions whose images are not listed yet: (id, clean HTML,
+        enclosures)."""
+
+    def list_revision_images(self, items: list[tuple[int, list[str]]]) -> int:
+        """Record which images (by URL, in order) each revision uses, and that it was looked
+        at; how many images were new."""
+
+    def images_due(self, limit: int, *, max_attempts: int, now: datetime, retry_after: timedelta) -> list[ImageJob]:
+        """Images to fetch: never tried, or failed fewer than ``max_attempts`` times and
+        last tried ``retry_after`` ago or more."""
+
+    def record_image(
+        self,
+        image_id: int,
+        status: str,
+        *,
+        tried: datetime,
+        sha256: str | None = None,
+        media_type: str | None = None,
+        size: int | None = None,
+        reason: str | None = None,
+        http_status: int | None = None,
+    ) -> None:
+        """What a try of an image gave (``archived`` with its file, ``failed`` or ``refused``)."""
+
+    def archived_images(self, urls: list[str]) -> dict[str, tuple[str, str]]:
+        """The archived ones of these image URLs: URL → (SHA-256, media type)."""
+
+    def revision_images(self, revision_ids: list[int]) -> dict[int, list[ImageRecord]]:
+        """The images each of these revisions uses, in order, with what became of them."""
+
+    def image_counts(self) -> dict[str, int]:
+        """How many images have each status."""
+
+    def referenced_media(self) -> set[str]:
+        """The SHA-256 of every file an image refers to."""
+
+    def forget_media(self, sha256s: list[str]) -> None:
+        """Drop the records of these files, unless an image still refers to one."""
 
     def article_digests(self, site: str | None = None) -> list[tuple[int, str, int]]:
         """For each article (of one site, or all), by id: a string that changes whenever its

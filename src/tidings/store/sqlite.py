@@ -45,52 +45,15 @@ from ..model import (
     Stats,
 )
 
+from .sqlite_media import SQLiteMediaQueries
 from .sqlite_schema import MIGRATIONS
+from .sqlite_util import dt as _dt
+from .sqlite_util import dt_required as _dt_required
+from .sqlite_util import ms as _ms
+from .sqlite_util import ms_required as _ms_required
+from .sqlite_util import wrap_errors as _wrap_errors
 
 __all__ = ["MIGRATIONS", "SQLiteStore"]
-
-P = ParamSpec("P")
-R = TypeVar("R")
-
-
-def _wrap_errors(func: Callable[P, R]) -> Callable[P, R]:
-    """Turn sqlite3 errors raised by a store method into StorageError."""
-
-    @functools.wraps(func)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        try:
-            return func(*args, **kwargs)
-        except sqlite3.Error as exc:
-            raise StorageError(f"database error in {func.__name__}: {exc}") from exc
-        except OverflowError as exc:  # a number beyond SQLite's 64-bit integers
-            raise StorageError(f"{func.__name__}: {exc}") from exc
-
-    return wrapper
-
-
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
-_MILLISECOND = timedelta(milliseconds=1)
-
-
-def _ms(value: datetime | None) -> int | None:
-    return None if value is None else _ms_required(value)
-
-
-def _ms_required(value: datetime) -> int:
-    if value.tzinfo is None:
-        raise ValueError("naive datetime given to the store; tidings uses aware UTC times")
-    return (value - _EPOCH) // _MILLISECOND  # exact: no float rounding
-
-
-def _dt(value: int | None) -> datetime | None:
-    if value is None:
-        return None
-    return _EPOCH + value * _MILLISECOND
-
-
-def _dt_required(value: int) -> datetime:
-    return _EPOCH + value * _MILLISECOND
-
 
 _ARTICLE_COLUMNS = (
     "a.id, s.name, a.key, a.url, a.first_seen, a.last_seen, a.published, a.state, a.feed_id,"
@@ -181,7 +144,7 @@ def _feed(row: tuple[Any, ...]) -> Feed:
 _IN_CHUNK = 500  # well under SQLite's limit on bound parameters
 
 
-class SQLiteStore:
+class SQLiteStore(SQLiteMediaQueries):
     """The :class:`~tidings.store.Store` on a SQLite file."""
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
@@ -1268,6 +1231,7 @@ class SQLiteStore:
             articles=counts[2],
             revisions=counts[3],
             database_bytes=page_size * page_count,
+            images=tuple(sorted(self.image_counts().items())),
         )
 
 

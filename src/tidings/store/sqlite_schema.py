@@ -174,4 +174,33 @@ MIGRATIONS: tuple[str, ...] = (
     """
     CREATE INDEX revisions_seen ON revisions(seen);
     """,
+    # 10: archived images: files by SHA-256, images by URL, which revisions use which
+    """
+    CREATE TABLE media (
+        sha256 TEXT PRIMARY KEY,
+        type TEXT NOT NULL,
+        size INTEGER NOT NULL,
+        stored INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    CREATE TABLE images (
+        id INTEGER PRIMARY KEY,
+        url TEXT NOT NULL UNIQUE,
+        sha256 TEXT REFERENCES media(sha256),
+        status TEXT NOT NULL DEFAULT 'pending',
+        reason TEXT,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        last_try INTEGER,
+        http_status INTEGER
+    );
+    CREATE INDEX images_due ON images(status, last_try) WHERE status IN ('pending', 'failed');
+    CREATE TABLE revision_images (
+        revision_id INTEGER NOT NULL REFERENCES revisions(id),
+        image_id INTEGER NOT NULL REFERENCES images(id),
+        place INTEGER NOT NULL,
+        PRIMARY KEY (revision_id, image_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX revision_images_image ON revision_images(image_id);
+    ALTER TABLE revisions ADD COLUMN images_listed INTEGER NOT NULL DEFAULT 0;
+    CREATE INDEX revisions_unlisted ON revisions(id) WHERE images_listed = 0;
+    """,
 )

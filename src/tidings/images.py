@@ -1,0 +1,168 @@
+"""Archiving the images of archived articles: a stage of its own, after cleaning.
+
+Each derived revision's images are listed once (:func:`tidings.media.image_urls`); then
+the images not yet kept are fetched by the polite fetcher: the same per-host and global
+limits as feeds, short timeouts, :data:`~tidings.media.MAX_IMAGE_BYTES` at most, only from
+the host of the feed that links to them or from hosts whose addresses are all public (on
+every redirect hop). What comes back is judged by its bytes (:func:`~tidings.media.sniff_image`):
+a raster image is kept once in the media folder by its SHA-256, anything else is refused
+with the reason. A failure (a timeout, a 404) is recorded and tried again on a later pass,
+at most :data:`MAX_ATTEMPTS` times; a refusal (not an image, too large, a forbidden
+address) is final. A host that does not answer is left alone for the rest of the pass,
+and each feed gets at most :data:`PER_FEED` images per pass, so one outlet's images
+cannot hold a pass; an image never holds its article, which is stored already.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import datetime, timedelta
+from urllib.parse import urlsplit
+
+from .errors import FetchError
+from .fetch import Limits
+from .fetch.retrieve import Fetcher
+from .media import MAX_IMAGE_BYTES, MediaStorage, image_urls, refusal_of, sniff_image
+from .model import ImageJob, ImageSummary
+from .store import Store
+
+__all__ = ["MAX_ATTEMPTS", "PER_FEED", "archive_images", "list_images"]
+
+#: How many times an image that failed is tried, in all.
+MAX_ATTEMPTS = 3
+#: How long a failed image waits before it is tried again.
+RETRY_AFTER = timedelta(hours=1)
+#: Images per feed and pass, at most.
+PER_FEED = 60
+#: Image bytes per feed and pass, at most (an image that passes it finishes).
+BYTES_PER_FEED = 64 << 20
+_LIST_BATCH = 500
+_DUE_LIMIT = 5000
+#: Failures after which a host is left alone for the rest of the pass.
+_HOST_DOWN = ("timeout", "dns", "connect", "tls")
+#: Failures that are final: the image will never be kept.
+_FINAL = ("private_address", "redirect_private", "too_large", "url", "redirects", "not_found", "http_404", "http_410")
+
+
+def list_images(store: Store) -> int:
+    """List the images of every derived revision not looked at yet; how many revisions."""
+    done = 0
+    while True:
+        rows = store.unlisted_image_revisions(_LIST_BATCH)
+        if not rows:
+            return done
+        with store.transaction():
+            store.list_revision_images([(rid, image_urls(html, enclosures)) for rid, html, enclosures in rows])
+        done += len(rows)
+
+
+def image_limits(limits: Limits) -> Limits:
+    """The fetcher's limits for images: the same politeness, shorter waits, smaller bodies."""
+    return replace(
+        limits,
+        max_bytes=min(limits.max_bytes, MAX_IMAGE_BYTES),
+        connect_timeout=min(limits.connect_timeout, 5.0),
+        read_timeout=min(limits.read_timeout, 10.0),
+        total_timeout=min(limits.total_timeout, 30.0),
+    )
+
+
+async def archive_images(
+    store: Store,
+    media: MediaStorage,
+    *,
+    clock: Callable[[], datetime],
+    limits: Limits = Limits(),
+    transport: object | None = None,
+    wanted: Callable[[int | None], bool] = lambda feed_id: True,
+    per_feed: int = PER_FEED,
+    bytes_per_feed: int = BYTES_PER_FEED,
+    budget: float = 120.0,
+) -> ImageSummary:
+    """List new revisions' images and fetch those due (for feeds ``wanted`` says archive
+    their images), within ``budget`` seconds; never raises for one image."""
+    started = time.perf_counter()
+    listed = list_images(store)
+    jobs = [job for job in store.images_due(_DUE_LIMIT, max_attempts=MAX_ATTEMPTS, now=clock(), retry_after=RETRY_AFTER)
+            if wanted(job.feed_id)]
+    taken: Counter[int | None] = Counter()
+    chosen: list[ImageJob] = []
+    for job in jobs:
+        if taken[job.feed_id] < per_feed:
+            taken[job.feed_id] += 1
+            chosen.append(job)
+    counts: Counter[str] = Counter()
+    spent: Counter[int | None] = Counter()
+    down: set[str] = set()
+
+    async def one(job: ImageJob) -> None:
+        host = (urlsplit(job.url).hostname or "").lower()
+        if host in down or spent[job.feed_id] >= bytes_per_feed:
+            counts["deferred"] += 1
+            return
+        try:
+            response = await fetcher.fetch(job.url, linked_from=job.linked_from)
+        except FetchError as exc:
+            if exc.kind in _HOST_DOWN:
+                down.add(host)
+            final = exc.kind in _FINAL
+            status = "refused" if final else "failed"
+            reason = _reason(exc)
+            with store.transaction():
+                store.record_image(job.image_id, status, tried=clock(), reason=reason, http_status=_status_of(exc))
+            counts[status] += 1
+            return
+        data = response.content
+        spent[job.feed_id] += len(data)
+        kind = sniff_image(data)
+        if kind is None:
+            with store.transaction():
+                store.record_image(job.image_id, "refused", tried=clock(), reason=refusal_of(data), http_status=response.status)
+            counts["refused"] += 1
+            return
+        sha256, new = await asyncio.to_thread(media.put, data)
+        with store.transaction():
+            store.record_image(
+                job.image_id, "archived", tried=clock(), sha256=sha256, media_type=kind, size=len(data),
+                http_status=response.status,
+            )
+        counts["archived" if new else "already_had"] += 1
+        counts["bytes"] += len(data) if new else 0
+
+    fetcher = Fetcher(image_limits(limits), transport=transport)  # type: ignore[arg-type]
+    async with fetcher:
+        tasks = [asyncio.ensure_future(one(job)) for job in chosen]
+        if tasks:
+            done, pending = await asyncio.wait(tasks, timeout=max(0.0, budget))
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            counts["deferred"] += len(pending)
+    return ImageSummary(
+        listed=listed,
+        archived=counts["archived"],
+        already_had=counts["already_had"],
+        failed=counts["failed"],
+        refused=counts["refused"],
+        deferred=counts["deferred"] + len(jobs) - len(chosen),
+        bytes=counts["bytes"],
+        seconds=time.perf_counter() - started,
+    )
+
+
+def _status_of(exc: FetchError) -> int | None:
+    if exc.kind.startswith("http_") and exc.kind[5:].isdigit():
+        return int(exc.kind[5:])
+    return None
+
+
+def _reason(exc: FetchError) -> str:
+    if exc.kind == "too_large":
+        return f"larger than {MAX_IMAGE_BYTES >> 20} MiB"
+    if exc.kind in ("private_address", "redirect_private"):
+        return "on a private or local address (images come only from the feed's host or the public internet)"
+    return f"{exc.kind}: {exc}"[:300]

@@ -1,0 +1,137 @@
+"""The SQLite store's part about archived images: which revisions use which images, what
+became of each image, and the files kept for them (see :mod:`tidings.media`)."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from datetime import datetime, timedelta
+
+from ..model import ImageJob, ImageRecord
+from .sqlite_util import ms_required, wrap_errors
+
+__all__ = ["SQLiteMediaQueries"]
+
+_IN_CHUNK = 500
+
+
+class SQLiteMediaQueries:
+    """Image queries of :class:`~tidings.store.sqlite.SQLiteStore` (which mixes them in)."""
+
+    _db: sqlite3.Connection
+
+    @wrap_errors
+    def unlisted_image_revisions(self, limit: int) -> list[tuple[int, str, tuple[dict[str, object], ...]]]:
+        rows = self._db.execute(
+            "SELECT id, clean_html, enclosures FROM revisions WHERE images_listed = 0 AND clean_html IS NOT NULL"
+            " ORDER BY id LIMIT ?",
+            (limit,),
+        ).fetchall()
+        return [(row[0], row[1], tuple(json.loads(row[2] or "[]"))) for row in rows]
+
+    @wrap_errors
+    def list_revision_images(self, items: list[tuple[int, list[str]]]) -> int:
+        db = self._db
+        added = 0
+        for revision_id, urls in items:
+            for place, url in enumerate(urls):
+                cursor = db.execute("INSERT OR IGNORE INTO images(url) VALUES (?)", (url,))
+                added += cursor.rowcount
+                db.execute(
+                    "INSERT OR IGNORE INTO revision_images(revision_id, image_id, place)"
+                    " SELECT ?, id, ? FROM images WHERE url = ?",
+                    (revision_id, place, url),
+                )
+            db.execute("UPDATE revisions SET images_listed = 1 WHERE id = ?", (revision_id,))
+        return added
+
+    @wrap_errors
+    def images_due(self, limit: int, *, max_attempts: int, now: datetime, retry_after: timedelta) -> list[ImageJob]:
+        # An image is fetched for the feed of the newest revision that uses it (whose host it
+        # may share); an imported article's image for its own page.
+        rows = self._db.execute(
+            "SELECT i.id, i.url, coalesce(f.url, a.url), a.feed_id, i.attempts FROM images i"
+            " JOIN revision_images ri ON ri.image_id = i.id"
+            " AND ri.revision_id = (SELECT max(revision_id) FROM revision_images WHERE image_id = i.id)"
+            " JOIN revisions r ON r.id = ri.revision_id JOIN articles a ON a.id = r.article_id"
+            " LEFT JOIN feeds f ON f.id = a.feed_id"
+            " WHERE i.status = 'pending' OR (i.status = 'failed' AND i.attempts < ? AND i.last_try <= ?)"
+            " ORDER BY i.id LIMIT ?",
+            (max_attempts, ms_required(now - retry_after), limit),
+        ).fetchall()
+        return [ImageJob(row[0], row[1], row[2], row[3], row[4]) for row in rows]
+
+    @wrap_errors
+    def record_image(
+        self,
+        image_id: int,
+        status: str,
+        *,
+        tried: datetime,
+        sha256: str | None = None,
+        media_type: str | None = None,
+        size: int | None = None,
+        reason: str | None = None,
+        http_status: int | None = None,
+    ) -> None:
+        db = self._db
+        if sha256 is not None:
+            db.execute(
+                "INSERT OR IGNORE INTO media(sha256, type, size, stored) VALUES (?, ?, ?, ?)",
+                (sha256, media_type, size, ms_required(tried)),
+            )
+        db.execute(
+            "UPDATE images SET status = ?, sha256 = ?, reason = ?, attempts = attempts + 1, last_try = ?,"
+            " http_status = ? WHERE id = ?",
+            (status, sha256, reason, ms_required(tried), http_status, image_id),
+        )
+
+    @wrap_errors
+    def archived_images(self, urls: list[str]) -> dict[str, tuple[str, str]]:
+        found: dict[str, tuple[str, str]] = {}
+        for start in range(0, len(urls), _IN_CHUNK):
+            chunk = urls[start : start + _IN_CHUNK]
+            marks = ",".join("?" * len(chunk))
+            for url, sha256, media_type in self._db.execute(
+                "SELECT i.url, i.sha256, m.type FROM images i JOIN media m ON m.sha256 = i.sha256"
+                f" WHERE i.status = 'archived' AND i.url IN ({marks})",
+                chunk,
+            ):
+                found[url] = (sha256, media_type)
+        return found
+
+    @wrap_errors
+    def revision_images(self, revision_ids: list[int]) -> dict[int, list[ImageRecord]]:
+        found: dict[int, list[ImageRecord]] = {}
+        for start in range(0, len(revision_ids), _IN_CHUNK):
+            chunk = revision_ids[start : start + _IN_CHUNK]
+            marks = ",".join("?" * len(chunk))
+            rows = self._db.execute(
+                "SELECT ri.revision_id, i.url, i.status, i.sha256, m.type, m.size, i.reason, i.attempts"
+                " FROM revision_images ri JOIN images i ON i.id = ri.image_id"
+                " LEFT JOIN media m ON m.sha256 = i.sha256"
+                f" WHERE ri.revision_id IN ({marks}) ORDER BY ri.revision_id, ri.place",
+                chunk,
+            )
+            for row in rows:
+                found.setdefault(row[0], []).append(ImageRecord(*row[1:]))
+        return found
+
+    @wrap_errors
+    def image_counts(self) -> dict[str, int]:
+        return dict(self._db.execute("SELECT status, count(*) FROM images GROUP BY status").fetchall())
+
+    @wrap_errors
+    def referenced_media(self) -> set[str]:
+        return {row[0] for row in self._db.execute("SELECT DISTINCT sha256 FROM images WHERE sha256 IS NOT NULL")}
+
+    @wrap_errors
+    def forget_media(self, sha256s: list[str]) -> None:
+        for start in range(0, len(sha256s), _IN_CHUNK):
+            chunk = sha256s[start : start + _IN_CHUNK]
+            marks = ",".join("?" * len(chunk))
+            self._db.execute(
+                f"DELETE FROM media WHERE sha256 IN ({marks})"
+                " AND sha256 NOT IN (SELECT sha256 FROM images WHERE sha256 IS NOT NULL)",
+                chunk,
+            )
