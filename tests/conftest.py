@@ -64,7 +64,7 @@ def _own_settings(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.
     home = tmp_path_factory.mktemp("home")
     monkeypatch.setenv("XDG_CONFIG_HOME", str(home / "config"))
     monkeypatch.setenv("XDG_DATA_HOME", str(home / "data"))
-    for name in ("TIDINGS_CONFIG", "TIDINGS_DB", "TIDINGS_TOKEN", "TIDINGS_RULES", "TIDINGS_USER_AGENT",
+    for name in ("TIDINGS_CONFIG", "TIDINGS_DB", "TIDINGS_TOKEN", "TIDINGS_RULES", "TIDINGS_USER_AGENT", "TIDINGS_IMAGES",
                  "TIDINGS_HOST", "TIDINGS_PORT"):
         monkeypatch.delenv(name, raising=False)
 

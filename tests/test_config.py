@@ -388,10 +388,19 @@ def test_describe_shows_every_setting_and_masks_the_token(tmp_path: Path) -> Non
         ("token", "set (hidden)", f"file:{path}"),
         ("rules", str(tmp_path / "user-config" / "tidings" / "rules"), "default"),
         ("user_agent", "probe/2", "flag:--user-agent"),
+        ("images", "archive", "default"),
         ("serve.host", "0.0.0.0", "env:TIDINGS_HOST"),
         ("serve.port", "8090", f"file:{path}"),
     ]
     assert SECRET not in repr(rows)
+
+
+def test_images_setting_comes_from_the_environment_and_is_checked(tmp_path: Path) -> None:
+    path = write(tmp_path / "tidings.toml", 'images = "proxy"\n')
+    assert load(path, {}).images == "proxy"
+    assert load(path, {"TIDINGS_IMAGES": "none"}).images == "none"
+    with pytest.raises(InvalidInputError, match="archive, proxy or none"):
+        load(path, {"TIDINGS_IMAGES": "all"})
 
 
 def test_unset_values_are_described_as_none() -> None:

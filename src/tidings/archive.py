@@ -686,6 +686,14 @@ class Archive:
         """Of these image URLs, those archived: URL → (SHA-256, media type)."""
         return self.store.archived_images(urls) if urls else {}
 
+    def media_file(self, sha256: str) -> tuple[bytes, str] | None:
+        """An archived image's bytes and type, by SHA-256 (None when not kept)."""
+        if self.media is None:
+            return None
+        media_type = self.store.media_type(sha256)
+        data = self.media.read(sha256) if media_type is not None else None
+        return None if data is None or media_type is None else (data, media_type)
+
     def prune_media(self) -> tuple[int, int]:
         """Remove the media files no image refers to; (files, bytes) removed."""
         if self.media is None:

@@ -12,6 +12,7 @@ token          ``--token``       ``TIDINGS_TOKEN``       ``token``       none
 rules          ``--rules``       ``TIDINGS_RULES``       ``rules``       ``rules/`` in the user's
                                                                          configuration folder
 user_agent     ``--user-agent``  ``TIDINGS_USER_AGENT``  ``user_agent``  none (the fetcher's own)
+images                           ``TIDINGS_IMAGES``      ``images``      ``archive`` (or ``proxy``, ``none``)
 host           ``--host``        ``TIDINGS_HOST``        ``serve.host``  ``127.0.0.1``
 port           ``--port``        ``TIDINGS_PORT``        ``serve.port``  ``8080``
 =============  ================  ======================  ==============  ==========================
@@ -24,6 +25,7 @@ The configuration file is ``tidings.toml`` in the user's configuration folder
     token = "a long random string"
     rules = "~/news/rules"
     user_agent = "my-archive/1.0 (+mailto:me@example.org)"
+    images = "archive"                  # articles' images: archive, proxy or none
 
     [serve]
     host = "0.0.0.0"
@@ -114,6 +116,7 @@ class Settings:
     token: str | None = field(repr=False)
     rules: Path
     user_agent: str | None
+    images: str
     host: str
     port: int
     config_file: Path | None
@@ -182,6 +185,7 @@ _SPECS: Final = (
     _Spec("token", "token", "TIDINGS_TOKEN", "--token", False),
     _Spec("rules", "rules", "TIDINGS_RULES", "--rules", True),
     _Spec("user_agent", "user_agent", "TIDINGS_USER_AGENT", "--user-agent", False),
+    _Spec("images", "images", "TIDINGS_IMAGES", "--images", False),
     _Spec("host", "serve.host", "TIDINGS_HOST", "--host", False),
     _Spec("port", "serve.port", "TIDINGS_PORT", "--port", False),
 )
@@ -228,6 +232,7 @@ def load_settings(
         "token": None,
         "rules": _user_config_dir() / "rules",
         "user_agent": None,
+        "images": "archive",
         "host": DEFAULT_HOST,
         "port": DEFAULT_PORT,
     }
@@ -253,18 +258,23 @@ def load_settings(
     token = values["token"]
     rules = values["rules"]
     user_agent = values["user_agent"]
+    images = values["images"]
     host = values["host"]
     port = values["port"]
     # _check guarantees these; the asserts tell the type checker.
     assert isinstance(database, (Path, str)) and isinstance(rules, Path)
     assert token is None or isinstance(token, str)
     assert user_agent is None or isinstance(user_agent, str)
+    assert isinstance(images, str)
+    if images not in ("archive", "proxy", "none"):
+        raise InvalidInputError(f"images must be archive, proxy or none, not {images!r} ({sources['images']})")
     assert isinstance(host, str) and isinstance(port, int)
     return Settings(
         database=database,
         token=token,
         rules=rules,
         user_agent=user_agent,
+        images=images,
         host=host,
         port=port,
         config_file=path if from_file is not None else None,

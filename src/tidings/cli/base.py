@@ -58,7 +58,7 @@ def open_from_context(ctx: click.Context) -> Iterator[Archive]:
     settings = settings_from_context(ctx)
     try:
         with open_archive(
-            settings.database, rules_dir=settings.rules, user_agent=settings.user_agent
+            settings.database, rules_dir=settings.rules, user_agent=settings.user_agent, images=settings.images
         ) as archive:
             yield archive
     except InvalidInputError as exc:

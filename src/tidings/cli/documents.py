@@ -126,6 +126,40 @@ def stats_command(ctx: click.Context, as_json: bool) -> None:
     click.echo(f"articles:  {stats.articles}")
     click.echo(f"revisions: {stats.revisions}")
     click.echo(f"database:  {stats.database_bytes / 1_048_576:.1f} MiB")
+    images = dict(stats.images)
+    if images:
+        click.echo("images:    " + ", ".join(f"{count} {status}" for status, count in sorted(images.items())))
+    click.echo(f"media:     {stats.media_files} files, {stats.media_bytes / 1_048_576:.1f} MiB")
+
+
+@cli.group("media")
+def media_group() -> None:
+    """The media folder: archived images (see the images setting)."""
+
+
+@media_group.command("fetch")
+@click.option("--budget", type=click.FloatRange(1, 86_400), default=600, show_default=True, help="Seconds to spend at most.")
+@click.pass_context
+def media_fetch_command(ctx: click.Context, budget: float) -> None:
+    """Archive the images that are due now (new revisions', and failed ones to try again)."""
+    from .feeds import _images_line
+
+    with open_from_context(ctx) as archive:
+        summary = archive.archive_images(budget=budget)
+    if summary is None:
+        click.echo("this archive keeps no media folder")
+        return
+    click.echo(_images_line(summary))
+
+
+@media_group.command("prune")
+@click.option("--unreferenced", is_flag=True, required=True, help="Remove the files no image refers to (the only kind of pruning).")
+@click.pass_context
+def media_prune_command(ctx: click.Context, unreferenced: bool) -> None:
+    """Remove files from the media folder that nothing refers to."""
+    with open_from_context(ctx) as archive:
+        files, freed = archive.prune_media()
+    click.echo(f"{files} unreferenced files removed ({freed / 1_048_576:.1f} MiB)")
 
 
 @cli.command("reindex")

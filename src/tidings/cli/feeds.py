@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from ..errors import TidingsError
-from ..model import BackfillSummary, Feed, FeedOptions, FeedOutcome, FeedState, UpdateSummary
+from ..model import BackfillSummary, Feed, FeedOptions, FeedOutcome, FeedState, ImageSummary, UpdateSummary
 from ..records import feed_record
 from ..version import __version__
 from .base import cli, open_from_context, plural, print_json, when
@@ -48,6 +48,7 @@ def _rule_options(func: F) -> F:
 @click.option("--no-check", is_flag=True, help="Subscribe to a local path even if no file is there yet.")
 @click.option("--no-recheck", is_flag=True, help="Do not look at this feed's young articles' pages again for later edits.")
 @click.option("--backfill", is_flag=True, help="Walk the feed's archive once now (see: tidings backfill).")
+@click.option("--images", type=click.Choice(["archive", "proxy", "none"]), help="This feed's images: kept in the media folder, shown through the web app's proxy, or as links (default: the archive's setting).")
 @_rule_options
 @click.pass_context
 def add_command(
@@ -61,6 +62,7 @@ def add_command(
     no_check: bool,
     no_recheck: bool,
     backfill: bool,
+    images: str | None,
     **rules: str | None,
 ) -> None:
     """Subscribe to a feed: an http(s) URL, a file:// URL or a local path.
@@ -80,7 +82,7 @@ def add_command(
             return
         assert url is not None
         chosen: dict[str, Any] = {k: v for k, v in rules.items() if v}
-        options = FeedOptions(full_text=full_text, recheck=not no_recheck, **chosen)
+        options = FeedOptions(full_text=full_text, recheck=not no_recheck, images=images, **chosen)
         feed = archive.add_feed(url, site=site, interval_minutes=interval, options=options, check=not no_check)
         click.echo(f"added {feed.id}: {feed.site}  {feed.url}")
         if backfill:
@@ -188,6 +190,13 @@ def _local_path(url: str) -> str | None:
     return unquote(parts.path) if parts.scheme == "file" else None
 
 
+def _images_line(images: ImageSummary) -> str:
+    return (
+        f"images: {images.archived} archived ({images.bytes / 1_048_576:.1f} MiB), {images.already_had} already kept,"
+        f" {images.failed} failed, {images.refused} refused, {images.deferred} left for later ({images.seconds:.1f} s)"
+    )
+
+
 def _print_summary(summary: UpdateSummary) -> None:
     for outcome in summary.outcomes:
         if outcome.status in ("failed", "gone"):
@@ -198,6 +207,8 @@ def _print_summary(summary: UpdateSummary) -> None:
         f" {summary.changed_articles} changed, {plural(summary.extracted, 'full text')} extracted"
         f" ({summary.seconds:.1f} s; cleaning {plural(summary.derived, 'revision')} {summary.derive_seconds:.1f} s)"
     )
+    if summary.images is not None and (summary.images.archived or summary.images.failed or summary.images.refused):
+        click.echo(_images_line(summary.images))
     if summary.failed:
         everything = " (every one)" if summary.failed == summary.feeds else ""
         click.echo(f"{plural(summary.failed, 'feed')} failed{everything}; exit status 1", err=True)

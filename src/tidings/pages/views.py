@@ -7,8 +7,9 @@ revision has none yet); ``body_filter`` lets the caller change how images load.
 
 from __future__ import annotations
 
+import html
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from ..archive import Archive
@@ -16,10 +17,48 @@ from ..diff import inline_diff
 from ..errors import ArticleNotFoundError, NotFoundError
 from ..model import Revision, RevisionSource, Sighting, current_of
 
-__all__ = ["IMG_TAG", "article_values", "compared_with", "diff_values", "images_as_links", "sighting_rows"]
+__all__ = [
+    "IMG_TAG", "article_values", "compared_with", "diff_values", "images_as_links", "local_images", "sighting_rows",
+]
 
 IMG_TAG = re.compile(r"<img\b[^>]*>", re.IGNORECASE)
 _SRC_ALT = re.compile(r'\s(src|alt)="([^"]*)"')
+_IMAGE_TAG = re.compile(r"<(img|source)\b[^>]*>", re.IGNORECASE)
+_URL_ATTRIBUTES = re.compile(r'\s(src|srcset)="([^"]*)"', re.IGNORECASE)
+_SRCSET_SIZES = re.compile(r'\s(?:srcset|sizes)="[^"]*"', re.IGNORECASE)
+_SRC_VALUE = re.compile(r'(\ssrc=")[^"]*(")', re.IGNORECASE)
+
+
+def local_images(html_text: str, archived: Mapping[str, tuple[str, str]], link: Callable[[str, str], str]) -> str:
+    """Images of ``html_text`` that are archived, shown from the archive: an ``img`` or
+    ``source`` any of whose addresses is in ``archived`` (URL → (SHA-256, type)) gets
+    ``link(sha256, type)`` as its only source; the others are left for the caller."""
+    if not archived:
+        return html_text
+
+    def replace(match: re.Match[str]) -> str:
+        tag = match.group(0)
+        found = None
+        for name, value in _URL_ATTRIBUTES.findall(tag):
+            candidates = [value] if name.lower() == "src" else [part.strip().split(" ")[0] for part in value.split(",")]
+            for candidate in candidates:
+                hit = archived.get(html.unescape(candidate.strip()))
+                if hit is not None:
+                    found = hit
+                    break
+            if found:
+                break
+        if found is None:
+            return tag
+        local = html.escape(link(*found), quote=True)
+        if match.group(1).lower() == "source":
+            return _SRCSET_SIZES.sub("", tag).replace("<source", f'<source srcset="{local}"', 1)
+        tag = _SRCSET_SIZES.sub("", tag)
+        if _SRC_VALUE.search(tag):
+            return _SRC_VALUE.sub(lambda m: f"{m.group(1)}{local}{m.group(2)}", tag, count=1)
+        return tag.replace("<img", f'<img src="{local}"', 1)
+
+    return _IMAGE_TAG.sub(replace, html_text)
 
 
 def images_as_links(html: str) -> str:

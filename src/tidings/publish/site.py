@@ -34,7 +34,8 @@ from ..model import Article
 from ..pages import Pages, StaticLinks
 from ..pages.render import HERE as PAGES_HERE
 from ..pages.render import ChineseCheck
-from ..pages.views import article_values, compared_with, diff_values, images_as_links
+from ..media import EXTENSIONS, image_urls
+from ..pages.views import article_values, compared_with, diff_values, images_as_links, local_images
 from ..textindex import cjk_grams
 from .files import Mirror, digest
 
@@ -42,7 +43,7 @@ if TYPE_CHECKING:
     from .workers import Workers
 
 __all__ = [
-    "LATEST", "PER_PAGE", "Listed", "PageRenderer", "PageSettings", "Rendered", "SiteReport", "SiteWriter",
+    "LATEST", "PER_PAGE", "Listed", "PageRenderer", "media_path", "PageSettings", "Rendered", "SiteReport", "SiteWriter",
     "list_articles",
 ]
 
@@ -134,15 +135,28 @@ class PageRenderer:
         )
         return path, page_digest, html.encode("utf-8")
 
-    def render(self, article_id: int, full_digest: str) -> list[Rendered]:
-        body_filter = images_as_links if self.settings.images == "link" else None
+    def render(self, article_id: int, full_digest: str) -> tuple[list[Rendered], list[tuple[str, str]]]:
+        """An article's pages, and the archived images they show as (path in the mirror,
+        SHA-256): the caller copies those the mirror lacks."""
+        path = f"article/{article_id}.html"
+        shown: list[tuple[str, str]] = []
+
+        def link(sha256: str, media_type: str) -> str:
+            target = media_path(sha256, media_type)
+            shown.append((target, sha256))
+            return self.links.at(path).to(target)
+
+        def body_filter(body: str) -> str:
+            body = local_images(body, self.archive.archived_images(image_urls(body)), link)
+            return images_as_links(body) if self.settings.images == "link" else body
+
         values = article_values(self.archive, article_id, body_filter=body_filter)
         current = values["revision"]
         # Pagefind indexes what the page shows, split into words; the CJK text is handed to
         # it too (hidden) as folded bigrams, so any string of it is found, in either script,
         # whatever the word boundaries (see tidings.publish.search).
         values["search_text"] = cjk_grams(f"{current.title}\n{current.text or ''}") or None
-        rendered = [self.page(f"article/{article_id}.html", "article.html", full_digest, **values)]
+        rendered = [self.page(path, "article.html", full_digest, **values)]
         for new_id, old_id in compared_with(values["revisions"]).items():
             rendered.append(
                 self.page(
@@ -152,7 +166,25 @@ class PageRenderer:
                     **diff_values(self.archive, article_id, old_id, new_id),
                 )
             )
-        return rendered
+        return rendered, shown
+
+    def copy_media(self, mirror: Mirror, shown: list[tuple[str, str]]) -> list[tuple[str, bool]]:
+        """Copy the archived images the mirror lacks (a file, once there, is never written
+        again: its name is its content's digest); (path, written) for each."""
+        done = []
+        for target, sha256 in dict(shown).items():
+            if mirror.exists(target):
+                continue
+            data = self.archive.media.read(sha256) if self.archive.media is not None else None
+            if data is not None:
+                mirror.write(target, data)
+                done.append((target, True))
+        return done
+
+
+def media_path(sha256: str, media_type: str) -> str:
+    """Where an archived image is in a mirror: ``media/ab/abcdef….jpg``."""
+    return f"media/{sha256[:2]}/{sha256}.{EXTENSIONS.get(media_type, 'img')}"
 
 
 class SiteWriter:
@@ -246,7 +278,9 @@ class SiteWriter:
             self._pending.extend(workers.render(stale))
             return
         for article_id, full_digest in stale:
-            for path, page_digest, data in self.renderer.render(article_id, full_digest):
+            pages, shown = self.renderer.render(article_id, full_digest)
+            self.renderer.copy_media(self.mirror, shown)
+            for path, page_digest, data in pages:
                 self.mirror.write(path, data)
                 self.mirror.remember(path, page_digest)
 
@@ -254,7 +288,8 @@ class SiteWriter:
         """Wait for the pages handed to workers and remember what they were made from."""
         for future in self._pending:
             for path, page_digest, written in future.result():
-                self.mirror.remember(path, page_digest)
+                if page_digest:  # a page (an image copied in has no digest to keep)
+                    self.mirror.remember(path, page_digest)
                 if written:
                     self.mirror.written.append(path)
                 else:

@@ -53,7 +53,10 @@ def _render(batch: list[tuple[int, str]]) -> Made:
     assert _WORKER is not None
     made: Made = []
     for article_id, full_digest in batch:
-        for path, page_digest, data in _WORKER.renderer.render(article_id, full_digest):
+        pages, shown = _WORKER.renderer.render(article_id, full_digest)
+        for path, written in _WORKER.renderer.copy_media(_WORKER.mirror, shown):
+            made.append((path, "", written))
+        for path, page_digest, data in pages:
             made.append((path, page_digest, _WORKER.mirror.write(path, data)))
     return made
 

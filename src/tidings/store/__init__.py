@@ -251,6 +251,9 @@ class Store(Protocol):
     def revision_images(self, revision_ids: list[int]) -> dict[int, list[ImageRecord]]:
         """The images each of these revisions uses, in order, with what became of them."""
 
+    def media_type(self, sha256: str) -> str | None:
+        """The type of the file kept under ``sha256`` (None when there is none)."""
+
     def image_counts(self) -> dict[str, int]:
         """How many images have each status."""
 

@@ -853,7 +853,8 @@ class SQLiteStore(SQLiteMediaQueries):
     def article_digests(self, site: str | None = None) -> list[tuple[int, str, int]]:
         # Everything an article's page shows that can change, in one string per article:
         # its row, its revisions (with the size of their clean HTML), its sightings (not
-        # their last time or count, which change with every fetch) and its state changes.
+        # their last time or count, which change with every fetch), its state changes and
+        # its archived images.
         query = (
             "SELECT a.id, a.url || '|' || coalesce(a.published, '') || '|' || a.first_seen || '|'"
             " || a.state || '|' || coalesce(a.state_since, '') || '|' || coalesce(a.current_revision_id, '')"
@@ -864,7 +865,10 @@ class SQLiteStore(SQLiteMediaQueries):
             " || g.first_seen || ':' || coalesce(g.status, '') || ':' || coalesce(g.raw_id, ''), ',')"
             " FROM sightings g WHERE g.article_id = a.id), '')"
             " || '|' || coalesce((SELECT group_concat(e.id, ',') FROM state_changes e"
-            " WHERE e.article_id = a.id), ''),"
+            " WHERE e.article_id = a.id), '')"
+            " || '|' || coalesce((SELECT group_concat(i.sha256, ',') FROM revisions r3"
+            " JOIN revision_images ri ON ri.revision_id = r3.id JOIN images i ON i.id = ri.image_id"
+            " WHERE r3.article_id = a.id AND i.status = 'archived'), ''),"
             " coalesce((SELECT max(r.seen) FROM revisions r WHERE r.article_id = a.id), a.first_seen)"
             " FROM articles a JOIN sites s ON s.id = a.site_id"
         )

@@ -118,6 +118,11 @@ class SQLiteMediaQueries:
         return found
 
     @wrap_errors
+    def media_type(self, sha256: str) -> str | None:
+        row = self._db.execute("SELECT type FROM media WHERE sha256 = ?", (sha256,)).fetchone()
+        return None if row is None else str(row[0])
+
+    @wrap_errors
     def image_counts(self) -> dict[str, int]:
         return dict(self._db.execute("SELECT status, count(*) FROM images GROUP BY status").fetchall())
 

@@ -68,8 +68,8 @@ class ImageProxy:
         def image(match: re.Match[str]) -> str:
             tag = _SRCSET.sub("", match.group(0))
             found = _SRC.search(tag)
-            if found is None or found.group(1).startswith("data:"):
-                return tag
+            if found is None or found.group(1).startswith(("data:", "/media/")):
+                return tag  # inline, or archived and served by this server
             if not is_web_url(found.group(1)):
                 return tag.replace(found.group(0), "", 1)  # nothing this server could fetch
             url = found.group(1).replace("&amp;", "&")

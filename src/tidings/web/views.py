@@ -19,7 +19,8 @@ from ..errors import InvalidInputError, NotFoundError
 from ..fetch.addresses import is_web_url
 from ..model import FeedOptions, FeedState, UpdateSummary
 from ..pages.render import HERE as PAGES_HERE
-from ..pages.views import article_values, diff_values, images_as_links
+from ..media import image_urls
+from ..pages.views import article_values, diff_values, images_as_links, local_images
 from .access import SESSION_COOKIE, SESSION_SECONDS, read_form, same_origin
 from .context import PAGE, WebContext, int_param
 from .images import ImageRefused
@@ -93,6 +94,9 @@ def page_routes(web: WebContext) -> list[BaseRoute]:
         )
 
     def body_filter(body: str) -> str:
+        # Archived images from the archive itself; the others as the server is told.
+        archived = web.archive().archived_images(image_urls(body))
+        body = local_images(body, archived, lambda sha256, _type: f"/media/{sha256}")
         if web.images == "proxy":
             return web.proxy.rewrite(body)
         if web.images == "none":
@@ -147,6 +151,18 @@ def page_routes(web: WebContext) -> list[BaseRoute]:
             feed_site=site,
             feed_title=site or "tidings",
             older_link=f"?cursor={changes.next_cursor}" if changes.next_cursor else None,
+        )
+
+    def media(request: Request) -> Response:
+        sha256 = request.path_params["sha256"]
+        found = web.archive().media_file(sha256) if len(sha256) == 64 else None
+        if found is None:
+            raise HTTPException(404, "no such image in the archive")
+        data, media_type = found
+        return Response(
+            data,
+            media_type=media_type,
+            headers={"cache-control": "public, max-age=31536000, immutable", "content-disposition": "inline"},
         )
 
     async def image(request: Request) -> Response:
@@ -232,6 +248,7 @@ def page_routes(web: WebContext) -> list[BaseRoute]:
         Route("/article/{id}/diff", diff_page),
         Route("/search", search_page),
         Route("/image", image),
+        Route("/media/{sha256}", media),
         Route("/login", login_form, methods=["GET"]),
         Route("/login", login, methods=["POST"]),
         Route("/logout", logout, methods=["POST"]),
