@@ -6,7 +6,8 @@ Each line is an object::
      "state_since", "feed_id", "title", "files": [{"name", "id"}],
      "revisions": [{"id", "seen", "title", "author", "summary", "content_html",
                     "content_hash", "source", "enclosures", "language", "clean_html", "text",
-                    "changed", "fingerprint"}],
+                    "changed", "fingerprint",
+                    "images": [{"url", "status", "sha256", "type", "size", "reason", "attempts"}]}],
      "sightings": [{"id", "revision_id", "source", "first_seen", "last_seen", "times",
                     "feed_id", "status", "raw": {"title", "content_html"} or null}],
      "events": [{"at", "old_state", "new_state", "evidence"}]}
@@ -17,6 +18,9 @@ the cleaning stage derives from it (null until derived); ``changed`` names the p
 revision changed (see :mod:`tidings.history`). A sighting is a run of looks by one source
 that showed one revision; its ``raw`` is the content as received when its bytes differed
 from the revision's own. ``events`` are the article's state changes with their evidence.
+A revision's ``images`` are those its clean HTML and enclosures show, in order, with what
+became of each (``archived`` with the SHA-256, type and size of the file in the media
+folder; ``failed``, ``refused`` with the reason; ``pending``).
 Articles come in id order; revisions, sightings and events oldest first.
 """
 
@@ -27,14 +31,26 @@ from collections import defaultdict
 from collections.abc import Iterator
 from typing import Any, TextIO
 
-from ..model import Article, DocumentFile, Revision, Sighting, StateChange, current_of, iso_utc
+from ..model import Article, DocumentFile, ImageRecord, Revision, Sighting, StateChange, current_of, iso_utc
 from ..records import event_record, sighting_record
 from ..store import Store
 
 __all__ = ["article_record", "export_jsonl"]
 
 
-def _revision_record(revision: Revision) -> dict[str, Any]:
+def _image_record(image: ImageRecord) -> dict[str, Any]:
+    return {
+        "url": image.url,
+        "status": image.status,
+        "sha256": image.sha256,
+        "type": image.media_type,
+        "size": image.size,
+        "reason": image.reason,
+        "attempts": image.attempts,
+    }
+
+
+def _revision_record(revision: Revision, images: list[ImageRecord] | None = None) -> dict[str, Any]:
     return {
         "id": revision.id,
         "seen": iso_utc(revision.seen),
@@ -50,6 +66,7 @@ def _revision_record(revision: Revision) -> dict[str, Any]:
         "text": revision.text,
         "changed": list(revision.changed),
         "fingerprint": revision.fingerprint,
+        "images": [_image_record(image) for image in images or ()],
     }
 
 
@@ -59,8 +76,10 @@ def article_record(
     files: list[DocumentFile],
     sightings: list[tuple[Sighting, tuple[str, str] | None]] | None = None,
     events: list[StateChange] | None = None,
+    images: dict[int, list[ImageRecord]] | None = None,
 ) -> dict[str, Any]:
-    """The JSON object of one article; ``sightings`` pair each with its raw (title, HTML)."""
+    """The JSON object of one article; ``sightings`` pair each with its raw (title, HTML);
+    ``images`` are each revision's, by revision id."""
     return {
         "id": article.id,
         "site": article.site,
@@ -74,7 +93,7 @@ def article_record(
         "feed_id": article.feed_id,
         "title": current.title if (current := current_of(article, revisions)) else None,
         "files": [{"name": f.file_name, "id": f.file_id} for f in files],
-        "revisions": [_revision_record(r) for r in revisions],
+        "revisions": [_revision_record(r, (images or {}).get(r.id)) for r in revisions],
         "sightings": [sighting_record(s, raw) for s, raw in sightings or ()],
         "events": [event_record(e) for e in events or ()],
     }
@@ -115,7 +134,12 @@ def export_jsonl(store: Store, out: TextIO, *, site: str | None = None) -> int:
                 raw = raws[sighting.raw_id]
             sightings.append((sighting, raw))
         line = article_record(
-            article, own, files.get(article.id, []), sightings, store.state_changes(article.id)
+            article,
+            own,
+            files.get(article.id, []),
+            sightings,
+            store.state_changes(article.id),
+            store.revision_images([r.id for r in own]) if own else {},
         )
         out.write(json.dumps(line, ensure_ascii=False))
         out.write("\n")

@@ -70,8 +70,8 @@ def images_as_links(html: str) -> str:
     def replace(match: re.Match[str]) -> str:
         attributes = dict(_SRC_ALT.findall(match.group(0)))
         src = attributes.get("src", "")
-        if not src or src.startswith(("data:", "/")):
-            return match.group(0)
+        if not src.startswith(("http://", "https://")):
+            return match.group(0)  # inline, or the archive's own copy: nothing elsewhere
         label = attributes.get("alt") or "image"
         return f'<a class="image" href="{src}" rel="noopener noreferrer nofollow">[{label}]</a>'
 
