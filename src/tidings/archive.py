@@ -661,14 +661,15 @@ class Archive:
             return None
         from .images import archive_images
 
-        feeds = {feed.id: feed for feed in self.store.feeds()}
+        not_kept = tuple(feed.id for feed in self.store.feeds() if self.images_of_feed(feed) != "archive")
         return await archive_images(
             self.store,
             self.media,
             clock=self._clock,
             limits=self._limits(limits),
             transport=transport,
-            wanted=lambda feed_id: self.images_of_feed(feeds.get(feed_id) if feed_id else None) == "archive",
+            skip_feeds=not_kept,
+            skip_unfed=self.images != "archive",
             budget=budget,
         )
 

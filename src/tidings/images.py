@@ -78,17 +78,21 @@ async def archive_images(
     clock: Callable[[], datetime],
     limits: Limits = Limits(),
     transport: object | None = None,
-    wanted: Callable[[int | None], bool] = lambda feed_id: True,
+    skip_feeds: tuple[int, ...] = (),
+    skip_unfed: bool = False,
     per_feed: int = PER_FEED,
     bytes_per_feed: int = BYTES_PER_FEED,
     budget: float = 120.0,
 ) -> ImageSummary:
-    """List new revisions' images and fetch those due (for feeds ``wanted`` says archive
-    their images), within ``budget`` seconds; never raises for one image."""
+    """List new revisions' images and fetch those due (not those of ``skip_feeds``, nor with
+    ``skip_unfed`` those of articles no feed brought), within ``budget`` seconds; never
+    raises for one image."""
     started = time.perf_counter()
     listed = list_images(store)
-    jobs = [job for job in store.images_due(_DUE_LIMIT, max_attempts=MAX_ATTEMPTS, now=clock(), retry_after=RETRY_AFTER)
-            if wanted(job.feed_id)]
+    jobs = store.images_due(
+        _DUE_LIMIT, max_attempts=MAX_ATTEMPTS, now=clock(), retry_after=RETRY_AFTER, skip_feeds=skip_feeds,
+        skip_unfed=skip_unfed,
+    )
     taken: Counter[int | None] = Counter()
     chosen: list[ImageJob] = []
     for job in jobs:

@@ -227,9 +227,19 @@ class Store(Protocol):
         """Record which images (by URL, in order) each revision uses, and that it was looked
         at; how many images were new."""
 
-    def images_due(self, limit: int, *, max_attempts: int, now: datetime, retry_after: timedelta) -> list[ImageJob]:
+    def images_due(
+        self,
+        limit: int,
+        *,
+        max_attempts: int,
+        now: datetime,
+        retry_after: timedelta,
+        skip_feeds: tuple[int, ...] = (),
+        skip_unfed: bool = False,
+    ) -> list[ImageJob]:
         """Images to fetch: never tried, or failed fewer than ``max_attempts`` times and
-        last tried ``retry_after`` ago or more."""
+        last tried ``retry_after`` ago or more; none of the feeds ``skip_feeds`` (nor, with
+        ``skip_unfed``, of articles no feed brought)."""
 
     def record_image(
         self,

@@ -46,17 +46,32 @@ class SQLiteMediaQueries:
         return added
 
     @wrap_errors
-    def images_due(self, limit: int, *, max_attempts: int, now: datetime, retry_after: timedelta) -> list[ImageJob]:
+    def images_due(
+        self,
+        limit: int,
+        *,
+        max_attempts: int,
+        now: datetime,
+        retry_after: timedelta,
+        skip_feeds: tuple[int, ...] = (),
+        skip_unfed: bool = False,
+    ) -> list[ImageJob]:
         # An image is fetched for the feed of the newest revision that uses it (whose host it
         # may share); an imported article's image for its own page.
+        skip = ""
+        if skip_feeds:
+            skip += f" AND coalesce(a.feed_id, -1) NOT IN ({','.join(str(int(f)) for f in skip_feeds)})"
+        if skip_unfed:
+            skip += " AND a.feed_id IS NOT NULL"
         rows = self._db.execute(
             "SELECT i.id, i.url, coalesce(f.url, a.url), a.feed_id, i.attempts FROM images i"
             " JOIN revision_images ri ON ri.image_id = i.id"
             " AND ri.revision_id = (SELECT max(revision_id) FROM revision_images WHERE image_id = i.id)"
             " JOIN revisions r ON r.id = ri.revision_id JOIN articles a ON a.id = r.article_id"
             " LEFT JOIN feeds f ON f.id = a.feed_id"
-            " WHERE i.status = 'pending' OR (i.status = 'failed' AND i.attempts < ? AND i.last_try <= ?)"
-            " ORDER BY i.id LIMIT ?",
+            " WHERE (i.status = 'pending' OR (i.status = 'failed' AND i.attempts < ? AND i.last_try <= ?))"
+            + skip
+            + " ORDER BY i.id LIMIT ?",
             (max_attempts, ms_required(now - retry_after), limit),
         ).fetchall()
         return [ImageJob(row[0], row[1], row[2], row[3], row[4]) for row in rows]
