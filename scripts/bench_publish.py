@@ -188,7 +188,7 @@ def recall(db: Path, mirror: Path, queries: int, seed: int = 11) -> None:
                     """async (q) => {
                         // what the search page does, without its batches: every candidate checked
                         const matcher = window.tidingsMatcher(q);
-                        const pagefind = await import("/pagefind/pagefind.js");
+                        const pagefind = await window.tidingsIndex();
                         const found = await pagefind.search(matcher.pagefindQuery);
                         const data = await Promise.all(found.results.map((r) => r.data()));
                         return data.filter((d) => matcher.contains(d.content)).map((d) => d.url);

@@ -43,14 +43,16 @@ TIDINGS_PASS = """
 import json, resource, sys, time
 sys.path.insert(0, {src!r})
 import tidings
-archive = tidings.open_archive({db!r})
+archive = tidings.open_archive({db!r}, images={images!r})
 if not archive.feeds():
     for url in {urls!r}:
         archive.add_feed(url, site=url.rsplit("/", 1)[1])
 start = time.perf_counter()
 summary = archive.update(due_only=False)
 seconds = time.perf_counter() - start
+images = summary.images
 print(json.dumps({{"seconds": seconds, "stored_seconds": summary.seconds,
+    "images_archived": images.archived if images else 0, "images_seconds": images.seconds if images else 0,
     "derive_seconds": summary.derive_seconds, "fetched": summary.fetched, "not_modified": summary.not_modified,
     "failed": summary.failed, "new": summary.new_articles,
     "maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}}))
@@ -144,8 +146,10 @@ def write_corpus(folder: Path, feeds: int, items: int) -> int:
 
 
 class Server:
-    def __init__(self, folder: Path, latency: float) -> None:
+    def __init__(self, folder: Path, latency: float, images: bool = False) -> None:
         command = [sys.executable, str(HERE / "feedserver.py"), str(folder), "--latency", str(latency)]
+        if images:
+            command.append("--images")
         self.process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
         assert self.process.stdout is not None
         line = self.process.stdout.readline().split()
@@ -161,6 +165,26 @@ class Server:
         self.process.wait(timeout=10)
 
 
+def compare_images(work: Path, src: str, urls: list[str], rounds: int = 2) -> None:
+    """First passes on fresh databases, images archived and not, alternating; the medians."""
+    times: dict[str, list[float]] = {"none": [], "archive": []}
+    archived = 0
+    for _ in range(rounds):
+        for mode in ("none", "archive"):
+            db = work / f"images-{mode}.sqlite3"
+            for path in work.glob(f"images-{mode}.*"):
+                shutil.rmtree(path) if path.is_dir() else path.unlink()
+            result = run_json(TIDINGS_PASS.format(src=src, db=str(db), urls=urls, images=mode))
+            times[mode].append(result["seconds"])
+            archived = max(archived, int(result["images_archived"]))
+    none_s, archive_s = (sorted(times[m])[len(times[m]) // 2] for m in ("none", "archive"))
+    print(
+        f"first pass, images served by the loopback server: not archived {none_s:.2f} s, archived {archive_s:.2f} s"
+        f" ({archived} images kept): {archive_s / none_s:.2f}x (target <= 1.25x);"
+        f" runs {times}"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--feeds", type=int, default=200)
@@ -170,13 +194,18 @@ def main() -> None:
     parser.add_argument("--reader-workers", type=int, default=1)
     parser.add_argument("--latency", type=float, default=0.0, help="seconds the server waits per request")
     parser.add_argument("--workdir", type=Path)
+    parser.add_argument(
+        "--images",
+        action="store_true",
+        help="serve the articles' images too and time the first pass with images archived against images none",
+    )
     args = parser.parse_args()
 
     work = args.workdir or Path(tempfile.mkdtemp(prefix="tidings-bench-update-"))
     corpus = work / "feeds"
     size = write_corpus(corpus, max(args.feeds, args.memory_feeds), args.items)
     print(f"corpus: {args.feeds} feeds x {args.items} items (memory run: {args.memory_feeds} feeds), served from {corpus}")
-    server = Server(corpus, args.latency)
+    server = Server(corpus, args.latency, images=args.images)
     src = str(ROOT / "src")
     try:
         urls = server.urls(args.feeds)
@@ -185,10 +214,12 @@ def main() -> None:
         db = work / "tidings.sqlite3"
         for path in work.glob("tidings.sqlite3*"):
             path.unlink()
-        first = run_json(TIDINGS_PASS.format(src=src, db=str(db), urls=urls))
+        if args.images:
+            compare_images(work, src, urls)
+        first = run_json(TIDINGS_PASS.format(src=src, db=str(db), urls=urls, images="archive"))
         on_disk = sum(path.stat().st_size for path in work.glob("tidings.sqlite3*"))
         print(f"database after the first pass: {on_disk / 1e6:.1f} MB, {on_disk / 1024 / max(1, first['new']):.1f} KB per entry")
-        second = run_json(TIDINGS_PASS.format(src=src, db=str(db), urls=urls))
+        second = run_json(TIDINGS_PASS.format(src=src, db=str(db), urls=urls, images="archive"))
         env = dict(os.environ, PYTHONPATH=src, TIDINGS_DB=str(db))
         start = time.perf_counter()
         subprocess.run([sys.executable, "-m", "tidings", "update", "--all"], env=env, check=True, stdout=subprocess.DEVNULL)
@@ -242,7 +273,7 @@ def main() -> None:
             mdb = work / "memory.sqlite3"
             for path in work.glob("memory.sqlite3*"):
                 path.unlink()
-            memory = run_json(TIDINGS_PASS.format(src=src, db=str(mdb), urls=urls))
+            memory = run_json(TIDINGS_PASS.format(src=src, db=str(mdb), urls=urls, images="archive"))
             print(
                 f"memory: first pass over {args.memory_feeds} feeds ({size / 1e6:.0f} MB) peaked at"
                 f" {memory['maxrss_mb']:.0f} MB RSS in {memory['seconds']:.1f} s (target < 200 MB)"

@@ -14,6 +14,7 @@ import uvicorn
 from playwright.sync_api import sync_playwright
 
 from tidings.publish import publish
+from tidings.publish import search as search_module
 from tidings.web.mirror import create_mirror_app
 
 from .conftest import SAMPLE, write_repository
@@ -40,8 +41,18 @@ def mirror(tmp_path_factory):  # type: ignore[no-untyped-def]
                 f"<p>Story number {n} about the harbour pilots.</p>", T0 + timedelta(hours=n),
             )
         archive.derive()
-        report = publish(archive, root / "mirror")
-    assert report.search.startswith("search index:"), report.search
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(search_module, "SHARD", 10)  # several bundles, merged by the search page
+            report = publish(archive, root / "mirror")
+            assert report.search.startswith("search index: 4 of 4 bundles built"), report.search
+            add_fetched_article(
+                archive, "Harbour Gazette", "https://gazette.example/late", "Harbour story late",
+                "<p>The latest about the harbour pilots.</p>", T0 + timedelta(days=9),
+            )
+            archive.derive()
+            again = publish(archive, root / "mirror")
+            assert again.search.startswith("search index: 1 of 4 bundles built"), again.search
+            assert publish(archive, root / "mirror").search == "search index unchanged"
     return root / "mirror"
 
 

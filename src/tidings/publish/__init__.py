@@ -42,7 +42,7 @@ from ..version import __version__
 from .feeds import write_history_feeds
 from .files import Mirror
 from .git import GitError, commit_all, ensure_repository, push
-from .search import INDEX_FOLDER, build_index, write_search_page
+from .search import build_index, write_search_page
 from .site import Listed, SiteWriter, list_articles
 from .workers import Workers
 
@@ -186,16 +186,18 @@ def _write_mirror(
             workers.close()
     site_report = writer.report
     mirror.save_manifest()
-    pages_changed = any(path.startswith("article/") for path in mirror.written)
+    changed = [
+        int(path[len("article/") : -len(".html")])
+        for path in mirror.written
+        if path.startswith("article/") and path.endswith(".html") and path[len("article/") : -len(".html")].isdigit()
+    ]
     if search and not articles:
         search_message = "search index not built: no articles yet"
-    elif search and (pages_changed or mirror.listing("").get(INDEX_FOLDER) != "folder"):
+    elif search:
         search_started = time.perf_counter()
-        built = build_index(mirror)
+        built = build_index(mirror, articles, changed)
         search_seconds = time.perf_counter() - search_started
         search_message = built.message
-    elif search:
-        search_message = "search index unchanged"
     written = [Path(os.path.relpath(p, mirror.path)).as_posix() for p in documents_written] + mirror.written
     return PublishReport(
         articles=len(articles),

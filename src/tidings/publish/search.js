@@ -19,6 +19,24 @@
   }
   var CJK = /[\u3400-\u9fff\uf900-\ufaff\u3040-\u30ff\uac00-\ud7af]/;
   function escapeRegExp(text) { return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"); }
+  // The index: one Pagefind bundle per range of articles (search-shards.js lists them),
+  // the first loaded, the others merged into it. Shared with the benchmark.
+  var loaded = null;
+  window.tidingsIndex = function () {
+    if (loaded) return loaded;
+    var base = new URL(".", location.href);
+    var shards = window.TIDINGS_SHARDS || [];
+    loaded = (async function () {
+      if (!shards.length) throw new Error("no search index");
+      var pagefind = await import(new URL("pagefind/" + shards[0] + "/pagefind.js", base).href);
+      await pagefind.options({ baseUrl: base.pathname });
+      for (var i = 1; i < shards.length; i++) {
+        await pagefind.mergeIndex(new URL("pagefind/" + shards[i] + "/", base).pathname, { baseUrl: base.pathname });
+      }
+      return pagefind;
+    })();
+    return loaded;
+  };
   window.tidingsMatcher = function (query) {
     var terms = fold(query).replace(/["“”「」]/g, " ").split(/\s+/).filter(Boolean);
     var checks = terms.map(function (term) {
@@ -104,7 +122,6 @@
     item.appendChild(excerpt(hit.content || ""));
     list.appendChild(item);
   }
-  var base = new URL(".", location.href);
   var candidates = [];
   var checked = 0;
   var found = 0;
@@ -129,9 +146,8 @@
       status.textContent = found ? root.dataset.count.replace("{n}", String(found)) : root.dataset.none;
     }
   }
-  import(new URL("pagefind/pagefind.js", base).href)
+  window.tidingsIndex()
     .then(async function (pagefind) {
-      await pagefind.options({ baseUrl: base.pathname });
       var search = await pagefind.search(matcher.pagefindQuery);
       candidates = search.results;
       list.textContent = "";
