@@ -165,7 +165,7 @@ class Server:
         self.process.wait(timeout=10)
 
 
-def compare_images(work: Path, src: str, urls: list[str], rounds: int = 2) -> None:
+def compare_images(work: Path, src: str, urls: list[str], rounds: int = 3) -> None:
     """First passes on fresh databases, images archived and not, alternating; the medians."""
     times: dict[str, list[float]] = {"none": [], "archive": []}
     archived = 0
