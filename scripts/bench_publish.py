@@ -183,20 +183,27 @@ def recall(db: Path, mirror: Path, queries: int, seed: int = 11) -> None:
             page.goto(f"http://127.0.0.1:{port}/search.html")
             kinds: dict[str, list[float]] = {}
             extra: dict[str, list[int]] = {}
+            missed: list[str] = []
             for kind, query, expected in asked:
                 urls = page.evaluate(
                     """async (q) => {
                         // what the search page does, without its batches: every candidate checked
                         const matcher = window.tidingsMatcher(q);
                         const pagefind = await window.tidingsIndex();
-                        const found = await pagefind.search(matcher.pagefindQuery);
-                        const data = await Promise.all(found.results.map((r) => r.data()));
+                        const seen = new Map();
+                        for (const asked of matcher.pagefindQueries) {
+                            for (const r of (await pagefind.search(asked)).results) seen.set(r.id, r);
+                        }
+                        const data = await Promise.all([...seen.values()].map((r) => r.data()));
                         return data.filter((d) => matcher.contains(d.content)).map((d) => d.url);
                     }""",
                     query,
                 )
                 got = {int(url.rsplit("/", 1)[1].split(".")[0]) for url in urls}
-                kinds.setdefault(kind, []).append(len(got & expected) / len(expected) if expected else 1.0)
+                value = len(got & expected) / len(expected) if expected else 1.0
+                kinds.setdefault(kind, []).append(value)
+                if value < 1.0:
+                    missed.append(f"{query!r} ({kind}): {len(got & expected)} of {len(expected)}")
                 extra.setdefault(kind, []).append(len(got - expected))
             browser.close()
     finally:
@@ -209,6 +216,8 @@ def recall(db: Path, mirror: Path, queries: int, seed: int = 11) -> None:
             f"  {kind:<32} {len(values):3} queries   recall {statistics.mean(values):.4f}   (worst {min(values):.3f})"
             f"   hits tidings does not give: {sum(extra[kind])}"
         )
+    for line in missed:
+        print(f"  not all found: {line}")
 
 
 def main() -> None:

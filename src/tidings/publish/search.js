@@ -37,27 +37,43 @@
     })();
     return loaded;
   };
+  function bigrams(term) {
+    var grams = [];
+    for (var i = 0; i + 1 < term.length; i++) grams.push(term.slice(i, i + 2));
+    return grams.join(" ");
+  }
   window.tidingsMatcher = function (query) {
     var terms = fold(query).replace(/["“”「」]/g, " ").split(/\s+/).filter(Boolean);
+    // A CJK term is in an article when its folded text holds it, or when the bigrams the
+    // page handed the index (folded by OpenCC phrase by phrase, which a table of single
+    // characters cannot always match) hold its bigrams in a row.
     var checks = terms.map(function (term) {
-      if (CJK.test(term)) return function (text) { return text.indexOf(term) >= 0; };
+      if (CJK.test(term)) {
+        var grams = term.length > 1 ? " " + bigrams(term) + " " : null;
+        return function (text, handed) { return text.indexOf(term) >= 0 || (grams !== null && handed.indexOf(grams) >= 0); };
+      }
       var word = new RegExp("(^|[^\\p{L}\\p{N}])" + escapeRegExp(term), "u");
       return function (text) { return word.test(text); };
     });
-    // What Pagefind is asked: each CJK term as its bigrams (what the pages hand it).
-    var asked = terms.map(function (term) {
-      if (!CJK.test(term) || term.length < 2) return term;
-      var grams = [];
-      for (var i = 0; i + 1 < term.length; i++) grams.push(term.slice(i, i + 2));
-      return grams.join(" ");
-    });
+    // What Pagefind is asked: first each CJK term as its bigrams (what the pages hand it;
+    // precise when Pagefind keeps them as words), then as single characters (Pagefind
+    // splits a bigram that is not a word in its dictionary into characters on the pages
+    // but not in a query; every character of a page starts a word of its index, so this
+    // finds every article that holds the term, among others the check then drops).
+    var asked = terms.map(function (term) { return CJK.test(term) && term.length > 1 ? bigrams(term) : term; });
+    var chars = terms.map(function (term) { return CJK.test(term) ? Array.from(term).join(" ") : term; });
+    var queries = [asked.join(" ")];
+    if (chars.join(" ") !== queries[0]) queries.push(chars.join(" "));
     return {
       terms: terms,
-      pagefindQuery: asked.join(" "),
+      pagefindQueries: queries,
       fold: fold,
       contains: function (content) {
-        var text = fold(content.replace(/\u200b/g, ""));
-        return checks.every(function (check) { return check(text); });
+        var plain = content.replace(/\u200b/g, "");
+        var at = plain.indexOf("tidingsgrams");
+        var text = fold(at >= 0 ? plain.slice(0, at) : plain);
+        var handed = at >= 0 ? " " + plain.slice(at + 12).split(/\s+/).filter(Boolean).join(" ") + " " : " ";
+        return checks.every(function (check) { return check(text, handed); });
       },
     };
   };
@@ -125,9 +141,21 @@
   var candidates = [];
   var checked = 0;
   var found = 0;
+  var pending = [];
+  var finder = null;
+  var seen = new Set();
+  async function refill() {
+    // The next query's candidates, without those checked already.
+    while (checked >= candidates.length && pending.length) {
+      var search = await finder.search(pending.shift());
+      candidates = candidates.concat(search.results.filter(function (r) { return !seen.has(r.id); }));
+      search.results.forEach(function (r) { seen.add(r.id); });
+    }
+  }
   async function next() {
     more.hidden = true;
     var shownBefore = found;
+    await refill();
     while (checked < candidates.length && found - shownBefore < WANTED) {
       var batch = candidates.slice(checked, checked + BATCH);
       checked += batch.length;
@@ -138,8 +166,9 @@
           show(hit);
         }
       });
+      await refill();
     }
-    if (checked < candidates.length) {
+    if (checked < candidates.length || pending.length) {
       status.textContent = root.dataset.partial.replace("{n}", String(found));
       more.hidden = false;
     } else {
@@ -148,8 +177,8 @@
   }
   window.tidingsIndex()
     .then(async function (pagefind) {
-      var search = await pagefind.search(matcher.pagefindQuery);
-      candidates = search.results;
+      pending = matcher.pagefindQueries.slice();
+      finder = pagefind;
       list.textContent = "";
       more.addEventListener("click", function () { next().catch(failed); });
       await next();

@@ -15,8 +15,11 @@ words would not be found as a word. Article pages therefore also hand Pagefind (
 element) their CJK text folded (NFKC, lower case, Traditional to Simplified) as overlapping
 bigrams, as tidings' own index holds it; the search page asks Pagefind for the bigrams of
 the query, folded the same way (a table of single characters written next to it from
-OpenCC), and keeps only the candidates whose text holds the query itself, so every hit
-contains what was asked and any string of the text is found, in either script. Opened from ``file://``, where a browser will not load the
+OpenCC), then, for what that did not find, for its single characters (Pagefind splits a
+bigram its dictionary does not know into characters on the pages but not in a query,
+and every character of a page starts a word of its index), and keeps only the candidates
+whose text (or handed bigrams) holds the query itself, so every hit contains what was
+asked and any string of the text is found, in either script. Opened from ``file://``, where a browser will not load the
 index, the page says so and links to the timelines; it loads no script there.
 """
 
