@@ -64,6 +64,9 @@ if TYPE_CHECKING:
 #: What can happen to articles' images: kept in the media folder, shown through the web
 #: app's proxy, or shown as links.
 IMAGE_MODES = ("archive", "proxy", "none")
+#: An update pass spends on images at most this share of its own time, and this floor (s).
+IMAGE_BUDGET_SHARE = 0.25
+IMAGE_BUDGET_FLOOR = 10.0
 
 __all__ = [
     "IMAGE_MODES",
@@ -639,7 +642,11 @@ class Archive:
                 summary, derived=derived, derive_seconds=time.perf_counter() - started
             )
             if not stop or not stop.is_set():
-                images = await self.archive_images_async(limits=limits, transport=transport)
+                # Images are not urgent: a pass spends on them at most a quarter of its own
+                # time (10 s at least); what is left waits for the next pass, `tidings run`'s
+                # media rounds or `tidings media fetch`.
+                budget = max(IMAGE_BUDGET_FLOOR, IMAGE_BUDGET_SHARE * (summary.seconds + summary.derive_seconds))
+                images = await self.archive_images_async(limits=limits, transport=transport, budget=budget)
                 summary = dataclasses.replace(summary, images=images)
         return summary
 
@@ -848,12 +855,20 @@ class Archive:
             if due:
                 summary = await updater.update(due, stop=stop)
                 if not stop.is_set():
+                    started = time.perf_counter()
                     await asyncio.to_thread(self.derive, stopped=stop.is_set)
+                    budget = IMAGE_BUDGET_SHARE * (summary.seconds + time.perf_counter() - started)
+                    if not stop.is_set():
+                        images = await self.archive_images_async(limits=limits, budget=max(IMAGE_BUDGET_FLOOR, budget))
+                        summary = dataclasses.replace(summary, images=images)
                 if on_pass is not None:
                     on_pass(summary)
             if not stop.is_set() and self._clock() >= next_recheck:
-                # Young articles' pages, on their decaying schedule: a small round each time.
+                # Young articles' pages, on their decaying schedule: a small round each time;
+                # and the images that are due, a round of at most two minutes.
                 await self.recheck_async(limit=100, per_host=10, budget=120.0, limits=limits)
+                if not stop.is_set():
+                    await self.archive_images_async(limits=limits, budget=120.0)
                 next_recheck = self._clock() + timedelta(minutes=10)
             next_due = self.store.next_due()
             wait = max_sleep

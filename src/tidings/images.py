@@ -41,7 +41,8 @@ PER_FEED = 60
 #: Image bytes per feed and pass, at most (an image that passes it finishes).
 BYTES_PER_FEED = 64 << 20
 _LIST_BATCH = 500
-_DUE_LIMIT = 5000
+_DUE_LIMIT = 20_000
+_WRITE_BATCH = 200
 #: Failures after which a host is left alone for the rest of the pass.
 _HOST_DOWN = ("timeout", "dns", "connect", "tls")
 #: Failures that are final: the image will never be kept.
@@ -102,6 +103,22 @@ async def archive_images(
     counts: Counter[str] = Counter()
     spent: Counter[int | None] = Counter()
     down: set[str] = set()
+    # What each try gave, written in batches: one transaction per image would make the
+    # database, not the network, the limit.
+    results: list[tuple[int, str, dict[str, object]]] = []
+
+    def flush() -> None:
+        if results:
+            with store.transaction():
+                for image_id, status, fields in results:
+                    store.record_image(image_id, status, tried=clock(), **fields)  # type: ignore[arg-type]
+            results.clear()
+
+    def record(image_id: int, status: str, **fields: object) -> None:
+        results.append((image_id, status, fields))
+        counts[status if status != "archived" else ("archived" if fields.pop("new") else "already_had")] += 1
+        if len(results) >= _WRITE_BATCH:
+            flush()
 
     async def one(job: ImageJob) -> None:
         host = (urlsplit(job.url).hostname or "").lower()
@@ -113,39 +130,33 @@ async def archive_images(
         except FetchError as exc:
             if exc.kind in _HOST_DOWN:
                 down.add(host)
-            final = exc.kind in _FINAL
-            status = "refused" if final else "failed"
-            reason = _reason(exc)
-            with store.transaction():
-                store.record_image(job.image_id, status, tried=clock(), reason=reason, http_status=_status_of(exc))
-            counts[status] += 1
+            record(job.image_id, "refused" if exc.kind in _FINAL else "failed", reason=_reason(exc), http_status=_status_of(exc))
             return
         data = response.content
         spent[job.feed_id] += len(data)
         kind = sniff_image(data)
         if kind is None:
-            with store.transaction():
-                store.record_image(job.image_id, "refused", tried=clock(), reason=refusal_of(data), http_status=response.status)
-            counts["refused"] += 1
+            record(job.image_id, "refused", reason=refusal_of(data), http_status=response.status)
             return
         sha256, new = await asyncio.to_thread(media.put, data)
-        with store.transaction():
-            store.record_image(
-                job.image_id, "archived", tried=clock(), sha256=sha256, media_type=kind, size=len(data),
-                http_status=response.status,
-            )
-        counts["archived" if new else "already_had"] += 1
         counts["bytes"] += len(data) if new else 0
+        record(
+            job.image_id, "archived", new=new, sha256=sha256, media_type=kind, size=len(data), http_status=response.status
+        )
 
     fetcher = Fetcher(image_limits(limits), transport=transport)  # type: ignore[arg-type]
-    async with fetcher:
-        tasks = [asyncio.ensure_future(one(job)) for job in chosen]
-        if tasks:
-            done, pending = await asyncio.wait(tasks, timeout=max(0.0, budget))
-            for task in pending:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
-            counts["deferred"] += len(pending)
+    try:
+        async with fetcher:
+            tasks = [asyncio.ensure_future(one(job)) for job in chosen]
+            if tasks:
+                remaining = max(0.0, budget - (time.perf_counter() - started))
+                done, pending = await asyncio.wait(tasks, timeout=remaining)
+                for task in pending:
+                    task.cancel()
+                await asyncio.gather(*tasks, return_exceptions=True)
+                counts["deferred"] += len(pending)
+    finally:
+        flush()
     return ImageSummary(
         listed=listed,
         archived=counts["archived"],
