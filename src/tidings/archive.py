@@ -66,7 +66,7 @@ if TYPE_CHECKING:
 IMAGE_MODES = ("archive", "proxy", "none")
 #: An update pass spends on images at most this share of its own time, and this floor (s).
 IMAGE_BUDGET_SHARE = 0.25
-IMAGE_BUDGET_FLOOR = 10.0
+IMAGE_BUDGET_FLOOR = 3.0
 
 __all__ = [
     "IMAGE_MODES",
@@ -643,7 +643,7 @@ class Archive:
             )
             if not stop or not stop.is_set():
                 # Images are not urgent: a pass spends on them at most a quarter of its own
-                # time (10 s at least); what is left waits for the next pass, `tidings run`'s
+                # time (3 s at least); what is left waits for the next pass, `tidings run`'s
                 # media rounds or `tidings media fetch`.
                 budget = max(IMAGE_BUDGET_FLOOR, IMAGE_BUDGET_SHARE * (summary.seconds + summary.derive_seconds))
                 images = await self.archive_images_async(limits=limits, transport=transport, budget=budget)
