@@ -645,8 +645,9 @@ class Archive:
                 # Images are not urgent: a pass spends on them at most a quarter of its own
                 # time (3 s at least); what is left waits for the next pass, `tidings run`'s
                 # media rounds or `tidings media fetch`.
-                budget = max(IMAGE_BUDGET_FLOOR, IMAGE_BUDGET_SHARE * (summary.seconds + summary.derive_seconds))
-                images = await self.archive_images_async(limits=limits, transport=transport, budget=budget)
+                images = await self.archive_images_async(
+                    limits=limits, transport=transport, budget=_image_budget(summary.seconds + summary.derive_seconds)
+                )
                 summary = dataclasses.replace(summary, images=images)
         return summary
 
@@ -857,9 +858,9 @@ class Archive:
                 if not stop.is_set():
                     started = time.perf_counter()
                     await asyncio.to_thread(self.derive, stopped=stop.is_set)
-                    budget = IMAGE_BUDGET_SHARE * (summary.seconds + time.perf_counter() - started)
+                    budget = _image_budget(summary.seconds + time.perf_counter() - started)
                     if not stop.is_set():
-                        images = await self.archive_images_async(limits=limits, budget=max(IMAGE_BUDGET_FLOOR, budget))
+                        images = await self.archive_images_async(limits=limits, budget=budget)
                         summary = dataclasses.replace(summary, images=images)
                 if on_pass is not None:
                     on_pass(summary)
@@ -878,6 +879,11 @@ class Archive:
                 await asyncio.wait_for(stop.wait(), timeout=wait)
             except TimeoutError:
                 pass
+
+
+def _image_budget(pass_seconds: float) -> float:
+    """Seconds a pass that took ``pass_seconds`` may spend on images."""
+    return max(IMAGE_BUDGET_FLOOR, IMAGE_BUDGET_SHARE * pass_seconds)
 
 
 def _local_feed_title(location: str) -> str | None:

@@ -114,9 +114,9 @@ async def archive_images(
                     store.record_image(image_id, status, tried=clock(), **fields)  # type: ignore[arg-type]
             results.clear()
 
-    def record(image_id: int, status: str, **fields: object) -> None:
+    def record(image_id: int, status: str, counted: str, **fields: object) -> None:
         results.append((image_id, status, fields))
-        counts[status if status != "archived" else ("archived" if fields.pop("new") else "already_had")] += 1
+        counts[counted] += 1
         if len(results) >= _WRITE_BATCH:
             flush()
 
@@ -130,18 +130,20 @@ async def archive_images(
         except FetchError as exc:
             if exc.kind in _HOST_DOWN:
                 down.add(host)
-            record(job.image_id, "refused" if exc.kind in _FINAL else "failed", reason=_reason(exc), http_status=_status_of(exc))
+            status = "refused" if exc.kind in _FINAL else "failed"
+            record(job.image_id, status, status, reason=_reason(exc), http_status=_status_of(exc))
             return
         data = response.content
         spent[job.feed_id] += len(data)
         kind = sniff_image(data)
         if kind is None:
-            record(job.image_id, "refused", reason=refusal_of(data), http_status=response.status)
+            record(job.image_id, "refused", "refused", reason=refusal_of(data), http_status=response.status)
             return
         sha256, new = await asyncio.to_thread(media.put, data)
         counts["bytes"] += len(data) if new else 0
         record(
-            job.image_id, "archived", new=new, sha256=sha256, media_type=kind, size=len(data), http_status=response.status
+            job.image_id, "archived", "archived" if new else "already_had",
+            sha256=sha256, media_type=kind, size=len(data), http_status=response.status,
         )
 
     fetcher = Fetcher(image_limits(limits), transport=transport)  # type: ignore[arg-type]

@@ -27,7 +27,7 @@ from urllib.parse import urlsplit
 
 __all__ = [
     "EXTENSIONS", "MAX_IMAGE_BYTES", "MAX_IMAGES_PER_REVISION", "LocalMedia", "MediaStorage", "image_urls",
-    "media_folder_for", "refusal_of", "sniff_image",
+    "media_folder_for", "refusal_of", "sniff_image", "tag_image_urls",
 ]
 
 #: The largest image kept (bytes); larger ones are refused.
@@ -53,6 +53,16 @@ def _srcset_urls(value: str) -> list[str]:
     return urls
 
 
+def tag_image_urls(tag: str) -> list[str]:
+    """The addresses an ``img`` or ``source`` tag of clean HTML names (``src``, then each
+    ``srcset`` candidate), unescaped, in order."""
+    found: list[str] = []
+    for name, value in _ATTRIBUTE.findall(tag):
+        value = html.unescape(value)
+        found.extend(_srcset_urls(value) if name.lower() == "srcset" else [value.strip()])
+    return found
+
+
 def image_urls(clean_html: str, enclosures: Iterable[Mapping[str, object]] = ()) -> list[str]:
     """The http(s) addresses of the images a revision shows, in order, each once.
 
@@ -61,9 +71,7 @@ def image_urls(clean_html: str, enclosures: Iterable[Mapping[str, object]] = ())
     """
     found: list[str] = []
     for match in _IMG.finditer(clean_html):
-        for name, value in _ATTRIBUTE.findall(match.group(2)):
-            value = html.unescape(value)
-            found.extend(_srcset_urls(value) if name.lower() == "srcset" else [value.strip()])
+        found.extend(tag_image_urls(match.group(0)))
     for enclosure in enclosures:
         kind = str(enclosure.get("type") or "")
         medium = str(enclosure.get("medium") or "")

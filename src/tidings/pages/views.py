@@ -15,6 +15,7 @@ from typing import Any
 from ..archive import Archive
 from ..diff import inline_diff
 from ..errors import ArticleNotFoundError, NotFoundError
+from ..media import tag_image_urls
 from ..model import Revision, RevisionSource, Sighting, current_of
 
 __all__ = [
@@ -24,7 +25,6 @@ __all__ = [
 IMG_TAG = re.compile(r"<img\b[^>]*>", re.IGNORECASE)
 _SRC_ALT = re.compile(r'\s(src|alt)="([^"]*)"')
 _IMAGE_TAG = re.compile(r"<(img|source)\b[^>]*>", re.IGNORECASE)
-_URL_ATTRIBUTES = re.compile(r'\s(src|srcset)="([^"]*)"', re.IGNORECASE)
 _SRCSET_SIZES = re.compile(r'\s(?:srcset|sizes)="[^"]*"', re.IGNORECASE)
 _SRC_VALUE = re.compile(r'(\ssrc=")[^"]*(")', re.IGNORECASE)
 
@@ -38,16 +38,7 @@ def local_images(html_text: str, archived: Mapping[str, tuple[str, str]], link: 
 
     def replace(match: re.Match[str]) -> str:
         tag = match.group(0)
-        found = None
-        for name, value in _URL_ATTRIBUTES.findall(tag):
-            candidates = [value] if name.lower() == "src" else [part.strip().split(" ")[0] for part in value.split(",")]
-            for candidate in candidates:
-                hit = archived.get(html.unescape(candidate.strip()))
-                if hit is not None:
-                    found = hit
-                    break
-            if found:
-                break
+        found = next((archived[url] for url in tag_image_urls(tag) if url in archived), None)
         if found is None:
             return tag
         local = html.escape(link(*found), quote=True)

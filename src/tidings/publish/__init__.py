@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import time
 from collections.abc import Sequence
 from dataclasses import replace
@@ -49,6 +50,7 @@ from .workers import Workers
 __all__ = ["GitError", "publish"]
 
 _SITEMAP_LIMIT = 50_000
+_ARTICLE_PAGE = re.compile(r"article/(\d+)\.html")
 
 
 def _salt(lang: str, base_url: str | None) -> str:
@@ -186,11 +188,7 @@ def _write_mirror(
             workers.close()
     site_report = writer.report
     mirror.save_manifest()
-    changed = [
-        int(path[len("article/") : -len(".html")])
-        for path in mirror.written
-        if path.startswith("article/") and path.endswith(".html") and path[len("article/") : -len(".html")].isdigit()
-    ]
+    changed = [int(found.group(1)) for path in mirror.written if (found := _ARTICLE_PAGE.fullmatch(path))]
     if search and not articles:
         search_message = "search index not built: no articles yet"
     elif search:

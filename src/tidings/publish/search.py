@@ -55,7 +55,6 @@ _SCRIPT = Path(__file__).parent / "search.js"
 #: did not change is not built again.
 SHARD = 10_000
 _CJK_RANGES = ((0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xF900, 0xFAFF), (0x20000, 0x2A6DF))
-_INDEX_FILE_LIMIT = 256 << 20
 
 
 class SearchBuild:
@@ -204,9 +203,7 @@ def _other_bundles(mirror: Mirror, names: set[str]) -> list[str]:
 
 
 def _remove_other_bundles(mirror: Mirror, names: set[str]) -> int:
-    removed = 0
-    for name in _other_bundles(mirror, names):
-        for path in list(mirror.files_under(f"{INDEX_FOLDER}/{name}")) if mirror.listing(INDEX_FOLDER)[name] == "folder" else [f"{INDEX_FOLDER}/{name}"]:
-            mirror.remove(path)
-            removed += 1
-    return removed
+    stale = [path for path in mirror.files_under(INDEX_FOLDER) if path.split("/")[1] not in names]
+    for path in stale:
+        mirror.remove(path)
+    return len(stale)

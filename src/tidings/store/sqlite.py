@@ -51,6 +51,7 @@ from .sqlite_util import dt as _dt
 from .sqlite_util import dt_required as _dt_required
 from .sqlite_util import ms as _ms
 from .sqlite_util import ms_required as _ms_required
+from .sqlite_util import rows_in
 from .sqlite_util import wrap_errors as _wrap_errors
 
 __all__ = ["MIGRATIONS", "SQLiteStore"]
@@ -141,7 +142,6 @@ def _feed(row: tuple[Any, ...]) -> Feed:
     )
 
 
-_IN_CHUNK = 500  # well under SQLite's limit on bound parameters
 
 
 class SQLiteStore(SQLiteMediaQueries):
@@ -364,11 +364,7 @@ class SQLiteStore(SQLiteMediaQueries):
             self._db.execute("DELETE FROM feeds WHERE id = ?", (feed_id,))
 
     def _rows_in(self, sql: str, values: list[Any], *before: Any) -> Iterator[tuple[Any, ...]]:
-        """Rows of ``sql`` (whose ``{marks}`` stands for an IN list) for all ``values``,
-        queried in chunks; ``before`` are parameters that come ahead of the list."""
-        for start in range(0, len(values), _IN_CHUNK):
-            chunk = values[start : start + _IN_CHUNK]
-            yield from self._db.execute(sql.format(marks=",".join("?" * len(chunk))), (*before, *chunk))
+        return rows_in(self._db, sql, values, *before)
 
     @_wrap_errors
     def articles_matching(

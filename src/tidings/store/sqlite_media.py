@@ -8,11 +8,9 @@ import sqlite3
 from datetime import datetime, timedelta
 
 from ..model import ImageJob, ImageRecord
-from .sqlite_util import ms_required, wrap_errors
+from .sqlite_util import ms_required, rows_in, wrap_errors
 
 __all__ = ["SQLiteMediaQueries"]
-
-_IN_CHUNK = 500
 
 
 class SQLiteMediaQueries:
@@ -103,33 +101,27 @@ class SQLiteMediaQueries:
 
     @wrap_errors
     def archived_images(self, urls: list[str]) -> dict[str, tuple[str, str]]:
-        found: dict[str, tuple[str, str]] = {}
-        for start in range(0, len(urls), _IN_CHUNK):
-            chunk = urls[start : start + _IN_CHUNK]
-            marks = ",".join("?" * len(chunk))
-            for url, sha256, media_type in self._db.execute(
-                "SELECT i.url, i.sha256, m.type FROM images i JOIN media m ON m.sha256 = i.sha256"
-                f" WHERE i.status = 'archived' AND i.url IN ({marks})",
-                chunk,
-            ):
-                found[url] = (sha256, media_type)
-        return found
+        rows = rows_in(
+            self._db,
+            "SELECT i.url, i.sha256, m.type FROM images i JOIN media m ON m.sha256 = i.sha256"
+            " WHERE i.status = 'archived' AND i.url IN ({marks})",
+            urls,
+        )
+        return {url: (sha256, media_type) for url, sha256, media_type in rows}
 
     @wrap_errors
     def revision_images(self, revision_ids: list[int]) -> dict[int, list[ImageRecord]]:
         found: dict[int, list[ImageRecord]] = {}
-        for start in range(0, len(revision_ids), _IN_CHUNK):
-            chunk = revision_ids[start : start + _IN_CHUNK]
-            marks = ",".join("?" * len(chunk))
-            rows = self._db.execute(
-                "SELECT ri.revision_id, i.url, i.status, i.sha256, m.type, m.size, i.reason, i.attempts"
-                " FROM revision_images ri JOIN images i ON i.id = ri.image_id"
-                " LEFT JOIN media m ON m.sha256 = i.sha256"
-                f" WHERE ri.revision_id IN ({marks}) ORDER BY ri.revision_id, ri.place",
-                chunk,
-            )
-            for row in rows:
-                found.setdefault(row[0], []).append(ImageRecord(*row[1:]))
+        rows = rows_in(
+            self._db,
+            "SELECT ri.revision_id, i.url, i.status, i.sha256, m.type, m.size, i.reason, i.attempts"
+            " FROM revision_images ri JOIN images i ON i.id = ri.image_id"
+            " LEFT JOIN media m ON m.sha256 = i.sha256"
+            " WHERE ri.revision_id IN ({marks}) ORDER BY ri.revision_id, ri.place",
+            revision_ids,
+        )
+        for row in rows:
+            found.setdefault(row[0], []).append(ImageRecord(*row[1:]))
         return found
 
     @wrap_errors
@@ -147,11 +139,7 @@ class SQLiteMediaQueries:
 
     @wrap_errors
     def forget_media(self, sha256s: list[str]) -> None:
-        for start in range(0, len(sha256s), _IN_CHUNK):
-            chunk = sha256s[start : start + _IN_CHUNK]
-            marks = ",".join("?" * len(chunk))
-            self._db.execute(
-                f"DELETE FROM media WHERE sha256 IN ({marks})"
-                " AND sha256 NOT IN (SELECT sha256 FROM images WHERE sha256 IS NOT NULL)",
-                chunk,
-            )
+        self._db.executemany(
+            "DELETE FROM media WHERE sha256 = ? AND sha256 NOT IN (SELECT sha256 FROM images WHERE sha256 IS NOT NULL)",
+            [(sha256,) for sha256 in sha256s],
+        )

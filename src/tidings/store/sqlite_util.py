@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import functools
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta, timezone
-from typing import ParamSpec, TypeVar
+from typing import Any, ParamSpec, TypeVar
 
 from ..errors import StorageError
 
-__all__ = ["dt", "dt_required", "ms", "ms_required", "wrap_errors"]
+__all__ = ["IN_CHUNK", "dt", "dt_required", "ms", "ms_required", "rows_in", "wrap_errors"]
+
+#: Values per IN list: well under SQLite's limit on bound parameters.
+IN_CHUNK = 500
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -53,3 +56,11 @@ def dt(value: int | None) -> datetime | None:
 
 def dt_required(value: int) -> datetime:
     return _EPOCH + value * _MILLISECOND
+
+
+def rows_in(db: sqlite3.Connection, sql: str, values: list[Any], *before: Any) -> Iterator[tuple[Any, ...]]:
+    """Rows of ``sql`` (whose ``{marks}`` stands for an IN list) for all ``values``, queried
+    in chunks; ``before`` are parameters that come ahead of the list."""
+    for start in range(0, len(values), IN_CHUNK):
+        chunk = values[start : start + IN_CHUNK]
+        yield from db.execute(sql.format(marks=",".join("?" * len(chunk))), (*before, *chunk))

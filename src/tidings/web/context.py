@@ -4,7 +4,6 @@ thread), the templates, the credential, and how a page or an error is answered."
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -117,5 +116,3 @@ def require_token(request: Request, access: Access) -> None:
     if not access.by_header(request):
         raise HTTPException(401, "a valid token is needed (Authorization: Bearer <token>)")
 
-
-Handler = Callable[[Request], Any]

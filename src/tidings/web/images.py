@@ -68,11 +68,14 @@ class ImageProxy:
         def image(match: re.Match[str]) -> str:
             tag = _SRCSET.sub("", match.group(0))
             found = _SRC.search(tag)
-            if found is None or found.group(1).startswith(("data:", "/media/")):
-                return tag  # inline, or archived and served by this server
-            if not is_web_url(found.group(1)):
+            if found is None:
+                return tag
+            src = found.group(1)
+            if src.startswith("data:") or (src.startswith("/") and not src.startswith("//")):
+                return tag  # inline, or served by this server (an archived image): nothing to proxy
+            if not is_web_url(src):
                 return tag.replace(found.group(0), "", 1)  # nothing this server could fetch
-            url = found.group(1).replace("&amp;", "&")
+            url = src.replace("&amp;", "&")
             return tag.replace(found.group(0), f' src="{self.path(url).replace("&", "&amp;")}"', 1)
 
         return _SOURCE.sub("", IMG_TAG.sub(image, html))
