@@ -43,6 +43,8 @@ from .model import (
     Stats,
     TimelinePage,
     UpdateSummary,
+    WarcExport,
+    WarcImport,
     utc_now,
 )
 from .store import Store
@@ -56,6 +58,7 @@ if TYPE_CHECKING:
     from .fetch import Limits
     from .media import MediaStorage
     from .update import Progress, Updater
+    from .warc import WarcKeeper
 
 # Cleaning, fetching, parsing and updating load their libraries (lxml, nh3, httpx,
 # trafilatura, asyncio) where they are used, so that `import tidings` and the commands
@@ -105,6 +108,9 @@ class Archive:
         user_agent: str | None = None,
         media: MediaStorage | None = None,
         images: str = "archive",
+        warc: Path | None = None,
+        keep_responses: bool = False,
+        warc_size: int = 256,
     ) -> None:
         if images not in IMAGE_MODES:
             raise InvalidInputError(f"images must be one of {', '.join(IMAGE_MODES)}, not {images!r}")
@@ -118,6 +124,12 @@ class Archive:
         #: The archive's image setting (a feed's own ``images`` option wins): ``archive``,
         #: ``proxy`` or ``none``.
         self.images = images
+        #: Where kept HTTP exchanges are written as WARC files (None: nowhere, none kept).
+        self.warc = warc
+        #: Whether HTTP exchanges are kept (a feed's own ``keep_responses`` option wins).
+        self.keep_responses = keep_responses
+        self._warc_bytes = warc_size * 1024 * 1024
+        self._keeper: WarcKeeper | None = None
 
     @property
     def store(self) -> Store:
@@ -127,6 +139,9 @@ class Archive:
 
     def close(self) -> None:
         """Close the database; further calls raise ArchiveClosedError."""
+        if self._keeper is not None:
+            self._keeper.close()
+            self._keeper = None
         if self._store is not None:
             self._store.close()
             self._store = None
@@ -320,6 +335,37 @@ class Archive:
 
         self._require_site(site)
         return export_jsonl(self.store, out, site=site)
+
+    def export_warc(self, out: str | os.PathLike[str], *, site: str | None = None) -> WarcExport:
+        """Write the archive (or one site) as a WARC file ``out`` (gzip records) with its
+        CDXJ index beside it (``out`` + ``.cdxj``); see :mod:`tidings.export.warc`. Both
+        are written under temporary names and renamed when whole."""
+        from .export import export_warc
+
+        self._require_site(site)
+        target = Path(out)
+        index = target.with_name(target.name + ".cdxj")
+        parts = (target.with_name(target.name + ".part"), index.with_name(index.name + ".part"))
+        try:
+            with open(parts[0], "wb") as handle, open(parts[1], "w", encoding="utf-8", newline="\n") as cdx:
+                report = export_warc(self.store, self.warc, handle, cdx, filename=target.name, site=site)
+            os.replace(parts[0], target)
+            os.replace(parts[1], index)
+        finally:
+            for part in parts:
+                part.unlink(missing_ok=True)
+        return report
+
+    def import_warc(self, path: str | os.PathLike[str]) -> WarcImport:
+        """Read a WARC file back in: a tidings export gives back its articles and revisions;
+        another crawler's feed captures are stored as their feeds' items and its page
+        captures as full text of the articles they are (see :mod:`tidings.import_warc`)."""
+        from .import_warc import import_warc
+
+        source = Path(path)
+        if not source.is_file():
+            raise InvalidInputError(f"{source}: no such file")
+        return import_warc(self.store, source, updater=self._updater(None, None))
 
     # derived clean HTML and text
 
@@ -599,7 +645,30 @@ class Archive:
         chosen = limits or Limits()
         if self._user_agent and chosen.user_agent is None:
             chosen = dataclasses.replace(chosen, user_agent=self._user_agent)
+        if chosen.recorder is None:
+            chosen = dataclasses.replace(chosen, recorder=self._recorder())
         return chosen
+
+    def _recorder(self) -> WarcKeeper | None:
+        """What keeps this pass's exchanges: None when no feed's are kept."""
+        if self.warc is None:
+            return None
+        own = {feed.id: feed.options.keep_responses for feed in self.store.feeds()}
+        default = self.keep_responses
+        if not default and not any(own.values()):
+            return None
+
+        def keeps(feed_id: int | None) -> bool:
+            chosen = own.get(feed_id) if feed_id is not None else None
+            return default if chosen is None else chosen
+
+        if self._keeper is None:
+            from .warc import WarcKeeper
+
+            self._keeper = WarcKeeper(self.warc, keeps, max_bytes=self._warc_bytes)
+        else:
+            self._keeper.policy(keeps)
+        return self._keeper
 
     def _updater(self, limits: Limits | None, transport: object | None) -> Updater:
         from .update import Updater
@@ -906,6 +975,8 @@ def open_archive(
     user_agent: str | None = None,
     images: str = "archive",
     media: str | os.PathLike[str] | None = None,
+    keep_responses: bool = False,
+    warc_size: int = 256,
 ) -> Archive:
     """Open (creating and migrating as needed) the archive in a SQLite file.
 
@@ -915,11 +986,14 @@ def open_archive(
     ``images`` is what happens to articles' images unless a feed says otherwise
     (``archive``: kept in the media folder; ``proxy``, ``none``: not kept); ``media`` is
     that folder (default: beside the database, ``news.sqlite3`` → ``news.media/``).
+    ``keep_responses`` keeps every HTTP exchange (unless a feed says otherwise) as WARC
+    records in rolling files of ``warc_size`` MiB beside the database (``news.warc/``).
     """
     location = os.fspath(path) if path is not None else os.fspath(default_database_path())
     if location.lower().startswith(("postgresql://", "postgres://")):
         raise InvalidInputError("this version keeps archives in SQLite files only, not PostgreSQL")
     from .media import LocalMedia, media_folder_for
+    from .warc import warc_folder_for
 
     folder = Path(media) if media is not None else (None if location == ":memory:" else media_folder_for(location))
     return Archive(
@@ -929,6 +1003,9 @@ def open_archive(
         user_agent=user_agent,
         media=LocalMedia(folder) if folder is not None else None,
         images=images,
+        warc=None if location == ":memory:" else warc_folder_for(Path(location)),
+        keep_responses=keep_responses,
+        warc_size=warc_size,
     )
 
 

@@ -39,12 +39,11 @@ from typing import Any
 from urllib.parse import urldefrag
 
 from .errors import StorageError
-from .failures import MAX_ENTRIES_PER_DOCUMENT, failure_kind, failure_message
+from .failures import failure_kind, failure_message
 from .fetch import Response
 from .fetch.retrieve import Fetcher
 from .model import BackfillSummary, Feed, FetchRecord, ParsedFeed
 from .parse import parse_feed
-from .rules import compile_rules, entry_allowed
 from .update import Updater
 
 __all__ = ["archive_link", "backfill_feed"]
@@ -90,7 +89,9 @@ async def backfill_feed(
 
     async def fetch_and_parse(fetcher: Fetcher, url: str, linked: bool) -> tuple[Response, ParsedFeed]:
         async def one() -> tuple[Response, ParsedFeed]:
-            response = await fetcher.fetch(url, linked_from=feed.url if linked else None)
+            response = await fetcher.fetch(
+                url, linked_from=feed.url if linked else None, keep=updater.limits.keeps(feed.id)
+            )
             parsed = await asyncio.to_thread(
                 parse_feed,
                 response.content,
@@ -167,7 +168,7 @@ async def backfill_feed(
                     break
                 visited.add(_visit_key(response.url))
                 page_new, page_changed, listed = await loop.run_in_executor(
-                    writer, _store_page, updater, feed, parsed
+                    writer, updater.store_document, feed, parsed
                 )
                 read += 1
                 new += page_new
@@ -197,17 +198,3 @@ async def backfill_feed(
         error_kind=failure.kind if failure else None,
         error_message=failure.message if failure else None,
     )
-
-
-def _store_page(updater: Updater, feed: Feed, parsed: ParsedFeed) -> tuple[int, int, bool]:
-    """Store an archive page's entries in one transaction, as an update stores a feed's:
-    how many articles were new, how many changed, and whether the page listed any entry
-    the feed's rules keep (a page of none tells nothing about what was read before)."""
-    rules = compile_rules(feed.options)
-    entries = [e for e in parsed.entries[:MAX_ENTRIES_PER_DOCUMENT] if entry_allowed(e, rules)]
-    if not entries:
-        return 0, 0, False
-    with updater.store.transaction():
-        # The full-text candidates it returns are not fetched for archive pages.
-        new, changed, _candidates, _left = updater._store_entries(feed, parsed, entries, updater.clock())
-    return new, changed, True

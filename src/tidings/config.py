@@ -13,6 +13,9 @@ rules          ``--rules``       ``TIDINGS_RULES``       ``rules``       ``rules
                                                                          configuration folder
 user_agent     ``--user-agent``  ``TIDINGS_USER_AGENT``  ``user_agent``  none (the fetcher's own)
 images                           ``TIDINGS_IMAGES``      ``images``      ``archive`` (or ``proxy``, ``none``)
+keep_responses                   ``TIDINGS_KEEP_         ``keep_         ``false``: HTTP exchanges kept
+                                 RESPONSES``             responses``     as WARC records (``true``)
+warc_size                        ``TIDINGS_WARC_SIZE``   ``warc_size``   ``256`` (MiB per WARC file)
 host           ``--host``        ``TIDINGS_HOST``        ``serve.host``  ``127.0.0.1``
 port           ``--port``        ``TIDINGS_PORT``        ``serve.port``  ``8080``
 =============  ================  ======================  ==============  ==========================
@@ -26,6 +29,8 @@ The configuration file is ``tidings.toml`` in the user's configuration folder
     rules = "~/news/rules"
     user_agent = "my-archive/1.0 (+mailto:me@example.org)"
     images = "archive"                  # articles' images: archive, proxy or none
+    keep_responses = true               # keep every HTTP exchange as WARC records
+    warc_size = 256                     # MiB after which a WARC file is closed
 
     [serve]
     host = "0.0.0.0"
@@ -117,6 +122,8 @@ class Settings:
     rules: Path
     user_agent: str | None
     images: str
+    keep_responses: bool
+    warc_size: int
     host: str
     port: int
     config_file: Path | None
@@ -186,6 +193,8 @@ _SPECS: Final = (
     _Spec("rules", "rules", "TIDINGS_RULES", "--rules", True),
     _Spec("user_agent", "user_agent", "TIDINGS_USER_AGENT", "--user-agent", False),
     _Spec("images", "images", "TIDINGS_IMAGES", "--images", False),
+    _Spec("keep_responses", "keep_responses", "TIDINGS_KEEP_RESPONSES", "--keep-responses", False),
+    _Spec("warc_size", "warc_size", "TIDINGS_WARC_SIZE", "--warc-size", False),
     _Spec("host", "serve.host", "TIDINGS_HOST", "--host", False),
     _Spec("port", "serve.port", "TIDINGS_PORT", "--port", False),
 )
@@ -233,6 +242,8 @@ def load_settings(
         "rules": _user_config_dir() / "rules",
         "user_agent": None,
         "images": "archive",
+        "keep_responses": False,
+        "warc_size": 256,
         "host": DEFAULT_HOST,
         "port": DEFAULT_PORT,
     }
@@ -259,6 +270,8 @@ def load_settings(
     rules = values["rules"]
     user_agent = values["user_agent"]
     images = values["images"]
+    keep_responses = values["keep_responses"]
+    warc_size = values["warc_size"]
     host = values["host"]
     port = values["port"]
     # _check guarantees these; the asserts tell the type checker.
@@ -269,12 +282,15 @@ def load_settings(
     if images not in ("archive", "proxy", "none"):
         raise InvalidInputError(f"images must be archive, proxy or none, not {images!r} ({sources['images']})")
     assert isinstance(host, str) and isinstance(port, int)
+    assert isinstance(keep_responses, bool) and isinstance(warc_size, int)
     return Settings(
         database=database,
         token=token,
         rules=rules,
         user_agent=user_agent,
         images=images,
+        keep_responses=keep_responses,
+        warc_size=warc_size,
         host=host,
         port=port,
         config_file=path if from_file is not None else None,
@@ -353,6 +369,10 @@ def _check(spec: _Spec, value: object, where: str, *, base: Path | None) -> obje
     """
     if spec.name == "port":
         return _check_port(value, where, text_allowed=base is None)
+    if spec.name == "keep_responses":
+        return _check_flag(value, where)
+    if spec.name == "warc_size":
+        return _check_size(value, where)
     if not isinstance(value, str):
         raise InvalidInputError(f"{where} must be a string, not {_toml_type(value)}")
     if not value.strip():
@@ -371,6 +391,30 @@ def _check(spec: _Spec, value: object, where: str, *, base: Path | None) -> obje
         if not path.is_absolute():
             path = base / path
     return path
+
+
+_TRUE = ("1", "true", "yes", "on")
+_FALSE = ("0", "false", "no", "off")
+
+
+def _check_flag(value: object, where: str) -> bool:
+    """A yes or no: a TOML boolean in the file, or true/false, yes/no, on/off, 1/0 as text."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in _TRUE + _FALSE:
+        return value.strip().lower() in _TRUE
+    shown = repr(value) if isinstance(value, str) else _toml_type(value)
+    raise InvalidInputError(f"{where} must be true or false, not {shown}")
+
+
+def _check_size(value: object, where: str) -> int:
+    """A whole number of MiB from 1 to 1,048,576 (an integer in the file, digits as text)."""
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value.strip())
+    if isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= 1_048_576:
+        return value
+    shown = repr(value) if isinstance(value, str) else _toml_type(value) if not isinstance(value, int) else value
+    raise InvalidInputError(f"{where} must be a whole number of MiB from 1 to 1048576, not {shown}")
 
 
 def _check_port(value: object, where: str, *, text_allowed: bool) -> int:

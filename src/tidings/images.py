@@ -126,7 +126,7 @@ async def archive_images(
             counts["deferred"] += 1
             return
         try:
-            response = await fetcher.fetch(job.url, linked_from=job.linked_from)
+            response = await fetcher.fetch(job.url, linked_from=job.linked_from, keep=limits.keeps(job.feed_id))
         except FetchError as exc:
             if exc.kind in _HOST_DOWN:
                 down.add(host)

@@ -47,6 +47,8 @@ __all__ = [
     "Stats",
     "TimelinePage",
     "UpdateSummary",
+    "WarcExport",
+    "WarcImport",
     "content_hash",
     "current_of",
     "iso_utc",
@@ -120,6 +122,9 @@ class FeedOptions:
     #: The feed's images: ``archive`` (kept in the media folder), ``proxy`` (shown through
     #: the web app's proxy, not kept) or ``none`` (shown as links); None: the archive's setting.
     images: str | None = None
+    #: Keep this feed's HTTP exchanges (feed, pages, images) as WARC records; None: the
+    #: archive's ``keep_responses`` setting.
+    keep_responses: bool | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -366,6 +371,36 @@ class ImportReport:
     new_revisions: int = 0
     unchanged: int = 0
     errors: tuple[FileProblem, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class WarcExport:
+    """What a WARC export wrote: records copied from the kept exchanges, revisions written
+    as ``resource`` records, revisions that name a kept page instead, and index lines."""
+
+    copied: int = 0
+    resources: int = 0
+    linked: int = 0
+    indexed: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class WarcImport:
+    """What a WARC import did. ``kind`` is ``export`` (a tidings export: its articles and
+    revisions given back) or ``captures`` (another crawler's: feed documents stored as
+    their feeds' items, pages as the full text of the articles they are). ``skipped``
+    counts records that were neither (requests, other pages, failed answers…);
+    ``problems`` says what could not be read."""
+
+    kind: str
+    records: int = 0
+    new_articles: int = 0
+    new_revisions: int = 0
+    unchanged: int = 0
+    feeds: int = 0
+    pages: int = 0
+    skipped: int = 0
+    problems: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -174,7 +174,9 @@ class Updater:
         # the feed's host and the address policy, and connects only to what it checked.
         async def check_one(candidate: _Candidate) -> int:
             try:
-                page = await fetcher.fetch(candidate.url, linked_from=candidate.feed_url)
+                page = await fetcher.fetch(
+                    candidate.url, linked_from=candidate.feed_url, keep=self.limits.keeps(candidate.feed_id)
+                )
             except FetchError as exc:
                 if exc.kind in _REFUSED_KINDS:
                     await loop.run_in_executor(writer, self._record_refusal, candidate, exc)
@@ -189,7 +191,9 @@ class Updater:
             if candidate.check:
                 return await check_one(candidate)
             try:
-                page = await fetcher.fetch(candidate.url, linked_from=candidate.feed_url)
+                page = await fetcher.fetch(
+                    candidate.url, linked_from=candidate.feed_url, keep=self.limits.keeps(candidate.feed_id)
+                )
                 stored: bool = await loop.run_in_executor(
                     writer, self._store_extracted, candidate, page
                 )
@@ -213,7 +217,7 @@ class Updater:
                 result: Response | FetchError
                 try:
                     result = await fetcher.fetch(
-                        feed.url, etag=feed.etag, last_modified=feed.last_modified
+                        feed.url, etag=feed.etag, last_modified=feed.last_modified, keep=self.limits.keeps(feed.id)
                     )
                 except FetchError as exc:
                     result = exc
@@ -301,7 +305,9 @@ class Updater:
             page: Response | None = None
             error: FetchError | None = None
             try:
-                page = await fetcher.fetch(candidate.url, linked_from=candidate.feed_url)
+                page = await fetcher.fetch(
+                    candidate.url, linked_from=candidate.feed_url, keep=self.limits.keeps(candidate.feed_id)
+                )
             except FetchError as exc:
                 if exc.kind in ("http_429", "http_503"):
                     backed_off.add(host)
@@ -554,6 +560,19 @@ class Updater:
                 )
             )
         return FeedOutcome(feed.id, feed.url, "fetched", new, changed), candidates
+
+    def store_document(self, feed: Feed, parsed: ParsedFeed) -> tuple[int, int, bool]:
+        """Store a feed document's entries in one transaction, as a pass stores a feed's,
+        without fetching pages or judging absences (an archive page, a captured document):
+        how many articles were new, how many changed, and whether it listed any entry the
+        feed's rules keep (a document of none tells nothing about what was read before)."""
+        rules = compile_rules(feed.options)
+        entries = [e for e in parsed.entries[:MAX_ENTRIES_PER_DOCUMENT] if entry_allowed(e, rules)]
+        if not entries:
+            return 0, 0, False
+        with self.store.transaction():
+            new, changed, _candidates, _left = self._store_entries(feed, parsed, entries, self.clock())
+        return new, changed, True
 
     def _store_entries(
         self, feed: Feed, parsed: ParsedFeed, entries: list[ParsedEntry], now: datetime

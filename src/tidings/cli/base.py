@@ -58,7 +58,12 @@ def open_from_context(ctx: click.Context) -> Iterator[Archive]:
     settings = settings_from_context(ctx)
     try:
         with open_archive(
-            settings.database, rules_dir=settings.rules, user_agent=settings.user_agent, images=settings.images
+            settings.database,
+            rules_dir=settings.rules,
+            user_agent=settings.user_agent,
+            images=settings.images,
+            keep_responses=settings.keep_responses,
+            warc_size=settings.warc_size,
         ) as archive:
             yield archive
     except InvalidInputError as exc:

@@ -12,11 +12,20 @@ import click
 from .base import cli, open_from_context, print_json
 
 #: Every format ``tidings export --format`` knows.
-FORMATS = ("documents", "jsonl", "opml")
+FORMATS = ("documents", "jsonl", "opml", "warc")
+#: Every format ``tidings import --format`` knows.
+IMPORT_FORMATS = ("documents", "warc")
 
 @cli.command("import")
 @click.argument("path", type=click.Path(exists=True, path_type=Path))
 @click.option("--site", help="Put every article in this site instead of the folder's.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(IMPORT_FORMATS),
+    help="documents: archive documents; warc: a WARC file (a tidings export, or another crawler's"
+    " feed and page captures). Default: warc for a file named *.warc or *.warc.gz.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @click.option(
     "--no-derive",
@@ -25,14 +34,19 @@ FORMATS = ("documents", "jsonl", "opml")
 )
 @click.pass_context
 def import_command(
-    ctx: click.Context, path: Path, site: str | None, as_json: bool, no_derive: bool
+    ctx: click.Context, path: Path, site: str | None, fmt: str | None, as_json: bool, no_derive: bool
 ) -> None:
-    """Import archive documents: a repository (articles/<site>/…), a folder, or one file.
+    """Import archive documents (a repository with articles/<site>/…, a folder, or one
+    file), or a WARC file.
 
-    Files that cannot be read are reported with the reason; the others are
-    imported and the exit status is 1. Importing the same files again adds
-    nothing.
+    Files or records that cannot be read are reported with the reason; the others are
+    imported and the exit status is 1. Importing the same files again adds nothing.
     """
+    if fmt == "warc" or (fmt is None and path.name.lower().endswith((".warc", ".warc.gz"))):
+        if site is not None:
+            raise click.UsageError("--site is for documents; a WARC's articles keep their sites")
+        _import_warc(ctx, path, as_json, no_derive)
+        return
     with open_from_context(ctx) as archive:
         if sys.stderr.isatty() and not as_json:
             with click.progressbar(length=0, label="importing", file=sys.stderr) as bar:
@@ -70,6 +84,30 @@ def import_command(
         ctx.exit(1)
 
 
+def _import_warc(ctx: click.Context, path: Path, as_json: bool, no_derive: bool) -> None:
+    with open_from_context(ctx) as archive:
+        report = archive.import_warc(path)
+        derived = 0 if no_derive else archive.derive()
+    for problem in report.problems:
+        click.echo(f"error: {problem}", err=True)
+    if as_json:
+        print_json({**asdict(report), "derived": derived})
+    elif report.kind == "export":
+        click.echo(
+            f"{report.records} records: {report.new_articles} new articles, {report.new_revisions} new"
+            f" revisions, {report.unchanged} revisions already archived"
+        )
+    else:
+        click.echo(
+            f"{report.records} records: {report.feeds} feed captures, {report.pages} page captures stored;"
+            f" {report.new_articles} new articles, {report.new_revisions} new revisions, {report.skipped} skipped"
+        )
+    if derived and not as_json:
+        click.echo(f"clean HTML and text derived for {derived} revisions")
+    if report.problems:
+        ctx.exit(1)
+
+
 @cli.command("export")
 @click.option(
     "--format",
@@ -77,15 +115,25 @@ def import_command(
     type=click.Choice(FORMATS),
     required=True,
     help="documents: the original repository layout; jsonl: one JSON article per line;"
-    " opml: the subscriptions.",
+    " opml: the subscriptions; warc: a WARC file (kept exchanges and every revision) with a"
+    " CDXJ index beside it (FILE.cdxj).",
 )
 @click.argument("out", required=False, type=click.Path(path_type=Path))
 @click.option("--site", help="Export only this site.")
 @click.pass_context
 def export_command(ctx: click.Context, fmt: str, out: Path | None, site: str | None) -> None:
-    """Export the archive to OUT (a folder for documents; a file or stdout for jsonl and opml)."""
+    """Export the archive to OUT (a folder for documents; a file for warc; a file or stdout
+    for jsonl and opml)."""
     with open_from_context(ctx) as archive:
-        if fmt == "documents":
+        if fmt == "warc":
+            if out is None or str(out) == "-":
+                raise click.UsageError("--format warc needs an OUT file (FILE.warc.gz)")
+            written = archive.export_warc(out, site=site)
+            click.echo(
+                f"{written.resources + written.linked} revisions ({written.resources} as resource records),"
+                f" {written.copied} kept exchange records: {out}, index {out}.cdxj"
+            )
+        elif fmt == "documents":
             if out is None:
                 raise click.UsageError("--format documents needs an OUT folder")
             report = archive.export_documents(out, site=site)

@@ -49,6 +49,7 @@ def _rule_options(func: F) -> F:
 @click.option("--no-recheck", is_flag=True, help="Do not look at this feed's young articles' pages again for later edits.")
 @click.option("--backfill", is_flag=True, help="Walk the feed's archive once now (see: tidings backfill).")
 @click.option("--images", type=click.Choice(["archive", "proxy", "none"]), help="This feed's images: kept in the media folder, shown through the web app's proxy, or as links (default: the archive's setting).")
+@click.option("--keep-responses/--no-keep-responses", default=None, help="Keep (or not) this feed's HTTP exchanges as WARC records (default: the archive's keep_responses setting).")
 @_rule_options
 @click.pass_context
 def add_command(
@@ -63,6 +64,7 @@ def add_command(
     no_recheck: bool,
     backfill: bool,
     images: str | None,
+    keep_responses: bool | None,
     **rules: str | None,
 ) -> None:
     """Subscribe to a feed: an http(s) URL, a file:// URL or a local path.
@@ -82,7 +84,9 @@ def add_command(
             return
         assert url is not None
         chosen: dict[str, Any] = {k: v for k, v in rules.items() if v}
-        options = FeedOptions(full_text=full_text, recheck=not no_recheck, images=images, **chosen)
+        options = FeedOptions(
+            full_text=full_text, recheck=not no_recheck, images=images, keep_responses=keep_responses, **chosen
+        )
         feed = archive.add_feed(url, site=site, interval_minutes=interval, options=options, check=not no_check)
         click.echo(f"added {feed.id}: {feed.site}  {feed.url}")
         if backfill:

@@ -8,5 +8,6 @@ from __future__ import annotations
 
 from .documents import export_documents
 from .jsonl import export_jsonl
+from .warc import export_warc
 
-__all__ = ["export_documents", "export_jsonl"]
+__all__ = ["export_documents", "export_jsonl", "export_warc"]

@@ -28,12 +28,12 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Iterator
 from typing import Any, TextIO
 
 from ..model import Article, DocumentFile, ImageRecord, Revision, Sighting, StateChange, current_of, iso_utc
 from ..records import event_record, sighting_record
 from ..store import Store
+from .walk import articles_with_revisions
 
 __all__ = ["article_record", "export_jsonl"]
 
@@ -99,31 +99,13 @@ def article_record(
     }
 
 
-def _grouped(revisions: Iterator[Revision]) -> Iterator[tuple[int, list[Revision]]]:
-    group: list[Revision] = []
-    for revision in revisions:
-        if group and group[0].article_id != revision.article_id:
-            yield group[0].article_id, group
-            group = []
-        group.append(revision)
-    if group:
-        yield group[0].article_id, group
-
-
 def export_jsonl(store: Store, out: TextIO, *, site: str | None = None) -> int:
     """Write one JSON line per article to ``out``; returns the number of articles."""
     files: dict[int, list[DocumentFile]] = defaultdict(list)
     for record in store.document_files(site):
         files[record.article_id].append(record)
-    revisions = _grouped(store.iter_revisions(site))
-    pending = next(revisions, None)
     count = 0
-    for article in store.iter_articles(site):
-        own: list[Revision] = []
-        while pending is not None and pending[0] <= article.id:
-            if pending[0] == article.id:
-                own = pending[1]
-            pending = next(revisions, None)
+    for article, own in articles_with_revisions(store, site):
         raws: dict[int, tuple[str, str]] = {}
         sightings = []
         for sighting in store.sightings(article.id):

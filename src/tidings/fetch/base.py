@@ -5,13 +5,53 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
+from typing import Protocol
 
 from .addresses import AddressPolicy, is_public
 
-__all__ = ["MAX_BODY_BYTES", "Limits", "Response", "cache_lifetime", "retry_after_seconds"]
+__all__ = [
+    "MAX_BODY_BYTES",
+    "Exchange",
+    "Limits",
+    "Recorder",
+    "Response",
+    "cache_lifetime",
+    "retry_after_seconds",
+]
 
 #: Largest body (after decompression) tidings reads from anywhere.
 MAX_BODY_BYTES = 64 * 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class Exchange:
+    """One HTTP request and its answer, as they went over the wire (for WARC records).
+
+    ``url`` is the hop's URL (the host named, not the address connected to, which is
+    ``address``); ``body`` is the payload as received once the transfer coding is undone
+    (still content-encoded: gzip stays gzip), cut short when ``truncated`` says why
+    (``length``: over a size limit or not read; ``disconnect``: the server broke off).
+    """
+
+    url: str
+    started: datetime
+    address: str | None
+    request_headers: tuple[tuple[str, str], ...]
+    status: int
+    reason: str
+    http_version: str
+    response_headers: tuple[tuple[str, str], ...]
+    body: bytes = b""
+    truncated: str | None = None
+
+
+class Recorder(Protocol):
+    """What keeps exchanges (see :mod:`tidings.warc`): which feeds' fetches it keeps, and
+    the keeping itself, which must not raise."""
+
+    def keeps(self, feed_id: int | None) -> bool: ...
+
+    def record(self, exchange: Exchange) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +74,13 @@ class Limits:
     #: pages a feed links to must be on its own host or public, and a redirect from a
     #: public address may not lead to one that is not.
     is_public: AddressPolicy = is_public
+    #: Keeps the exchanges of the feeds it names (None: nothing is kept).
+    recorder: Recorder | None = None
+
+    def keeps(self, feed_id: int | None) -> bool:
+        """Whether the fetches made for this feed (its document, its pages, its images)
+        are kept as WARC records."""
+        return self.recorder is not None and self.recorder.keeps(feed_id)
 
 
 @dataclass(frozen=True, slots=True)

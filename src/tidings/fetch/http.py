@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import asyncio
 import http
+import logging
 import ssl
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -43,10 +44,12 @@ import httpx
 from ..errors import FetchError
 from ..version import __version__
 from .addresses import Address, literal_address, resolve
-from .base import Limits, Response, cache_lifetime, retry_after_seconds
+from .base import Exchange, Limits, Response, cache_lifetime, retry_after_seconds
 from .decode import ACCEPT_ENCODING, BoundedDecoder
 
 __all__ = ["HttpFetcher", "Limits", "USER_AGENT"]
+
+log = logging.getLogger(__name__)
 
 USER_AGENT = f"tidings/{__version__} (news archive; +https://pypi.org/project/tidings/)"
 ACCEPT = (
@@ -161,16 +164,19 @@ class HttpFetcher:
         etag: str | None = None,
         last_modified: str | None = None,
         linked_from: str | None = None,
+        keep: bool = False,
     ) -> Response:
         """GET a URL (conditionally when validators are given).
 
         ``linked_from`` makes it a follow-up fetch: ``url`` is a page the feed at
         ``linked_from`` links to, and may be fetched only from that feed's host or
-        from public addresses (see the module docstring)."""
+        from public addresses (see the module docstring). With ``keep`` every hop's
+        exchange goes to the limits' recorder."""
+        recorder = self.limits.recorder if keep else None
         async with self._all, self._host_limit(url):
             try:
                 async with asyncio.timeout(self.limits.total_timeout):
-                    return await self._fetch(url, etag, last_modified, linked_from)
+                    return await self._fetch(url, etag, last_modified, linked_from, recorder is not None)
             except FetchError:
                 raise
             except (httpx.HTTPError, TimeoutError, OSError) as exc:
@@ -184,7 +190,7 @@ class HttpFetcher:
                 raise FetchError("url", f"{url}: {type(exc).__name__}: {exc}") from exc
 
     async def _fetch(
-        self, url: str, etag: str | None, last_modified: str | None, linked_from: str | None
+        self, url: str, etag: str | None, last_modified: str | None, linked_from: str | None, keep: bool
     ) -> Response:
         headers: dict[str, str] = {}
         if etag and _header_safe(etag):
@@ -216,13 +222,23 @@ class HttpFetcher:
                         f" local one; not followed",
                     )
             been_public = been_public or public
+            started = datetime.now(timezone.utc)
             response = await self._send(target, addresses, headers)
             try:
                 if response.status_code in _REDIRECTS and "location" in response.headers:
+                    if keep:
+                        self._keep(target, started, response, *await self._drain(response))
                     permanent = permanent and response.status_code in _PERMANENT
                     current = urljoin(current, response.headers["location"])
                     continue
-                return await self._finish(url, current, permanent, response, conditional=bool(headers))
+                return await self._finish(
+                    url,
+                    current,
+                    permanent,
+                    response,
+                    conditional=bool(headers),
+                    kept=(target, started) if keep else None,
+                )
             finally:
                 await response.aclose()
         raise FetchError("redirects", f"{url}: more than {self.limits.max_redirects} redirects")
@@ -279,30 +295,75 @@ class HttpFetcher:
         raise failure
 
     @staticmethod
-    async def _drain(response: httpx.Response, limit: int = 64 * 1024) -> None:
-        """Read a small body we do not need, so the connection can be reused.
+    async def _drain(response: httpx.Response, limit: int = 64 * 1024) -> tuple[bytes, str | None]:
+        """Read a small body we do not need, so the connection can be reused; returns what
+        was read and why it is short (``length``, ``disconnect``) if it is.
 
         Whatever goes wrong here is ignored: the status already says what matters.
         """
+        chunks: list[bytes] = []
         received = 0
         try:
             async for chunk in response.aiter_raw():
+                chunks.append(chunk)
                 received += len(chunk)
                 if received > limit:
-                    break
+                    return b"".join(chunks), "length"
         except (httpx.HTTPError, OSError):
-            pass
+            return b"".join(chunks), "disconnect"
+        return b"".join(chunks), None
+
+    def _keep(
+        self, target: _Target, started: datetime, response: httpx.Response, body: bytes, truncated: str | None
+    ) -> None:
+        """Hand one hop's exchange to the recorder (the transfer coding is undone in ``body``,
+        so its header is left out); a recorder's failure never fails the fetch."""
+        recorder = self.limits.recorder
+        if recorder is None:
+            return
+        request = response.request
+        exchange = Exchange(
+            url=str(target.url),
+            started=started,
+            address=request.url.host,
+            request_headers=tuple(
+                (name.decode("latin-1"), value.decode("latin-1")) for name, value in request.headers.raw
+            ),
+            status=response.status_code,
+            reason=response.reason_phrase or _reason(response.status_code),
+            http_version=response.http_version,
+            response_headers=tuple(
+                (name.decode("latin-1"), value.decode("latin-1"))
+                for name, value in response.headers.raw
+                if name.lower() != b"transfer-encoding"
+            ),
+            body=body,
+            truncated=truncated,
+        )
+        try:
+            recorder.record(exchange)
+        except Exception:  # noqa: BLE001 - keeping evidence must never cost the fetch
+            log.exception("keeping the exchange with %s failed", exchange.url)
 
     async def _finish(
-        self, url: str, final: str, permanent: bool, response: httpx.Response, *, conditional: bool = False
+        self,
+        url: str,
+        final: str,
+        permanent: bool,
+        response: httpx.Response,
+        *,
+        conditional: bool = False,
+        kept: tuple[_Target, datetime] | None = None,
     ) -> Response:
         now = datetime.now(timezone.utc)
         status = response.status_code
         headers = response.headers
         moved = final if permanent and final != url else None
-        if status == 304 or status >= 400:
+        if status >= 300 or status < 200:
             # Read the (small or empty) body so the connection goes back to the pool.
-            await self._drain(response)
+            body, cut = await self._drain(response)
+            if kept is not None:
+                self._keep(*kept, response, body, cut)
         if status == 304 and not conditional:
             raise FetchError("http_304", f"{final}: HTTP 304 Not Modified to a request that was not conditional")
         if status == 304:
@@ -324,15 +385,28 @@ class HttpFetcher:
             raise FetchError(f"http_{status}", f"{final}: HTTP {status} without a usable Location")
         declared = headers.get("content-length")
         if declared and declared.isdigit() and int(declared) > self.limits.max_bytes:
+            if kept is not None:
+                self._keep(*kept, response, b"", "length")
             raise FetchError("too_large", f"{final}: body of {declared} bytes, over {self.limits.max_bytes}")
         decoder = BoundedDecoder(headers.get("content-encoding"), self.limits.max_bytes, final)
         chunks: list[bytes] = []
+        raw: list[bytes] | None = [] if kept is not None else None
         received = 0
-        async for chunk in response.aiter_raw():
-            received += len(chunk)
-            if received > self.limits.max_bytes:
-                raise FetchError("too_large", f"{final}: body over {self.limits.max_bytes} bytes")
-            chunks.append(decoder.feed(chunk))
+        truncated: str | None = "disconnect"
+        try:
+            async for chunk in response.aiter_raw():
+                if raw is not None:
+                    raw.append(chunk)
+                received += len(chunk)
+                if received > self.limits.max_bytes:
+                    truncated = "length"
+                    raise FetchError("too_large", f"{final}: body over {self.limits.max_bytes} bytes")
+                chunks.append(decoder.feed(chunk))
+            truncated = None
+        finally:
+            # What was received is kept even when the answer is cut short or too large.
+            if kept is not None and raw is not None:
+                self._keep(*kept, response, b"".join(raw), truncated)
         chunks.append(decoder.flush())
         return Response(
             url=final,

@@ -40,9 +40,11 @@ class Fetcher:
         etag: str | None = None,
         last_modified: str | None = None,
         linked_from: str | None = None,
+        keep: bool = False,
     ) -> Response:
         """Retrieve a feed, or with ``linked_from`` (the URL of the feed that links to it) a
-        page for a follow-up fetch, which must be on the web, on that feed's host or public."""
+        page for a follow-up fetch, which must be on the web, on that feed's host or public.
+        ``keep``: the HTTP exchanges go to the limits' recorder (local files are not kept)."""
         if is_local(source):
             if linked_from is not None:
                 raise FetchError("url", f"{source}: a page a feed links to must be an http(s) URL")
@@ -50,7 +52,7 @@ class Fetcher:
                 fetch_file, source, max_bytes=self.limits.max_bytes, etag=etag
             )
         return await self._http.fetch(
-            source, etag=etag, last_modified=last_modified, linked_from=linked_from
+            source, etag=etag, last_modified=last_modified, linked_from=linked_from, keep=keep
         )
 
 
