@@ -8,6 +8,7 @@ image; an archive that keeps responses fetches it twice (the second time the fee
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gzip
 import json
 import os
@@ -15,10 +16,13 @@ import signal
 import subprocess
 import sys
 import textwrap
+import time
+from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from io import BytesIO
 from pathlib import Path
 
+import httpx
 import pytest
 from click.testing import CliRunner
 from warcio.archiveiterator import ArchiveIterator
@@ -365,7 +369,7 @@ def test_the_cdxj_index_points_at_each_capture(kept, tmp_path):  # type: ignore[
 
 def test_surt_keys():
     assert surt("https://www.Example.com/a/B?z=1&a=2") == "com,example)/a/b?a=2&z=1"
-    assert surt("http://127.0.0.2:8080/x") == "127.0.0.2:8080)/x"
+    assert surt("http://127.0.0.2:8080/x") == "2,0,0,127:8080)/x"
     assert surt("http://news.example.org") == "org,example,news)/"
 
 
@@ -442,3 +446,106 @@ def test_cli_export_and_import(kept, tmp_path):  # type: ignore[no-untyped-def]
     assert report["kind"] == "export" and report["new_articles"] == 2 and report["derived"] > 0
     result = runner.invoke(cli, ["--db", str(database), "export", "--format", "warc"])
     assert result.exit_code == 2 and "needs an OUT file" in result.output
+
+
+# --------------------------------------------------------------------------- replay
+
+
+def _wayback() -> Path:
+    """pywb's server, from the replay environment scripts/setup makes (scripts/test does)."""
+    root = Path(__file__).resolve().parent.parent
+    venv = Path(os.environ.get("TIDINGS_REPLAY_VENV") or root / ".venv-replay")
+    if not venv.is_absolute():
+        venv = root / venv
+    wayback = venv / "bin" / "wayback"
+    if not wayback.exists():
+        pytest.fail(f"pywb is missing: run `scripts/setup replay` (it makes {venv}) or use scripts/test")
+    return wayback
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@contextlib.contextmanager
+def replaying(archive: tidings.Archive, folder: Path) -> Iterator[tuple[str, list[dict[str, str]]]]:
+    """pywb serving an export of ``archive`` from the CDXJ index tidings wrote; yields the
+    collection's address and the index lines' fields (with ``timestamp``)."""
+    wayback = _wayback()
+    collection = folder / "collections" / "news"
+    (collection / "archive").mkdir(parents=True)
+    (collection / "indexes").mkdir()
+    target = collection / "archive" / "news.warc.gz"
+    archive.export_warc(target)
+    index = collection / "indexes" / "index.cdxj"
+    target.with_name("news.warc.gz.cdxj").rename(index)
+    lines = []
+    for line in index.read_text("utf-8").splitlines():
+        _key, stamp, fields = line.split(" ", 2)
+        lines.append({**json.loads(fields), "timestamp": stamp})
+    port = _free_port()
+    server = subprocess.Popen(
+        [str(wayback), "-b", "127.0.0.1", "-p", str(port), "-d", str(folder)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}/news"
+    try:
+        for _ in range(150):  # bounded: 30 s for pywb to start
+            try:
+                httpx.get(f"{base}/", timeout=5)
+                break
+            except httpx.TransportError:
+                assert server.poll() is None, "pywb stopped"
+                time.sleep(0.2)
+        yield base, lines
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def test_pywb_replays_an_archived_article_page_from_an_export(tmp_path, outlet):  # type: ignore[no-untyped-def]
+    archive = tidings.open_archive(tmp_path / "news.sqlite3")  # nothing kept: revisions as resources
+    archive.add_feed(serve_outlet(outlet), site="Outlet", options=tidings.FeedOptions(full_text="never"))
+    asyncio.run(archive.update_async(due_only=False, limits=LIMITS, transport=LoopbackOnly()))
+    with replaying(archive, tmp_path / "replay") as (base, lines):
+        for article in archive.articles():
+            (revision,) = archive.revisions(article.id)
+            (line,) = [line for line in lines if line["url"] == article.url]
+            answer = httpx.get(f"{base}/{line['timestamp']}id_/{article.url}", timeout=10)
+            assert answer.status_code == 200
+            assert answer.content == revision.content_html.encode("utf-8")
+            assert answer.headers["content-type"].startswith("text/html")
+            # pywb's own page for it (rewritten, in its frame) names the capture too.
+            framed = httpx.get(f"{base}/{line['timestamp']}/{article.url}", timeout=10)
+            assert framed.status_code == 200
+    archive.close()
+
+
+def test_pywb_replays_kept_exchanges(kept, tmp_path):  # type: ignore[no-untyped-def]
+    archive, outlet = kept
+    with replaying(archive, tmp_path / "replay") as (base, lines):
+        for path, body in (("/photo.jpg", JPEG), ("/story/2", page("停火談判恢復", "The full story number 2 is here."))):
+            url = outlet.url(path)
+            kept_lines = [line for line in lines if line["url"] == url and line.get("status") == "200"]
+            assert kept_lines, url
+            answer = httpx.get(f"{base}/{kept_lines[0]['timestamp']}id_/{url}", timeout=10)
+            assert answer.status_code == 200
+            if path == "/photo.jpg":
+                assert answer.content == body
+            else:  # the page and the feed's text share their second: either is a true capture
+                feed_text = next(
+                    r.content_html.encode() for a in archive.articles() if a.url == url
+                    for r in archive.revisions(a.id) if r.source is RevisionSource.FEED
+                )
+                assert answer.content in (body, feed_text)
+        # The feed's 304 is a revisit that replays as the response it names.
+        feed = outlet.url("/feed.xml")
+        revisits = [line for line in lines if line["url"] == feed and line["mime"] == "warc/revisit"]
+        assert len(revisits) == 1
+        answer = httpx.get(f"{base}/{revisits[0]['timestamp']}id_/{feed}", timeout=10)
+        assert answer.status_code == 200
+        assert answer.content.startswith(b'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>Outlet</title>')

@@ -20,7 +20,6 @@ record, sorted) has the usual fields: SURT key, 14-digit time, and JSON with ``u
 
 from __future__ import annotations
 
-import ipaddress
 import json
 from collections import defaultdict
 from datetime import datetime, timedelta
@@ -49,11 +48,7 @@ def surt(url: str) -> str:
     host = (parts.hostname or "").lower().rstrip(".")
     if host.startswith("www."):
         host = host[4:]
-    try:
-        ipaddress.ip_address(host.strip("[]"))
-        key = host  # addresses are not reversed
-    except ValueError:
-        key = ",".join(reversed(host.split("."))) if host else ""
+    key = ",".join(reversed(host.split("."))) if host else ""  # addresses too, as pywb's keys do
     port = parts.port
     if port and port not in (80, 443):
         key += f":{port}"
@@ -90,7 +85,7 @@ class _Index:
             fields["status"] = record.http_headers.get_statuscode()
         digest = headers.get_header("WARC-Payload-Digest")
         if digest:
-            fields["digest"] = digest
+            fields["digest"] = digest.split(":", 1)[-1]
         fields.update(length=str(length), offset=str(offset), filename=self.filename)
         stamp = _timestamp(headers.get_header("WARC-Date") or "")
         self.lines.append(f"{surt(url)} {stamp} {json.dumps(fields, ensure_ascii=False)}")
