@@ -389,6 +389,8 @@ def test_describe_shows_every_setting_and_masks_the_token(tmp_path: Path) -> Non
         ("rules", str(tmp_path / "user-config" / "tidings" / "rules"), "default"),
         ("user_agent", "probe/2", "flag:--user-agent"),
         ("images", "archive", "default"),
+        ("keep_responses", "false", "default"),
+        ("warc_size", "256", "default"),
         ("serve.host", "0.0.0.0", "env:TIDINGS_HOST"),
         ("serve.port", "8090", f"file:{path}"),
     ]
@@ -401,6 +403,21 @@ def test_images_setting_comes_from_the_environment_and_is_checked(tmp_path: Path
     assert load(path, {"TIDINGS_IMAGES": "none"}).images == "none"
     with pytest.raises(InvalidInputError, match="archive, proxy or none"):
         load(path, {"TIDINGS_IMAGES": "all"})
+
+
+def test_keep_responses_and_warc_size_are_read_and_checked(tmp_path: Path) -> None:
+    path = write(tmp_path / "tidings.toml", "keep_responses = true\nwarc_size = 64\n")
+    settings = load(path, {})
+    assert (settings.keep_responses, settings.warc_size) == (True, 64)
+    assert load(path, {"TIDINGS_KEEP_RESPONSES": "off", "TIDINGS_WARC_SIZE": "2048"}).keep_responses is False
+    assert load(path, {"TIDINGS_WARC_SIZE": "2048"}).warc_size == 2048
+    with pytest.raises(InvalidInputError, match="true or false"):
+        load(path, {"TIDINGS_KEEP_RESPONSES": "sometimes"})
+    with pytest.raises(InvalidInputError, match="whole number of MiB"):
+        load(path, {"TIDINGS_WARC_SIZE": "0"})
+    bad = write(tmp_path / "bad.toml", 'keep_responses = "maybe"\nwarc_size = 1.5\n')
+    with pytest.raises(InvalidInputError, match="keep_responses"):
+        load(bad, {})
 
 
 def test_unset_values_are_described_as_none() -> None:

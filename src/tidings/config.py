@@ -151,6 +151,8 @@ class Settings:
                 shown = _HIDDEN if value is not None else "none"
             elif value is None:
                 shown = "none (the fetcher's own)" if spec.name == "user_agent" else "none"
+            elif isinstance(value, bool):
+                shown = "true" if value else "false"
             else:
                 shown = str(value)
             rows.append((spec.key, shown, self.sources[spec.name]))
