@@ -772,20 +772,22 @@ class Archive:
         data = self.media.read(sha256) if media_type is not None else None
         return None if data is None or media_type is None else (data, media_type)
 
-    def prune_media(self) -> tuple[int, int]:
-        """Remove the media files no image refers to; (files, bytes) removed."""
+    def prune_media(self, *, min_age: float = 3600.0) -> tuple[int, int]:
+        """Remove the media files no image refers to, and what interrupted writes left;
+        (files, bytes) removed. Files younger than ``min_age`` seconds stay: an image
+        stage running now may have written them and not yet recorded them."""
         if self.media is None:
             return 0, 0
         referenced = self.store.referenced_media()
         removed = []
-        freed = 0
+        files, freed = self.media.sweep(min_age)
         for sha256, _size in list(self.media.files()):
-            if sha256 not in referenced:
+            if sha256 not in referenced and (self.media.age(sha256) or 0.0) >= min_age:
                 freed += self.media.remove(sha256)
                 removed.append(sha256)
         with self.store.transaction():
             self.store.forget_media(removed)
-        return len(removed), freed
+        return files + len(removed), freed
 
     def update(
         self,

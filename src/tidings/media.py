@@ -20,6 +20,7 @@ import html
 import os
 import re
 import secrets
+import time
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Protocol
@@ -135,8 +136,16 @@ class MediaStorage(Protocol):
     def files(self) -> Iterator[tuple[str, int]]:
         """Every kept file: (SHA-256, size)."""
 
+    def age(self, sha256: str) -> float | None:
+        """Seconds since the file kept under ``sha256`` was written; None if there is none."""
+
+    def sweep(self, older_than: float) -> tuple[int, int]:
+        """Remove what interrupted writes left (older than ``older_than`` seconds, so that
+        no write in progress is touched); (files, bytes) removed."""
+
 
 _HEX = re.compile(r"[0-9a-f]{64}")
+_TEMPORARY = re.compile(r"\.[0-9a-f]{16}\.tmp")
 
 
 class LocalMedia:
@@ -184,12 +193,35 @@ class LocalMedia:
         return size
 
     def files(self) -> Iterator[tuple[str, int]]:
+        for entry in self._entries():
+            if _HEX.fullmatch(entry.name) and entry.is_file():
+                yield entry.name, entry.stat().st_size
+
+    def age(self, sha256: str) -> float | None:
+        try:
+            return max(0.0, time.time() - self.path(sha256).stat().st_mtime)
+        except (OSError, ValueError):
+            return None
+
+    def sweep(self, older_than: float) -> tuple[int, int]:
+        removed = freed = 0
+        now = time.time()
+        for entry in self._entries():
+            if not _TEMPORARY.fullmatch(entry.name):
+                continue
+            try:
+                status = entry.stat()
+                if now - status.st_mtime >= older_than:
+                    entry.unlink()
+                    removed, freed = removed + 1, freed + status.st_size
+            except FileNotFoundError:
+                continue  # its writer finished or another sweep took it
+        return removed, freed
+
+    def _entries(self) -> Iterator[Path]:
         if not self.folder.is_dir():
             return
         for bucket in sorted(self.folder.iterdir()):
-            if not bucket.is_dir() or len(bucket.name) != 2:
-                continue
-            for entry in sorted(bucket.iterdir()):
-                if _HEX.fullmatch(entry.name) and entry.is_file():
-                    yield entry.name, entry.stat().st_size
+            if bucket.is_dir() and len(bucket.name) == 2:
+                yield from sorted(bucket.iterdir())
 
