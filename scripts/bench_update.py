@@ -43,7 +43,7 @@ TIDINGS_PASS = """
 import json, resource, sys, time
 sys.path.insert(0, {src!r})
 import tidings
-archive = tidings.open_archive({db!r}, images={images!r})
+archive = tidings.open_archive({db!r}, images={images!r}, keep_responses={keep!r})
 if not archive.feeds():
     for url in {urls!r}:
         archive.add_feed(url, site=url.rsplit("/", 1)[1])
@@ -56,6 +56,7 @@ print(json.dumps({{"seconds": seconds, "stored_seconds": summary.seconds,
     "derive_seconds": summary.derive_seconds, "fetched": summary.fetched, "not_modified": summary.not_modified,
     "failed": summary.failed, "new": summary.new_articles,
     "maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}}))
+archive.close()
 """
 
 READER_PASS = """
@@ -165,23 +166,39 @@ class Server:
         self.process.wait(timeout=10)
 
 
-def compare_images(work: Path, src: str, urls: list[str], rounds: int = 3) -> None:
-    """First passes on fresh databases, images archived and not, alternating; the medians."""
-    times: dict[str, list[float]] = {"none": [], "archive": []}
-    archived = 0
+def compare(work: Path, src: str, urls: list[str], modes: dict[str, dict[str, object]], rounds: int = 3) -> dict[str, float]:
+    """First passes on fresh databases in each mode (keyword arguments of the pass),
+    alternating; the median seconds of each, and the most images any run archived."""
+    times: dict[str, list[float]] = {mode: [] for mode in modes}
+    archived = 0.0
     for _ in range(rounds):
-        for mode in ("none", "archive"):
-            db = work / f"images-{mode}.sqlite3"
-            for path in work.glob(f"images-{mode}.*"):
+        for mode, options in modes.items():
+            db = work / f"mode-{mode}.sqlite3"
+            for path in work.glob(f"mode-{mode}.*"):
                 shutil.rmtree(path) if path.is_dir() else path.unlink()
-            result = run_json(TIDINGS_PASS.format(src=src, db=str(db), urls=urls, images=mode))
+            result = run_json(TIDINGS_PASS.format(src=src, db=str(db), urls=urls, **options))
             times[mode].append(result["seconds"])
-            archived = max(archived, int(result["images_archived"]))
-    none_s, archive_s = (sorted(times[m])[len(times[m]) // 2] for m in ("none", "archive"))
+            archived = max(archived, float(result["images_archived"]))
+    medians = {mode: sorted(runs)[len(runs) // 2] for mode, runs in times.items()}
+    print(f"  runs: {times}")
+    return {**medians, "images_archived": archived}
+
+
+def compare_images(work: Path, src: str, urls: list[str]) -> None:
+    found = compare(work, src, urls, {"none": {"images": "none", "keep": False}, "archive": {"images": "archive", "keep": False}})
     print(
-        f"first pass, images served by the loopback server: not archived {none_s:.2f} s, archived {archive_s:.2f} s"
-        f" ({archived} images kept): {archive_s / none_s:.2f}x (target <= 1.25x);"
-        f" runs {times}"
+        f"first pass, images served by the loopback server: not archived {found['none']:.2f} s,"
+        f" archived {found['archive']:.2f} s ({found['images_archived']:.0f} images kept):"
+        f" {found['archive'] / found['none']:.2f}x (target <= 1.25x)"
+    )
+
+
+def compare_keeping(work: Path, src: str, urls: list[str]) -> None:
+    found = compare(work, src, urls, {"plain": {"images": "none", "keep": False}, "kept": {"images": "none", "keep": True}})
+    warc = sum(p.stat().st_size for p in (work / "mode-kept.warc").glob("*.warc.gz"))
+    print(
+        f"first pass, HTTP exchanges kept as WARC: not kept {found['plain']:.2f} s, kept {found['kept']:.2f} s:"
+        f" {found['kept'] / found['plain']:.2f}x; WARC files {warc / 1e6:.1f} MB"
     )
 
 
@@ -198,6 +215,11 @@ def main() -> None:
         "--images",
         action="store_true",
         help="serve the articles' images too and time the first pass with images archived against images none",
+    )
+    parser.add_argument(
+        "--keep-responses",
+        action="store_true",
+        help="time the first pass with every HTTP exchange kept as WARC records against not kept",
     )
     args = parser.parse_args()
 
@@ -216,10 +238,12 @@ def main() -> None:
             path.unlink()
         if args.images:
             compare_images(work, src, urls)
-        first = run_json(TIDINGS_PASS.format(src=src, db=str(db), urls=urls, images="archive"))
+        if args.keep_responses:
+            compare_keeping(work, src, urls)
+        first = run_json(TIDINGS_PASS.format(src=src, db=str(db), urls=urls, images="archive", keep=False))
         on_disk = sum(path.stat().st_size for path in work.glob("tidings.sqlite3*"))
         print(f"database after the first pass: {on_disk / 1e6:.1f} MB, {on_disk / 1024 / max(1, first['new']):.1f} KB per entry")
-        second = run_json(TIDINGS_PASS.format(src=src, db=str(db), urls=urls, images="archive"))
+        second = run_json(TIDINGS_PASS.format(src=src, db=str(db), urls=urls, images="archive", keep=False))
         env = dict(os.environ, PYTHONPATH=src, TIDINGS_DB=str(db))
         start = time.perf_counter()
         subprocess.run([sys.executable, "-m", "tidings", "update", "--all"], env=env, check=True, stdout=subprocess.DEVNULL)
@@ -273,7 +297,7 @@ def main() -> None:
             mdb = work / "memory.sqlite3"
             for path in work.glob("memory.sqlite3*"):
                 path.unlink()
-            memory = run_json(TIDINGS_PASS.format(src=src, db=str(mdb), urls=urls, images="archive"))
+            memory = run_json(TIDINGS_PASS.format(src=src, db=str(mdb), urls=urls, images="archive", keep=False))
             print(
                 f"memory: first pass over {args.memory_feeds} feeds ({size / 1e6:.0f} MB) peaked at"
                 f" {memory['maxrss_mb']:.0f} MB RSS in {memory['seconds']:.1f} s (target < 200 MB)"
