@@ -1,22 +1,20 @@
-"""The SQLite store's part about archived images: which revisions use which images, what
+"""Archived images (the queries every database shares): which revisions use which images, what
 became of each image, and the files kept for them (see :mod:`tidings.media`)."""
 
 from __future__ import annotations
 
 import json
-import sqlite3
 from datetime import datetime, timedelta
+from typing import Any
 
 from ..model import ImageJob, ImageRecord
-from .sqlite_util import ms_required, rows_in, wrap_errors
+from .common import Queries, ms_required, rows_in, wrap_errors
 
-__all__ = ["SQLiteMediaQueries"]
+__all__ = ["MediaQueries"]
 
 
-class SQLiteMediaQueries:
-    """Image queries of :class:`~tidings.store.sqlite.SQLiteStore` (which mixes them in)."""
-
-    _db: sqlite3.Connection
+class MediaQueries(Queries):
+    """Image queries (mixed into each store)."""
 
     @wrap_errors
     def unlisted_image_revisions(self, limit: int) -> list[tuple[int, str, tuple[dict[str, object], ...]]]:
@@ -33,11 +31,11 @@ class SQLiteMediaQueries:
         added = 0
         for revision_id, urls in items:
             for place, url in enumerate(urls):
-                cursor = db.execute("INSERT OR IGNORE INTO images(url) VALUES (?)", (url,))
+                cursor = db.execute("INSERT INTO images(url) VALUES (?) ON CONFLICT DO NOTHING", (url,))
                 added += cursor.rowcount
                 db.execute(
-                    "INSERT OR IGNORE INTO revision_images(revision_id, image_id, place)"
-                    " SELECT ?, id, ? FROM images WHERE url = ?",
+                    "INSERT INTO revision_images(revision_id, image_id, place)"
+                    " SELECT ?, id, ? FROM images WHERE url = ? ON CONFLICT DO NOTHING",
                     (revision_id, place, url),
                 )
             db.execute("UPDATE revisions SET images_listed = 1 WHERE id = ?", (revision_id,))
@@ -90,7 +88,7 @@ class SQLiteMediaQueries:
         db = self._db
         if sha256 is not None:
             db.execute(
-                "INSERT OR IGNORE INTO media(sha256, type, size, stored) VALUES (?, ?, ?, ?)",
+                "INSERT INTO media(sha256, type, size, stored) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
                 (sha256, media_type, size, ms_required(tried)),
             )
         db.execute(

@@ -1,0 +1,314 @@
+"""The shared store: PostgreSQL through psycopg 3, for many workers on many machines.
+
+The queries are the ones SQLite runs (the mixins of :mod:`tidings.store.feeds`,
+:mod:`~tidings.store.articles` and the rest), written once with ``?`` placeholders; the
+connection here turns them into psycopg's. What differs is here: connecting, the schema
+and its migrations (run under an advisory lock, so two processes starting at once do not
+race), transactions, and the search index — a ``tsvector`` per article built from the
+same prepared text as SQLite's FTS5 rows (:func:`document_vector`), queried with the
+same expressions translated to ``tsquery`` (:func:`fts_to_tsquery`) and ranked by
+``ts_rank`` with the title weighing ten times the body. psycopg is imported only here.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from functools import lru_cache
+from typing import Any
+
+import psycopg
+
+from ..errors import SchemaVersionError, StorageError
+from ..model import Stats
+from .articles import ArticleQueries
+from .common import register_errors, wrap_errors
+from .derived import DerivedQueries
+from .documents import DocumentQueries
+from .feeds import FeedQueries
+from .history import HistoryQueries
+from .media import MediaQueries
+from .postgres_schema import MIGRATIONS
+from .search import SearchQueries
+
+__all__ = ["MIGRATIONS", "PostgresStore", "document_vector", "fts_to_tsquery", "is_postgres_url"]
+
+register_errors(psycopg.Error)
+
+#: The advisory lock key under which migrations run ("tidings" in ASCII).
+_MIGRATION_LOCK = 0x74696469_6E6773
+#: Positions a tsvector can hold; later words share the last one.
+_MAX_POSITION = 16383
+
+
+def is_postgres_url(location: str) -> bool:
+    return location.lower().startswith(("postgresql://", "postgres://"))
+
+
+@lru_cache(maxsize=1024)
+def _translate(sql: str) -> str:
+    """A shared query with psycopg's placeholders (``?`` → ``%s``; a literal ``%`` doubled)."""
+    return sql.replace("%", "%%").replace("?", "%s")
+
+
+class _Connection:
+    """A psycopg connection that speaks the shared queries' ``?`` placeholders."""
+
+    def __init__(self, connection: psycopg.Connection[Any]) -> None:
+        self.raw = connection
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> psycopg.Cursor[Any]:
+        return self.raw.execute(_translate(sql), params or None)
+
+    def executemany(self, sql: str, rows: Any) -> psycopg.Cursor[Any]:
+        cursor = self.raw.cursor()
+        cursor.executemany(_translate(sql), list(rows))
+        return cursor
+
+    def close(self) -> None:
+        self.raw.close()
+
+
+# --------------------------------------------------------------------------- search text
+
+_TOKEN = re.compile(r"[^\W_]+")
+
+
+def _tokens(prepared: str) -> list[str]:
+    """Words of prepared text as SQLite's FTS5 ``unicode61 remove_diacritics 2`` makes them:
+    letters and digits, diacritics removed."""
+    if not prepared.isascii():
+        prepared = "".join(
+            ch for ch in unicodedata.normalize("NFD", prepared) if not unicodedata.combining(ch)
+        )
+    return _TOKEN.findall(prepared)
+
+
+def _lexeme(token: str) -> str:
+    return "'" + token.replace("\\", "\\\\").replace("'", "''") + "'"
+
+
+def document_vector(title: str, body: str) -> str:
+    """The tsvector (as text) of an index row: every word of the prepared title at weight
+    A, the body's after a gap (so that no phrase spans the two) at weight D."""
+    positions: dict[str, list[str]] = {}
+    position = 0
+    for token in _tokens(title):
+        position = min(position + 1, _MAX_POSITION)
+        positions.setdefault(token, []).append(f"{position}A")
+    position += 2
+    for token in _tokens(body):
+        position = min(position + 1, _MAX_POSITION)
+        positions.setdefault(token, []).append(str(position))
+    return " ".join(f"{_lexeme(token)}:{','.join(places[:256])}" for token, places in positions.items())
+
+
+_FTS = re.compile(r'\s*(?:"((?:[^"]|"")*)"|(\*)|(\()|(\))|(AND|OR|NOT)\b)')
+
+
+def fts_to_tsquery(match: str) -> str:
+    """The tsquery (as text) of an FTS5 expression as :mod:`tidings.query` writes them:
+    quoted phrases (``"a b"``), a ``*`` after one for a prefix, AND, OR, NOT, parentheses.
+    StorageError for anything else."""
+    out: list[str] = []
+    position = 0
+    while position < len(match):
+        if not match[position:].strip():
+            break
+        found = _FTS.match(match, position)
+        if found is None:
+            raise StorageError(f"the search index could not run this query: unexpected text at {position}")
+        position = found.end()
+        phrase, star, opening, closing, operator = found.groups()
+        if phrase is not None:
+            words = _tokens(phrase.replace('""', '"'))
+            if not words:
+                raise StorageError("the search index could not run this query: an empty phrase")
+            out.append("(" + " <-> ".join(_lexeme(word) for word in words) + ")")
+        elif star is not None:
+            if not out or not out[-1].endswith("')"):
+                raise StorageError("the search index could not run this query: * after nothing")
+            out[-1] = out[-1][:-1] + ":*)"
+        elif opening is not None:
+            out.append("(")
+        elif closing is not None:
+            out.append(")")
+        else:
+            out.append({"AND": "&", "OR": "|", "NOT": "& !"}[operator])
+    return " ".join(out)
+
+
+class PostgresStore(
+    FeedQueries, ArticleQueries, HistoryQueries, DerivedQueries, DocumentQueries, MediaQueries, SearchQueries
+):
+    """The :class:`~tidings.store.Store` on a PostgreSQL database (``postgresql://…``)."""
+
+    GREATEST = "greatest"
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.path = url  # what a second process opens to reach the same archive
+        try:
+            connection = psycopg.connect(url, autocommit=True, connect_timeout=30)
+        except psycopg.Error as exc:
+            raise StorageError(f"cannot connect to {_safe(url)}: {_first_line(exc)}") from exc
+        self._db = _Connection(connection)
+        self._depth = 0
+        self._site_ids: dict[str, int] = {}
+        try:
+            self._migrate()
+        except psycopg.Error as exc:
+            self._db.close()
+            raise StorageError(f"cannot use {_safe(url)} as a tidings database: {_first_line(exc)}") from exc
+        except BaseException:
+            self._db.close()
+            raise
+
+    def _joined(self, expression: str, order: str) -> str:
+        return f"string_agg(CAST({expression} AS TEXT), ',' ORDER BY {order})"
+
+    def _migrate(self) -> None:
+        raw = self._db.raw
+        with raw.transaction():
+            # One process migrates at a time; the others wait here, then find nothing to do.
+            raw.execute("SELECT pg_advisory_xact_lock(%s)", (_MIGRATION_LOCK,))
+            raw.execute("CREATE TABLE IF NOT EXISTS tidings_schema (version INTEGER PRIMARY KEY, applied BIGINT)")
+            version = self._version()
+            if version > len(MIGRATIONS):
+                raise SchemaVersionError(
+                    f"{_safe(self.url)} has schema version {version}; this tidings knows {len(MIGRATIONS)}"
+                    " (upgrade tidings)"
+                )
+            for number in range(version, len(MIGRATIONS)):
+                raw.execute(MIGRATIONS[number].encode("utf-8"))
+                raw.execute(
+                    "INSERT INTO tidings_schema(version, applied)"
+                    " VALUES (%s, (extract(epoch FROM now()) * 1000)::bigint)",
+                    (number + 1,),
+                )
+
+    def _version(self) -> int:
+        row = self._db.raw.execute("SELECT coalesce(max(version), 0) FROM tidings_schema").fetchone()
+        return int(row[0]) if row else 0
+
+    @property
+    def schema_version(self) -> int:
+        return self._version()
+
+    def close(self) -> None:
+        self._db.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        if self._depth:
+            self._depth += 1
+            try:
+                yield
+            finally:
+                self._depth -= 1
+            return
+        try:
+            self._db.raw.execute("BEGIN")
+        except psycopg.Error as exc:
+            raise StorageError(f"cannot start a transaction: {_first_line(exc)}") from exc
+        self._depth = 1
+        try:
+            yield
+        except BaseException:
+            self._depth = 0
+            self._site_ids.clear()
+            self._db.raw.execute("ROLLBACK")
+            raise
+        self._depth = 0
+        try:
+            self._db.raw.execute("COMMIT")
+        except psycopg.Error as exc:
+            self._site_ids.clear()
+            raise StorageError(f"cannot commit: {_first_line(exc)}") from exc
+
+    # the search index
+
+    @wrap_errors
+    def write_index(
+        self,
+        removals: list[tuple[int, str, str]],
+        additions: list[tuple[int, str, str, int, int]],
+    ) -> None:
+        if removals:
+            self._db.executemany("DELETE FROM search_rows WHERE article_id = ?", [(r[0],) for r in removals])
+        if additions:
+            self._db.executemany(
+                "INSERT INTO search_rows(article_id, title_revision, body_revision, document)"
+                " VALUES (?, ?, ?, CAST(? AS tsvector)) ON CONFLICT (article_id) DO UPDATE SET"
+                " title_revision = excluded.title_revision, body_revision = excluded.body_revision,"
+                " document = excluded.document",
+                [(a, tr, br, document_vector(t, b)) for a, t, b, tr, br in additions],
+            )
+
+    @wrap_errors
+    def clear_index(self) -> None:
+        with self.transaction():
+            self._db.execute("DELETE FROM search_rows")
+
+    # ts_rank weights are {D, C, B, A}: the body (D) a tenth of the title (A). Scores are
+    # negated so that, as with BM25, lower is better.
+    _RANK = "-ts_rank(r.document, CAST(? AS tsquery), '{0.1, 0.2, 0.4, 1.0}')"
+
+    def _ranked(
+        self, match: str, where: list[str], params: list[Any], keyset: str, candidates: int
+    ) -> list[tuple[int, float]]:
+        query = fts_to_tsquery(match)
+        joins = " JOIN articles a ON a.id = r.article_id" if where else ""
+        conditions = " AND ".join(["r.document @@ CAST(? AS tsquery)", *where])
+        rows = self._db.execute(
+            f"SELECT id, score FROM (SELECT r.article_id AS id, {self._RANK} AS score"
+            f" FROM search_rows r{joins} WHERE {conditions}) ranked {keyset}"
+            " ORDER BY score, id DESC LIMIT ?",
+            [query, query, *params, candidates],
+        ).fetchall()
+        return [(int(row[0]), float(row[1])) for row in rows]
+
+    def _scores(self, match: str, article_ids: list[int]) -> dict[int, float]:
+        query = fts_to_tsquery(match)
+        return {
+            int(row[0]): float(row[1])
+            for row in self._rows_in(
+                f"SELECT r.article_id, {self._RANK} FROM search_rows r"
+                " WHERE r.document @@ CAST(? AS tsquery) AND r.article_id IN ({marks})",
+                article_ids,
+                query,
+                query,
+            )
+        }
+
+    @wrap_errors
+    def index_size(self) -> tuple[int, int]:
+        row = self._db.execute("SELECT pg_total_relation_size('search_rows')").fetchone()
+        return int(row[0] or 0) // 8192, 8192
+
+    @wrap_errors
+    def stats(self) -> Stats:
+        counts = self._db.execute(
+            "SELECT (SELECT count(*) FROM sites), (SELECT count(*) FROM feeds),"
+            " (SELECT count(*) FROM articles), (SELECT count(*) FROM revisions),"
+            " pg_database_size(current_database())"
+        ).fetchone()
+        return Stats(
+            sites=counts[0],
+            feeds=counts[1],
+            articles=counts[2],
+            revisions=counts[3],
+            database_bytes=int(counts[4]),
+            images=tuple(sorted(self.image_counts().items())),
+        )
+
+
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+
+
+def _safe(url: str) -> str:
+    """A connection string without its password."""
+    return re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", url)

@@ -1,0 +1,130 @@
+"""Search results on every database: candidates ranked by the database's own index, then
+grouped by story. What ranks candidates is each store's (SQLite: FTS5 and BM25;
+PostgreSQL: a tsvector and ts_rank); the rest is here."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from .common import Queries, time_range, wrap_errors
+
+__all__ = ["SearchQueries"]
+
+
+class SearchQueries(Queries):
+    """The shared half of search (mixed into each store)."""
+
+    def _ranked(
+        self, match: str, where: list[str], params: list[Any], keyset: str, candidates: int
+    ) -> list[tuple[int, float]]:
+        """(article id, score) of the best ``candidates`` matches, best (lowest score) first,
+        ties to the article archived last; ``where`` are conditions on the article ``a``
+        (joined only when there are any) and ``keyset`` a condition on ``score`` and ``id``."""
+        raise NotImplementedError
+
+    def _scores(self, match: str, article_ids: list[int]) -> dict[int, float]:
+        """The scores of these articles for ``match`` (those that match)."""
+        raise NotImplementedError
+
+    @wrap_errors
+    def search(
+        self,
+        match: str,
+        *,
+        limit: int,
+        site: str | None = None,
+        feed_id: int | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        lang: str | None = None,
+        after: tuple[float, int, int] | None = None,
+    ) -> list[tuple[Any, ...]]:
+        """Matching articles, best first: (id, site, url, published ms, score, title,
+        body text, sources) rows, one per story (articles of several feeds with the same
+        URL come once, with every site in ``sources``). ``after`` is the keyset of the
+        last row of the previous page: (score, published ms, id).
+
+        Two steps: the index ranks candidates by itself, which is what costs on common
+        words; only the few candidates of the page are then joined to their articles and
+        grouped by story.
+        """
+        where: list[str] = []
+        params: list[Any] = []
+        if site is not None:
+            where.append("a.site_id = (SELECT id FROM sites WHERE name = ?)")
+            params.append(site)
+        if feed_id is not None:
+            where.append("a.feed_id = ?")
+            params.append(feed_id)
+        time_range(where, params, since, until)
+        if lang is not None:
+            where.append(
+                "(SELECT lower(language) FROM revisions WHERE id = a.current_revision_id) LIKE ?"
+            )
+            params.append(lang + "%")
+        keyset = ""
+        if after is not None:
+            score, _published, article_id = after
+            keyset = "WHERE score > ? OR (score = ? AND id < ?)"
+            params += [score, score, article_id]
+        # Enough candidates to fill the page after grouping stories and breaking ties.
+        ranked = self._ranked(match, where, params, keyset, limit * 2 + 10)
+        if not ranked:
+            return []
+        scores = dict(ranked)
+        details = list(
+            self._rows_in(
+                "SELECT a.id, s.name, a.url, coalesce(a.published, a.first_seen), i.title_revision,"
+                " i.body_revision FROM articles a JOIN sites s ON s.id = a.site_id"
+                " JOIN search_rows i ON i.article_id = a.id WHERE a.id IN ({marks})",
+                list(scores),
+            )
+        )
+        details.sort(key=lambda d: (scores[d[0]], -d[0]))
+        urls = sorted({row[2] for row in details})
+        sources: dict[str, list[str]] = {}
+        siblings: dict[str, list[int]] = {}
+        found = sorted(
+            self._rows_in(
+                "SELECT a.id, a.url, s.name FROM articles a JOIN sites s ON s.id = a.site_id"
+                " WHERE a.url IN ({marks})",
+                urls,
+            )
+        )
+        for article_id, url, name in found:
+            siblings.setdefault(url, []).append(article_id)
+            if name not in sources.setdefault(url, []):
+                sources[url].append(name)
+        # A story is shown once, by its best-ranked article: another article of the
+        # same story that ranks better (on this page or an earlier one) hides this one.
+        others = [i for ids in siblings.values() if len(ids) > 1 for i in ids if i not in scores]
+        if others:
+            scores.update(self._scores(match, others))
+        chosen = []
+        for row in details:
+            rank = (scores[row[0]], -row[0])
+            if any(
+                (scores[other], -other) < rank
+                for other in siblings.get(row[2], ())
+                if other != row[0] and other in scores
+            ):
+                continue
+            chosen.append(row)
+            if len(chosen) == limit:
+                break
+        texts = dict(self._rows_in("SELECT id, title FROM revisions WHERE id IN ({marks})", [row[4] for row in chosen]))
+        bodies = dict(self._rows_in("SELECT id, text FROM revisions WHERE id IN ({marks})", [row[5] for row in chosen]))
+        return [
+            (
+                row[0],
+                row[1],
+                row[2],
+                row[3],
+                scores[row[0]],
+                texts.get(row[4], ""),
+                bodies.get(row[5], ""),
+                "\x1f".join(sources.get(row[2], [row[1]])),
+            )
+            for row in chosen
+        ]
