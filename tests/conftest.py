@@ -89,3 +89,22 @@ def tree_bytes(root: Path) -> dict[str, bytes]:
         for path in sorted(root.rglob("*"))
         if path.is_file()
     }
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[str]:
+    """A PostgreSQL server for this test session (see tests/pgcluster.py)."""
+    from .pgcluster import cluster
+
+    with cluster() as url:
+        yield url
+
+
+@pytest.fixture
+def pg_url(pg_server: str) -> Iterator[str]:
+    """An empty PostgreSQL database of its own for one test."""
+    from .pgcluster import create_database, drop_database
+
+    url = create_database(pg_server)
+    yield url
+    drop_database(pg_server, url)

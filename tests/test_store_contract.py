@@ -38,7 +38,13 @@ def sqlite_store(tmp_path: Path) -> Store:
     return SQLiteStore(tmp_path / "db.sqlite3")
 
 
-STORE_FACTORIES = [pytest.param(sqlite_store, id="sqlite")]
+def postgres_store(url: str) -> Store:
+    from tidings.store.postgres import PostgresStore
+
+    return PostgresStore(url)
+
+
+STORE_FACTORIES = [pytest.param("sqlite", id="sqlite"), pytest.param("postgres", id="postgres")]
 
 OpenStore = Callable[[], Store]
 
@@ -47,9 +53,14 @@ OpenStore = Callable[[], Store]
 def open_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[OpenStore]:
     """Opens a store on this test's database; each call is a new connection."""
     opened: list[Store] = []
+    if request.param == "postgres":
+        url = request.getfixturevalue("pg_url")
+        factory: Callable[[], Store] = lambda: postgres_store(url)  # noqa: E731
+    else:
+        factory = lambda: sqlite_store(tmp_path)  # noqa: E731
 
     def open_() -> Store:
-        opened.append(request.param(tmp_path))
+        opened.append(factory())
         return opened[-1]
 
     yield open_

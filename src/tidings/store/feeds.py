@@ -27,7 +27,7 @@ class FeedQueries(Queries):
         site_id = self._site_ids.get(name)
         if site_id is None:
             row = self._db.execute(
-                "INSERT INTO sites(name) VALUES (?) ON CONFLICT(name) DO UPDATE SET name=name"
+                "INSERT INTO sites(name) VALUES (?) ON CONFLICT(name) DO UPDATE SET name = excluded.name"
                 " RETURNING id",
                 (name,),
             ).fetchone()

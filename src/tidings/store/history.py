@@ -148,8 +148,8 @@ class HistoryQueries(Queries):
     ) -> list[Change]:
         # Two keyset queries, each at most ``limit`` long, merged: the order is (time, kind, id)
         # descending, an edit (kind 0) after a state change (kind 1) of the same millisecond.
-        edit_where = ["r.source != 'import'", "previous IS NOT NULL"]
-        state_where = ["1"]
+        edit_where = ["r.source != 'import'"]
+        state_where = ["TRUE"]
         edit_params: list[Any] = []
         state_params: list[Any] = []
         if site is not None:
@@ -172,11 +172,12 @@ class HistoryQueries(Queries):
         # An edit's previous revision is the newest older one of the same lane: the feed's
         # content (with imported documents) or the page's full text.
         edits = self._db.execute(
-            "SELECT r.id, r.article_id, r.seen, s.name, a.url, r.title, r.changed, r.source,"
+            "SELECT * FROM (SELECT r.id, r.article_id, r.seen, s.name, a.url, r.title, r.changed, r.source,"
             " (SELECT max(p.id) FROM revisions p WHERE p.article_id = r.article_id AND p.id < r.id"
             "  AND (p.source = 'extracted') = (r.source = 'extracted')) AS previous"
             " FROM revisions r JOIN articles a ON a.id = r.article_id JOIN sites s ON s.id = a.site_id"
-            f" WHERE {' AND '.join(edit_where)} ORDER BY r.seen DESC, r.id DESC LIMIT ?",
+            f" WHERE {' AND '.join(edit_where)}) edits WHERE previous IS NOT NULL"
+            " ORDER BY seen DESC, id DESC LIMIT ?",
             [*edit_params, limit],
         ).fetchall()
         states = self._db.execute(
