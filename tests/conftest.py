@@ -69,9 +69,18 @@ def _own_settings(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.
         monkeypatch.delenv(name, raising=False)
 
 
+@pytest.fixture(params=["sqlite", "postgres"])
+def db(request: pytest.FixtureRequest, tmp_path: Path) -> str | Path:
+    """Where a test's archive lives, once on each store: a SQLite file, then an empty
+    PostgreSQL database."""
+    if request.param == "postgres":
+        return str(request.getfixturevalue("pg_url"))
+    return tmp_path / "archive.sqlite3"
+
+
 @pytest.fixture
-def archive(tmp_path: Path) -> Iterator[tidings.Archive]:
-    with tidings.open_archive(tmp_path / "archive.sqlite3", clock=lambda: FIXED_NOW) as opened:
+def archive(db: str | Path) -> Iterator[tidings.Archive]:
+    with tidings.open_archive(db, clock=lambda: FIXED_NOW) as opened:
         yield opened
 
 

@@ -705,3 +705,14 @@ def test_recent_changes_merge_edits_and_state_changes_newest_first(store: Store)
 
     assert [x.kind for x in store.recent_changes("Gazette")] == ["state"]
     assert [x.id for x in store.recent_changes("法广", limit=1)] == [changes[1].id]
+
+
+def test_text_comes_back_exactly_even_with_nul_and_rare_characters(store: Store) -> None:
+    title = "控制\x00字符\U0010ffff与\U0010ffff0结尾\x00"
+    html = "<p>\x00a\U0010ffff1b</p>"
+    with store.transaction():
+        article = store.add_article(store.site("法广\x00").id, "k\x00", "https://rfi.example/\x00", T0, None)
+        revision, _new = store.add_revision(article.id, NewRevision(T0, title, html, RevisionSource.FEED))
+    (read,) = store.revisions(article.id)
+    assert (read.title, read.content_html, read.content_hash) == (title, html, revision.content_hash)
+    assert store.get_article(article.id).site == "法广\x00"

@@ -91,9 +91,13 @@ def default_database_path() -> Path:
     named = os.environ.get(DATABASE_ENV)
     if named:
         return Path(named)
+    return _data_folder() / "tidings.sqlite3"
+
+
+def _data_folder() -> Path:
     import platformdirs
 
-    return Path(platformdirs.user_data_dir("tidings", appauthor=False)) / "tidings.sqlite3"
+    return Path(platformdirs.user_data_dir("tidings", appauthor=False))
 
 
 class Archive:
@@ -980,7 +984,8 @@ def open_archive(
     keep_responses: bool = False,
     warc_size: int = 256,
 ) -> Archive:
-    """Open (creating and migrating as needed) the archive in a SQLite file.
+    """Open (creating and migrating as needed) the archive in a SQLite file, or in a
+    PostgreSQL database when ``path`` is a ``postgresql://`` (or ``postgres://``) URL.
 
     ``path`` defaults to :func:`default_database_path`; ``rules_dir`` is the folder of the
     user's site rules (default: ``$TIDINGS_RULES``, else ``rules/`` in the user's
@@ -992,20 +997,29 @@ def open_archive(
     records in rolling files of ``warc_size`` MiB beside the database (``news.warc/``).
     """
     location = os.fspath(path) if path is not None else os.fspath(default_database_path())
-    if location.lower().startswith(("postgresql://", "postgres://")):
-        raise InvalidInputError("this version keeps archives in SQLite files only, not PostgreSQL")
     from .media import LocalMedia, media_folder_for
     from .warc import warc_folder_for
 
-    folder = Path(media) if media is not None else (None if location == ":memory:" else media_folder_for(location))
+    store: Store
+    if location.lower().startswith(("postgresql://", "postgres://")):
+        from .store.postgres import PostgresStore
+
+        store = PostgresStore(location)
+        # No file to sit beside: the media and WARC folders are in the user's data folder
+        # unless named (a shared folder when workers run on several machines).
+        beside = _data_folder() / "postgresql.sqlite3"
+    else:
+        store = SQLiteStore(location)
+        beside = Path(location)
+    folder = Path(media) if media is not None else (None if location == ":memory:" else media_folder_for(beside))
     return Archive(
-        SQLiteStore(location),
+        store,
         clock=clock,
         rules_dir=Path(rules_dir) if rules_dir is not None else None,
         user_agent=user_agent,
         media=LocalMedia(folder) if folder is not None else None,
         images=images,
-        warc=None if location == ":memory:" else warc_folder_for(Path(location)),
+        warc=None if location == ":memory:" else warc_folder_for(beside),
         keep_responses=keep_responses,
         warc_size=warc_size,
     )

@@ -265,7 +265,7 @@ class ArticleQueries(Queries):
     ) -> list[tuple[Article, str]]:
         """Articles newest first (by publication, else first seen), with their current
         title; ``before`` is the (time ms, id) of the last article of the previous page."""
-        where = ["1"]
+        where = ["TRUE"]
         params: list[Any] = []
         if site is not None:
             where.append("s.name = ?")

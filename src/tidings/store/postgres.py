@@ -53,18 +53,52 @@ def _translate(sql: str) -> str:
     return sql.replace("%", "%%").replace("?", "%s")
 
 
+# PostgreSQL text cannot hold U+0000, which SQLite keeps (a JSON feed or a document may
+# carry it). Text is stored with U+0000 as MARK + "0" and MARK itself as MARK + "1", MARK
+# being U+10FFFF (a noncharacter), and read back exactly.
+_MARK = "\U0010ffff"
+_ESCAPES = re.compile("[\x00\U0010ffff]")
+_UNESCAPES = re.compile("\U0010ffff[01]")
+
+
+def _escape(value: Any) -> Any:
+    if type(value) is str and ("\x00" in value or _MARK in value):
+        return _ESCAPES.sub(lambda m: _MARK + ("0" if m.group(0) == "\x00" else "1"), value)
+    return value
+
+
+def _unescape(value: Any) -> Any:
+    if type(value) is str and _MARK in value:
+        return _UNESCAPES.sub(lambda m: "\x00" if m.group(0)[1] == "0" else _MARK, value)
+    return value
+
+
+def _rows(cursor: Any) -> Any:
+    """psycopg's row factory: tuples, text read back as it was given."""
+
+    def make(values: Sequence[Any]) -> tuple[Any, ...]:
+        return tuple(map(_unescape, values))
+
+    return make
+
+
+def _params(params: Sequence[Any]) -> tuple[Any, ...]:
+    return tuple(map(_escape, params))
+
+
 class _Connection:
     """A psycopg connection that speaks the shared queries' ``?`` placeholders."""
 
     def __init__(self, connection: psycopg.Connection[Any]) -> None:
         self.raw = connection
+        connection.row_factory = _rows
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> psycopg.Cursor[Any]:
-        return self.raw.execute(_translate(sql), params or None)
+        return self.raw.execute(_translate(sql), _params(params) if params else None)
 
     def executemany(self, sql: str, rows: Any) -> psycopg.Cursor[Any]:
         cursor = self.raw.cursor()
-        cursor.executemany(_translate(sql), list(rows))
+        cursor.executemany(_translate(sql), [_params(row) for row in rows])
         return cursor
 
     def close(self) -> None:
@@ -254,7 +288,7 @@ class PostgresStore(
 
     # ts_rank weights are {D, C, B, A}: the body (D) a tenth of the title (A). Scores are
     # negated so that, as with BM25, lower is better.
-    _RANK = "-ts_rank(r.document, CAST(? AS tsquery), '{0.1, 0.2, 0.4, 1.0}')"
+    _RANK = "-CAST(ts_rank(ARRAY[0.1, 0.2, 0.4, 1.0]::real[], r.document, CAST(? AS tsquery)) AS double precision)"
 
     def _ranked(
         self, match: str, where: list[str], params: list[Any], keyset: str, candidates: int
