@@ -17,7 +17,7 @@ from tidings.cli import cli
 from tidings.model import ArticleState, FeedOptions
 from tidings.parse import parse_feed
 
-from .test_update_http import FAST, Clock, Server, server  # noqa: F401  (the loopback server fixture)
+from .test_update_http import FAST, Clock, Server, _routes_did_not_raise, server  # noqa: F401  (fixtures)
 
 T0 = datetime(2025, 6, 1, 8, 0, tzinfo=timezone.utc)
 BODY = " ".join(["The council met again and published its minutes in full."] * 8)
@@ -76,9 +76,9 @@ def archived_chain(server: Server, prefix: str) -> str:
 
 
 @pytest.fixture
-def clocked(tmp_path: Path):
+def clocked(db):  # type: ignore[no-untyped-def]
     clock = Clock(T0 + timedelta(days=2))
-    with tidings.open_archive(tmp_path / "backfill.sqlite3", clock=clock) as opened:
+    with tidings.open_archive(db, clock=clock) as opened:
         yield opened, clock
 
 

@@ -39,10 +39,9 @@ def feed_revision(title: str, html: str, minutes: int, **extra: object) -> NewRe
 
 
 @pytest.fixture
-def history(tmp_path):  # type: ignore[no-untyped-def]
+def history(db):  # type: ignore[no-untyped-def]
     """An archive in which one article is edited, reverted, seen with other bytes, goes
     missing and is deleted; another (of another site) goes missing and comes back."""
-    db = tmp_path / "history.sqlite3"
     with tidings.open_archive(db) as archive:
         store = archive.store
         with store.transaction():

@@ -14,7 +14,7 @@ from tidings.cli import cli
 from tidings.history import recheck_due
 from tidings.model import FeedOptions
 
-from .test_update_http import FAST, Server, server  # noqa: F401  (the loopback server fixture)
+from .test_update_http import FAST, Server, _routes_did_not_raise, server  # noqa: F401  (fixtures)
 
 T0 = datetime(2026, 3, 1, 8, 0, tzinfo=timezone.utc)
 FILLER = " ".join(["The harbour authority published its weekly figures."] * 12)
@@ -44,14 +44,14 @@ def test_the_schedule_decays_with_age():
     assert not recheck_due(first, first + timedelta(days=20), first + timedelta(days=31))  # too old: never
 
 
-def test_an_edit_after_the_feed_dropped_the_article_is_caught(tmp_path, server: Server):  # noqa: F811
+def test_an_edit_after_the_feed_dropped_the_article_is_caught(db, tmp_path, server: Server):  # noqa: F811
     texts = {"a": "First version.", "b": "Other story."}
     listed = ["a", "b"]
     for slug in texts:
         server.route(f"/page/{slug}", lambda h, s=slug: h.reply(200, page(texts[s]), content_type="text/html"))
     feed_url = server.route("/recheck.xml", lambda h: h.reply(200, feed_of(server, listed)))
     clock = {"now": T0}
-    with tidings.open_archive(tmp_path / "a.sqlite3", clock=lambda: clock["now"]) as archive:
+    with tidings.open_archive(db, clock=lambda: clock["now"]) as archive:
         archive.add_feed(feed_url, site="Gazette")
         archive.update(limits=FAST)
         listed.remove("a")  # the feed moves on
@@ -103,7 +103,7 @@ def test_a_round_is_bounded_per_host_and_backs_off_a_host_that_says_429(tmp_path
     assert result.exit_code == 0
 
 
-def test_a_feed_with_recheck_off_is_not_looked_at_again(tmp_path, server: Server):  # noqa: F811
+def test_a_feed_with_recheck_off_is_not_looked_at_again(db, tmp_path, server: Server):  # noqa: F811
     hits = {"count": 0}
 
     def counted(handler) -> None:
@@ -113,7 +113,7 @@ def test_a_feed_with_recheck_off_is_not_looked_at_again(tmp_path, server: Server
     server.route("/page/off", counted)
     feed_url = server.route("/off.xml", lambda h: h.reply(200, feed_of(server, ["off"])))
     clock = {"now": T0}
-    with tidings.open_archive(tmp_path / "a.sqlite3", clock=lambda: clock["now"]) as archive:
+    with tidings.open_archive(db, clock=lambda: clock["now"]) as archive:
         archive.add_feed(feed_url, site="Gazette", options=FeedOptions(recheck=False))
         archive.update(limits=FAST)
         clock["now"] += timedelta(hours=2)

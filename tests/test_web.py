@@ -25,8 +25,7 @@ XSS_BODY = (
 
 
 @pytest.fixture
-def client(tmp_path):
-    db = tmp_path / "web.sqlite3"
+def client(db):
     with tidings.open_archive(db) as archive:
         store = archive.store
         with store.transaction():
