@@ -12,6 +12,8 @@ from __future__ import annotations
 import difflib
 import dataclasses
 import os
+import secrets
+import socket
 import time
 from collections.abc import Callable, Iterator, Sequence
 from datetime import date, datetime, timedelta, timezone
@@ -115,6 +117,7 @@ class Archive:
         warc: Path | None = None,
         keep_responses: bool = False,
         warc_size: int = 256,
+        lease_seconds: float = 600.0,
     ) -> None:
         if images not in IMAGE_MODES:
             raise InvalidInputError(f"images must be one of {', '.join(IMAGE_MODES)}, not {images!r}")
@@ -134,6 +137,10 @@ class Archive:
         self.keep_responses = keep_responses
         self._warc_bytes = warc_size * 1024 * 1024
         self._keeper: WarcKeeper | None = None
+        #: This process's name among the workers sharing the archive, and how long its
+        #: leases of feeds last if its database session outlives it.
+        self.worker = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
+        self.lease_seconds = lease_seconds
 
     @property
     def store(self) -> Store:
@@ -696,16 +703,20 @@ class Archive:
         transport: object | None = None,
     ) -> UpdateSummary:
         """One update pass (see :meth:`update`), for callers already in an event loop."""
+        leased: list[int] = []
         if feeds:
             chosen = [self.get_feed(ref) for ref in feeds]
-        elif due_only:
-            chosen = self.store.due_feeds(self._clock())
         else:
-            chosen = [f for f in self.store.feeds() if f.state.value == "active"]
+            chosen = self._lease(all_active=not due_only)
+            leased = [feed.id for feed in chosen]
         import asyncio
 
         updater = self._updater(limits, transport)
-        summary = await updater.update(chosen, progress=progress, stop=stop)
+        try:
+            summary = await updater.update(chosen, progress=progress, stop=stop)
+        finally:
+            self.store.release_feeds(self.worker, leased)
+        self._report(summary)
         if stop is None or not stop.is_set():
             started = time.perf_counter()
             derived = await asyncio.to_thread(
@@ -723,6 +734,31 @@ class Archive:
                 )
                 summary = dataclasses.replace(summary, images=images)
         return summary
+
+    def _lease(self, *, all_active: bool = False) -> list[Feed]:
+        """The feeds this process fetches in this pass (shared with other workers on
+        PostgreSQL: see :meth:`~tidings.store.Store.lease_feeds`)."""
+        return self.store.lease_feeds(
+            self._clock(), worker=self.worker, lease_seconds=self.lease_seconds, all_active=all_active
+        )
+
+    def _report(self, summary: UpdateSummary) -> None:
+        self.store.record_worker(
+            self.worker,
+            self._clock(),
+            {
+                "feeds": summary.feeds,
+                "fetched": summary.fetched,
+                "not_modified": summary.not_modified,
+                "failed": summary.failed,
+                "new_articles": summary.new_articles,
+                "seconds": round(summary.seconds, 3),
+            },
+        )
+
+    def workers(self) -> list[dict[str, object]]:
+        """The workers that have run passes on this archive (PostgreSQL), newest first."""
+        return self.store.workers(self._clock())
 
     def images_of_feed(self, feed: Feed | None) -> str:
         """What happens to a feed's images (``archive``, ``proxy``, ``none``): its own
@@ -927,9 +963,13 @@ class Archive:
         updater = self._updater(limits, None)
         next_recheck = self._clock()
         while not stop.is_set():
-            due = self.store.due_feeds(self._clock())
+            due = self._lease()
             if due:
-                summary = await updater.update(due, stop=stop)
+                try:
+                    summary = await updater.update(due, stop=stop)
+                finally:
+                    self.store.release_feeds(self.worker, [feed.id for feed in due])
+                self._report(summary)
                 if not stop.is_set():
                     started = time.perf_counter()
                     await asyncio.to_thread(self.derive, stopped=stop.is_set)

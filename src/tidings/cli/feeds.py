@@ -222,13 +222,18 @@ def _print_summary(summary: UpdateSummary) -> None:
 @click.option("--feed", "feed_refs", multiple=True, help="Update this feed (id or URL); repeatable.")
 @click.option("--all", "update_all", is_flag=True, help="Update every active feed, due or not.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@click.option("--lease", "lease", type=click.FloatRange(min=10), default=600, show_default=True, metavar="SECONDS", help="With PostgreSQL: how long this worker's leases of feeds last if its database session outlives it.")
 @click.pass_context
-def update_command(ctx: click.Context, feed_refs: tuple[str, ...], update_all: bool, as_json: bool) -> None:
+def update_command(
+    ctx: click.Context, feed_refs: tuple[str, ...], update_all: bool, as_json: bool, lease: float
+) -> None:
     """Fetch the feeds that are due and store what is new or changed (one pass).
 
-    Exit status 1 when any feed failed (its error is recorded on it and printed).
+    Exit status 1 when any feed failed (its error is recorded on it and printed). On
+    PostgreSQL several processes, on several machines, share the feeds.
     """
     with open_from_context(ctx) as archive:
+        archive.lease_seconds = lease
         if sys.stderr.isatty() and not as_json:
             with click.progressbar(length=1, label="updating", file=sys.stderr) as bar:
 
@@ -252,9 +257,10 @@ def update_command(ctx: click.Context, feed_refs: tuple[str, ...], update_all: b
 @click.option("--base-url", help="With --publish: where the mirror is read (see tidings publish).")
 @click.option("--git", "use_git", is_flag=True, help="With --publish: commit each publish.")
 @click.option("--push", "remote", metavar="REMOTE", help="With --publish: push each publish to REMOTE (implies --git).")
+@click.option("--lease", "lease", type=click.FloatRange(min=10), default=600, show_default=True, metavar="SECONDS", help="With PostgreSQL: how long this worker's leases of feeds last if its database session outlives it.")
 @click.pass_context
 def run_command(
-    ctx: click.Context, mirror: Path | None, base_url: str | None, use_git: bool, remote: str | None
+    ctx: click.Context, mirror: Path | None, base_url: str | None, use_git: bool, remote: str | None, lease: float
 ) -> None:
     """Keep the archive up to date: update feeds as they fall due, until SIGINT or SIGTERM.
 
@@ -290,11 +296,35 @@ def run_command(
             click.echo(f"error: publish failed: {exc}", err=True)
 
     with open_from_context(ctx) as archive:
+        archive.lease_seconds = lease
         click.echo(f"tidings {__version__}: updating {len(archive.feeds())} feeds as they fall due; Ctrl-C stops")
         if mirror is not None:
             publish_mirror(archive)
         asyncio.run(serve(archive))
     click.echo("stopped")
+
+
+@cli.command("workers")
+@click.option("--json", "as_json", is_flag=True, help="Print the workers as JSON.")
+@click.pass_context
+def workers_command(ctx: click.Context, as_json: bool) -> None:
+    """List the workers (update and run processes) that share this archive on PostgreSQL:
+    whether each is alive, the feeds it holds, what its last pass did."""
+    with open_from_context(ctx) as archive:
+        found = archive.workers()
+    if as_json:
+        print_json(found)
+        return
+    if not found:
+        click.echo("no workers recorded (a SQLite archive has one process at a time)")
+    for worker in found:
+        last = worker["last_pass"]
+        assert isinstance(last, dict)
+        click.echo(
+            f"{worker['name']}  {'alive' if worker['alive'] else 'gone'}  {worker['leases']} leases"
+            f"  last seen {worker['last_seen']}: {last.get('feeds', 0)} feeds, {last.get('fetched', 0)} fetched,"
+            f" {last.get('failed', 0)} failed, {last.get('new_articles', 0)} new in {last.get('seconds', 0)} s"
+        )
 
 
 @cli.command("recheck")

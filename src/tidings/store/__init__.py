@@ -77,6 +77,25 @@ class Store(Protocol):
     def due_feeds(self, now: datetime) -> list[Feed]:
         """Active feeds whose next fetch is due at ``now``, most overdue first."""
 
+    def lease_feeds(
+        self, now: datetime, *, worker: str, lease_seconds: float, all_active: bool = False
+    ) -> list[Feed]:
+        """The feeds this worker is to fetch now, leased to it: the active feeds that are
+        due (with ``all_active``: every active feed not fetched since ``now``) and that no
+        other live worker holds. A lease ends with :meth:`release_feeds`, with the worker's
+        database session, or ``lease_seconds`` after it was taken. (SQLite has one writer
+        at a time and no other workers: its leases are the due feeds.)"""
+
+    def release_feeds(self, worker: str, feed_ids: list[int]) -> None:
+        """End this worker's leases of these feeds."""
+
+    def record_worker(self, worker: str, now: datetime, summary: dict[str, object]) -> None:
+        """Note that ``worker`` is alive and what its last pass did."""
+
+    def workers(self, now: datetime) -> list[dict[str, object]]:
+        """The workers seen, newest first: name, when it started and was last seen, whether
+        its session is alive, the feeds it holds, and its last pass."""
+
     def next_due(self) -> datetime | None:
         """When the next active feed is due (the epoch for one never fetched); None if none."""
 

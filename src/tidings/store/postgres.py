@@ -12,19 +12,21 @@ same expressions translated to ``tsquery`` (:func:`fts_to_tsquery`) and ranked b
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
 import psycopg
 
 from ..errors import SchemaVersionError, StorageError
-from ..model import Stats
+from ..model import Feed, Stats, iso_utc
 from .articles import ArticleQueries
-from .common import register_errors, wrap_errors
+from .common import FEED_COLUMNS, dt_required, feed_row, ms_required, register_errors, wrap_errors
 from .derived import DerivedQueries
 from .documents import DocumentQueries
 from .feeds import FeedQueries
@@ -39,6 +41,8 @@ register_errors(psycopg.Error)
 
 #: The advisory lock key under which migrations run ("tidings" in ASCII).
 _MIGRATION_LOCK = 0x74696469_6E6773
+#: Advisory lock keys of feed leases: this plus the feed's id.
+_LEASE_CLASS = 0x6C656173 << 32
 #: Positions a tsvector can hold; later words share the last one.
 _MAX_POSITION = 16383
 
@@ -191,6 +195,7 @@ class PostgresStore(
         self._db = _Connection(connection)
         self._depth = 0
         self._site_ids: dict[str, int] = {}
+        self._held: set[int] = set()  # feeds whose advisory lock this session holds
         try:
             self._migrate()
         except psycopg.Error as exc:
@@ -261,6 +266,97 @@ class PostgresStore(
         except psycopg.Error as exc:
             self._site_ids.clear()
             raise StorageError(f"cannot commit: {_first_line(exc)}") from exc
+
+    # workers and their leases
+
+    @wrap_errors
+    def lease_feeds(
+        self, now: datetime, *, worker: str, lease_seconds: float, all_active: bool = False
+    ) -> list[Feed]:
+        now_ms = ms_required(now)
+        until = now_ms + int(lease_seconds * 1000)
+        if all_active:
+            condition = "f.state = 'active' AND (f.last_fetch IS NULL OR f.last_fetch < ?)"
+        else:
+            condition = "f.state = 'active' AND (f.next_fetch IS NULL OR f.next_fetch <= ?)"
+        taken: list[int] = []
+        with self.transaction():
+            # Rows another worker is leasing right now are skipped, not waited for.
+            rows = self._db.execute(
+                f"SELECT f.id, f.lease_until FROM feeds f WHERE {condition}"
+                " ORDER BY coalesce(f.next_fetch, 0), f.id FOR UPDATE SKIP LOCKED",
+                (now_ms,),
+            ).fetchall()
+            for feed_id, lease_until in rows:
+                # The lease is tied to the holder's session: a worker killed with -9 lets
+                # go of its advisory locks at once. A session that lives on without its
+                # worker (cut off) keeps them; its leases end at lease_until.
+                held = self._db.execute(
+                    "SELECT pg_try_advisory_lock(?)", (_LEASE_CLASS + feed_id,)
+                ).fetchone()[0]
+                if not held and lease_until is not None and lease_until > now_ms:
+                    continue
+                if held:
+                    self._held.add(feed_id)
+                self._db.execute(
+                    "UPDATE feeds SET lease_owner = ?, lease_until = ? WHERE id = ?", (worker, until, feed_id)
+                )
+                taken.append(feed_id)
+        if not taken:
+            return []
+        found = {
+            row[0]: feed_row(row)
+            for row in self._rows_in(
+                f"SELECT {FEED_COLUMNS} FROM feeds f JOIN sites s ON s.id = f.site_id WHERE f.id IN ({{marks}})",
+                taken,
+            )
+        }
+        return [found[feed_id] for feed_id in taken if feed_id in found]
+
+    @wrap_errors
+    def release_feeds(self, worker: str, feed_ids: list[int]) -> None:
+        if not feed_ids:
+            return
+        list(self._rows_in(
+            "UPDATE feeds SET lease_owner = NULL, lease_until = NULL WHERE lease_owner = ? AND id IN ({marks})"
+            " RETURNING id",
+            feed_ids,
+            worker,
+        ))
+        for feed_id in feed_ids:
+            if feed_id in self._held:
+                self._held.discard(feed_id)
+                self._db.execute("SELECT pg_advisory_unlock(?)", (_LEASE_CLASS + feed_id,))
+
+    @wrap_errors
+    def record_worker(self, worker: str, now: datetime, summary: dict[str, object]) -> None:
+        self._db.execute(
+            "INSERT INTO workers(name, started, last_seen, backend_pid, last_pass)"
+            " VALUES (?, ?, ?, pg_backend_pid(), ?) ON CONFLICT (name) DO UPDATE SET"
+            " last_seen = excluded.last_seen, backend_pid = excluded.backend_pid, last_pass = excluded.last_pass",
+            (worker, ms_required(now), ms_required(now), json.dumps(summary, ensure_ascii=False)),
+        )
+
+    @wrap_errors
+    def workers(self, now: datetime) -> list[dict[str, object]]:
+        rows = self._db.execute(
+            "SELECT w.name, w.started, w.last_seen, w.last_pass,"
+            " EXISTS (SELECT 1 FROM pg_stat_activity a WHERE a.pid = w.backend_pid),"
+            " (SELECT count(*) FROM feeds f WHERE f.lease_owner = w.name AND f.lease_until > ?)"
+            " FROM workers w ORDER BY w.last_seen DESC",
+            (ms_required(now),),
+        ).fetchall()
+        return [
+            {
+                "name": row[0],
+                "started": iso_utc(dt_required(row[1])),
+                "last_seen": iso_utc(dt_required(row[2])),
+                "alive": bool(row[4]),
+                "leases": int(row[5]),
+                "last_pass": json.loads(row[3]),
+            }
+            for row in rows
+        ]
 
     # the search index
 

@@ -171,4 +171,17 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX search_rows_document ON search_rows USING GIN (document);
     """,
+    # 2: leases of feeds to workers (valid while the worker's session holds its advisory
+    # lock, or until lease_until), and the workers themselves
+    """
+    ALTER TABLE feeds ADD COLUMN lease_owner TEXT;
+    ALTER TABLE feeds ADD COLUMN lease_until BIGINT;
+    CREATE TABLE workers (
+        name TEXT PRIMARY KEY,
+        started BIGINT NOT NULL,
+        last_seen BIGINT NOT NULL,
+        backend_pid INTEGER NOT NULL,
+        last_pass TEXT NOT NULL DEFAULT '{}'
+    );
+    """,
 )

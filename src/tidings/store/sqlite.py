@@ -157,6 +157,25 @@ class SQLiteStore(
 
     # articles and revisions
 
+    # workers: one process writes a SQLite file at a time, so a lease is the due feeds
+
+    @wrap_errors
+    def lease_feeds(
+        self, now: datetime, *, worker: str, lease_seconds: float, all_active: bool = False
+    ) -> list[Feed]:
+        if all_active:
+            return [feed for feed in self.feeds() if feed.state is FeedState.ACTIVE]
+        return self.due_feeds(now)
+
+    def release_feeds(self, worker: str, feed_ids: list[int]) -> None:
+        return None
+
+    def record_worker(self, worker: str, now: datetime, summary: dict[str, object]) -> None:
+        return None
+
+    def workers(self, now: datetime) -> list[dict[str, object]]:
+        return []
+
     # the search index
 
     @wrap_errors

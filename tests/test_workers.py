@@ -1,0 +1,170 @@
+"""Many workers on one PostgreSQL archive: feeds leased, each fetched once, nothing lost
+when a worker is killed with -9.
+
+A loopback server serves a few hundred small feeds, each answer a little late so that a
+pass takes a while, and counts the requests per feed.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+import tidings
+from tidings.cli import cli
+from tidings.model import FeedOptions
+
+FEEDS = 240
+ITEMS = 3
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: _Server  # type: ignore[assignment]
+
+    def do_GET(self) -> None:  # noqa: N802
+        number = int(self.path.strip("/").split(".")[0].split("-")[1])
+        with self.server.lock:
+            self.server.hits[number] += 1
+        time.sleep(self.server.delay)
+        items = "".join(
+            f"<item><title>Feed {number} story {n}</title><link>http://127.0.0.1/{number}/{n}</link>"
+            f"<guid>http://127.0.0.1/{number}/{n}</guid><description>Story {n} of feed {number}.</description></item>"
+            for n in range(ITEMS)
+        )
+        body = f'<?xml version="1.0"?><rss version="2.0"><channel><title>Feed {number}</title>{items}</channel></rss>'.encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/rss+xml")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+        pass
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    lock: threading.Lock
+    hits: Counter[int]
+    delay: float
+
+
+@pytest.fixture
+def feeds_server() -> Iterator[_Server]:
+    server = _Server(("127.0.0.1", 0), _Handler)
+    server.lock = threading.Lock()
+    server.hits = Counter()
+    server.delay = 0.05
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def shared(pg_url: str, feeds_server: _Server) -> str:
+    port = feeds_server.server_address[1]
+    with tidings.open_archive(pg_url) as archive:
+        with archive.store.transaction():
+            for number in range(FEEDS):
+                archive.store.add_feed(
+                    f"http://127.0.0.1:{port}/feed-{number}.xml", f"Site {number % 7}", options=FeedOptions(full_text="never")
+                )
+    return pg_url
+
+
+def workers(url: str, count: int, *args: str) -> list[subprocess.Popen[bytes]]:
+    root = Path(__file__).resolve().parent.parent
+    env = dict(os.environ, PYTHONPATH=str(root / "src"))
+    return [
+        subprocess.Popen(
+            [sys.executable, "-m", "tidings", "--db", url, "update", *args],
+            cwd=root, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        )
+        for _ in range(count)
+    ]
+
+
+def counts(url: str) -> tuple[int, int, int]:
+    with tidings.open_archive(url) as archive:
+        stats = archive.stats()
+        fetched = sum(1 for feed in archive.feeds() if feed.last_fetch is not None)
+    return stats.articles, stats.revisions, fetched
+
+
+def test_workers_started_at_once_fetch_every_feed_exactly_once(shared: str, feeds_server: _Server) -> None:
+    started = workers(shared, 4, "--all")
+    for process in started:
+        _out, err = process.communicate(timeout=300)
+        assert process.returncode == 0, err.decode()[-2000:]
+    assert sorted(feeds_server.hits) == list(range(FEEDS))
+    assert set(feeds_server.hits.values()) == {1}  # no feed twice
+    assert counts(shared) == (FEEDS * ITEMS, FEEDS * ITEMS, FEEDS)
+    result = CliRunner().invoke(cli, ["--db", shared, "workers", "--json"])
+    assert result.exit_code == 0, result.output
+    import json
+
+    listed = json.loads(result.output)
+    assert len(listed) == 4 and not any(worker["alive"] for worker in listed)
+    assert sum(worker["last_pass"]["fetched"] for worker in listed) == FEEDS
+    assert all(worker["leases"] == 0 for worker in listed)
+
+
+def test_a_worker_killed_mid_pass_loses_nothing_and_its_feeds_are_done_next(shared: str, feeds_server: _Server) -> None:
+    feeds_server.delay = 0.1
+    started = workers(shared, 3, "--all")
+    deadline = time.monotonic() + 60
+    while sum(feeds_server.hits.values()) < FEEDS // 4 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    victim = started[0]
+    os.kill(victim.pid, signal.SIGKILL)
+    victim.wait(timeout=30)
+    for process in started[1:]:
+        _out, err = process.communicate(timeout=300)
+        assert process.returncode == 0, err.decode()[-2000:]
+    # Run again at once: the feeds the killed worker held and never finished are free
+    # (its session ended with it), so this pass does them; nothing is stored twice.
+    feeds_server.delay = 0.0
+    (again,) = workers(shared, 1)
+    _out, err = again.communicate(timeout=300)
+    assert again.returncode == 0, err.decode()[-2000:]
+    assert sorted(feeds_server.hits) == list(range(FEEDS))
+    assert counts(shared) == (FEEDS * ITEMS, FEEDS * ITEMS, FEEDS)
+    with tidings.open_archive(shared) as archive:
+        assert all(feed.next_fetch is not None for feed in archive.feeds())
+
+
+def test_a_lease_outlives_a_session_that_lives_on_only_until_it_expires(pg_url: str) -> None:
+    from datetime import datetime, timedelta, timezone
+
+    from tidings.store.postgres import PostgresStore
+
+    now = datetime(2026, 3, 1, tzinfo=timezone.utc)
+    holder, other = PostgresStore(pg_url), PostgresStore(pg_url)
+    try:
+        feed = holder.add_feed("http://127.0.0.1:9/feed.xml", "Site")
+        assert [f.id for f in holder.lease_feeds(now, worker="a", lease_seconds=60)] == [feed.id]
+        # Held by a live session: nobody else gets it, however often they ask.
+        assert other.lease_feeds(now, worker="b", lease_seconds=60) == []
+        assert other.lease_feeds(now + timedelta(seconds=59), worker="b", lease_seconds=60) == []
+        # The holder is cut off but its session lives on: the lease ends when it expires.
+        assert [f.id for f in other.lease_feeds(now + timedelta(seconds=61), worker="b", lease_seconds=60)] == [feed.id]
+        other.release_feeds("b", [feed.id])
+        # Released, and the holder's session ended: free at once.
+        holder.close()
+        assert [f.id for f in other.lease_feeds(now, worker="c", lease_seconds=60)] == [feed.id]
+    finally:
+        other.close()
