@@ -60,6 +60,7 @@ if TYPE_CHECKING:
     from .fetch import Limits
     from .media import MediaStorage
     from .update import Progress, Updater
+    from .store.copy import CopyReport
     from .warc import WarcKeeper
 
 # Cleaning, fetching, parsing and updating load their libraries (lxml, nh3, httpx,
@@ -377,6 +378,29 @@ class Archive:
         if not source.is_file():
             raise InvalidInputError(f"{source}: no such file")
         return import_warc(self.store, source, updater=self._updater(None, None))
+
+    def migrate_to(
+        self, location: str | os.PathLike[str], *, progress: Callable[[str, int], None] | None = None
+    ) -> tuple[CopyReport, dict[str, tuple[int, str]], int]:
+        """Copy this archive into another store (a ``postgresql://`` URL or a SQLite path):
+        every table with its ids, in batches, resumable after a kill (run it again), then
+        verified (rows counted and hashed on both sides; StorageError if they differ) and
+        the target's search index built. Returns the copy report, each table's count and
+        hash, and the articles indexed."""
+        from .store.copy import copy_tables, verify_tables
+
+        target = open_archive(location, clock=self._clock)
+        try:
+            if os.fspath(location) == getattr(self.store, "path", None) or str(location) == str(
+                getattr(self.store, "path", "")
+            ):
+                raise InvalidInputError("the target is this archive")
+            report = copy_tables(self.store, target.store, progress=progress)
+            verified = verify_tables(self.store, target.store)
+            indexed = target.reindex()
+        finally:
+            target.close()
+        return report, verified, indexed
 
     # derived clean HTML and text
 

@@ -210,6 +210,41 @@ def media_prune_command(ctx: click.Context, unreferenced: bool) -> None:
     click.echo(f"{files} unreferenced files removed ({freed / 1_048_576:.1f} MiB)")
 
 
+@cli.command("migrate")
+@click.option("--to", "target", required=True, metavar="URL|PATH", help="The store to copy into: postgresql://user:pass@host:port/db, or a SQLite file.")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@click.pass_context
+def migrate_command(ctx: click.Context, target: str, as_json: bool) -> None:
+    """Copy this archive into another store (SQLite to PostgreSQL or back): every table with
+    its ids, in batches; run it again after an interruption and it goes on. At the end
+    every table is counted and hashed on both sides, and the target's search index built.
+    The archive itself is not changed."""
+    with open_from_context(ctx) as archive:
+        def progress(table: str, rows: int) -> None:
+            if sys.stderr.isatty():
+                click.echo(f"\r{table}: {rows} rows", nl=False, err=True)
+
+        started = time.perf_counter()
+        report, verified, indexed = archive.migrate_to(target, progress=progress)
+        seconds = time.perf_counter() - started
+    if sys.stderr.isatty():
+        click.echo("", err=True)
+    if as_json:
+        print_json(
+            {
+                "copied": report.copied,
+                "already_there": report.present,
+                "verified": {table: {"rows": rows, "sha256": digest} for table, (rows, digest) in verified.items()},
+                "indexed": indexed,
+                "seconds": round(seconds, 3),
+            }
+        )
+        return
+    for table, (rows, digest) in verified.items():
+        click.echo(f"{table:16} {rows:>9} rows  {report.copied[table]:>9} copied now  sha256 {digest[:16]}…")
+    click.echo(f"verified: every table has the same rows on both sides; {indexed} articles indexed ({seconds:.1f} s)")
+
+
 @cli.command("reindex")
 @click.pass_context
 def reindex_command(ctx: click.Context) -> None:

@@ -267,6 +267,13 @@ class PostgresStore(
             self._site_ids.clear()
             raise StorageError(f"cannot commit: {_first_line(exc)}") from exc
 
+    def after_copy(self, table: str) -> None:
+        """After rows were copied in with their ids: new rows get ids after them."""
+        self._db.execute(
+            f"SELECT setval(pg_get_serial_sequence('{table}', 'id'),"
+            f" coalesce((SELECT max(id) FROM {table}), 0) + 1, false)"
+        )
+
     # workers and their leases
 
     @wrap_errors
