@@ -168,3 +168,79 @@ def test_a_lease_outlives_a_session_that_lives_on_only_until_it_expires(pg_url: 
         assert [f.id for f in other.lease_feeds(now, worker="c", lease_seconds=60)] == [feed.id]
     finally:
         other.close()
+
+
+class _Host(ThreadingHTTPServer):
+    """One outlet: answers late, counts requests in flight and the most ever at once."""
+
+    daemon_threads = True
+
+    def __init__(self, address: str, delay: float, status: int = 200) -> None:
+        super().__init__((address, 0), _HostHandler)
+        self.lock = threading.Lock()
+        self.delay, self.status = delay, status
+        self.in_flight = self.most = self.requests = 0
+
+
+class _HostHandler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: _Host  # type: ignore[assignment]
+
+    def do_GET(self) -> None:  # noqa: N802
+        with self.server.lock:
+            self.server.in_flight += 1
+            self.server.requests += 1
+            self.server.most = max(self.server.most, self.server.in_flight)
+        try:
+            time.sleep(self.server.delay)
+            name = self.path.strip("/")
+            body = (
+                f'<?xml version="1.0"?><rss version="2.0"><channel><title>{name}</title><item><title>{name}</title>'
+                f"<link>http://{self.server.server_address[0]}/{name}</link><description>x</description></item></channel></rss>"
+            ).encode()
+            self.send_response(self.server.status)
+            if self.server.status == 429:
+                self.send_header("Retry-After", "600")
+            self.send_header("Content-Type", "application/rss+xml")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+        finally:
+            with self.server.lock:
+                self.server.in_flight -= 1
+
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+        pass
+
+
+@pytest.fixture
+def outlets() -> Iterator[list[_Host]]:
+    hosts = [_Host(f"127.0.0.{n}", 0.2) for n in range(1, 5)]
+    threads = [threading.Thread(target=h.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True) for h in hosts]
+    for thread in threads:
+        thread.start()
+    yield hosts
+    for host in hosts:
+        host.shutdown()
+        host.server_close()
+
+
+def test_the_per_host_limit_and_a_hosts_back_off_hold_across_workers(pg_url: str, outlets: list[_Host]) -> None:
+    outlets[3].status = 429  # this one asks everybody to wait ten minutes
+    with tidings.open_archive(pg_url) as archive, archive.store.transaction():
+        for host in outlets:
+            address, port = host.server_address[:2]
+            for n in range(30):
+                archive.store.add_feed(f"http://{address}:{port}/feed-{n}.xml", f"Outlet {address}")
+    started = workers(pg_url, 4, "--all")  # each would allow 6 requests per host on its own
+    for process in started:
+        process.communicate(timeout=300)
+        assert process.returncode in (0, 1)  # 1: the waiting host's feeds failed
+    for host in outlets[:3]:
+        assert host.requests == 30
+        assert 1 <= host.most <= 6, f"{host.server_address[0]} saw {host.most} requests at once"
+    # After its first answer (at most one slot per worker in flight then), nobody asked again.
+    assert outlets[3].requests <= 6
+    with tidings.open_archive(pg_url) as archive:
+        waiting = [feed for feed in archive.feeds() if feed.url.startswith(f"http://{outlets[3].server_address[0]}")]
+        assert len(waiting) == 30 and all(feed.error_kind == "http_429" for feed in waiting)

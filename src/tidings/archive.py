@@ -682,6 +682,10 @@ class Archive:
             chosen = dataclasses.replace(chosen, user_agent=self._user_agent)
         if chosen.recorder is None:
             chosen = dataclasses.replace(chosen, recorder=self._recorder())
+        gate = getattr(self.store, "host_gate", None)
+        if chosen.gate is None and gate is not None:
+            # Workers sharing a database share its politeness too.
+            chosen = dataclasses.replace(chosen, gate=gate())
         return chosen
 
     def _recorder(self) -> WarcKeeper | None:

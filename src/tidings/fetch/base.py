@@ -12,6 +12,7 @@ from .addresses import AddressPolicy, is_public
 __all__ = [
     "MAX_BODY_BYTES",
     "Exchange",
+    "HostGate",
     "Limits",
     "Recorder",
     "Response",
@@ -45,6 +46,28 @@ class Exchange:
     truncated: str | None = None
 
 
+class HostGate(Protocol):
+    """Politeness shared by several processes (see :mod:`tidings.store.postgres`): at
+    most ``per_host`` requests in flight to a host across all of them, and a host's
+    request to wait (429/503 with Retry-After) honoured by all. Blocking calls: the
+    fetcher runs them in a thread."""
+
+    def wait_seconds(self, host: str) -> float:
+        """How long the host asked every worker to wait (0: not at all)."""
+        ...
+
+    def acquire(self, host: str, per_host: int, timeout: float) -> int | None:
+        """Take one of the host's ``per_host`` slots, waiting up to ``timeout`` seconds;
+        its number, or None if none came free."""
+        ...
+
+    def release(self, host: str, slot: int) -> None: ...
+
+    def back_off(self, host: str, seconds: float) -> None:
+        """Have every worker leave the host alone for ``seconds``."""
+        ...
+
+
 class Recorder(Protocol):
     """What keeps exchanges (see :mod:`tidings.warc`): which feeds' fetches it keeps, and
     the keeping itself, which must not raise."""
@@ -76,6 +99,9 @@ class Limits:
     is_public: AddressPolicy = is_public
     #: Keeps the exchanges of the feeds it names (None: nothing is kept).
     recorder: Recorder | None = None
+    #: Shares the per-host limit and hosts' back-off with other workers (None: this
+    #: process alone decides).
+    gate: HostGate | None = None
 
     def keeps(self, feed_id: int | None) -> bool:
         """Whether the fetches made for this feed (its document, its pages, its images)

@@ -14,7 +14,10 @@ from __future__ import annotations
 
 import json
 import re
+import threading
+import time
 import unicodedata
+import zlib
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
@@ -43,6 +46,8 @@ register_errors(psycopg.Error)
 _MIGRATION_LOCK = 0x74696469_6E6773
 #: Advisory lock keys of feed leases: this plus the feed's id.
 _LEASE_CLASS = 0x6C656173 << 32
+#: Advisory lock keys of hosts' request slots: this plus the host's CRC-32 and the slot.
+_HOST_CLASS = 0x686F << 48
 #: Positions a tsvector can hold; later words share the last one.
 _MAX_POSITION = 16383
 
@@ -178,6 +183,74 @@ def fts_to_tsquery(match: str) -> str:
     return " ".join(out)
 
 
+class PostgresHostGate:
+    """The per-host limit and hosts' back-off shared by every worker of one database (a
+    :class:`~tidings.fetch.base.HostGate`): slot *k* of a host is a session advisory lock
+    on (host, *k*), held by the worker whose request is in flight (a killed worker's go
+    with its session); a back-off is a row of ``hosts``. Its own connection, so that the
+    store's transactions never wait for it."""
+
+    def __init__(self, url: str) -> None:
+        self._db = _Connection(psycopg.connect(url, autocommit=True, connect_timeout=30))
+        self._lock = threading.Lock()
+        self._mine: dict[str, set[int]] = {}
+        self._waits: dict[str, tuple[float, float]] = {}  # host -> (until, checked), monotonic
+
+    @staticmethod
+    def _key(host: str, slot: int) -> int:
+        return _HOST_CLASS + (zlib.crc32(host.encode("utf-8")) << 8) + slot
+
+    def wait_seconds(self, host: str) -> float:
+        now = time.monotonic()
+        until, checked = self._waits.get(host, (0.0, -1e9))
+        if now - checked > 2.0:  # a shared back-off is read at most every two seconds
+            with self._lock:
+                row = self._db.execute(
+                    "SELECT not_before - (extract(epoch FROM clock_timestamp()) * 1000)::bigint"
+                    " FROM hosts WHERE host = ?",
+                    (host,),
+                ).fetchone()
+            until = now + max(0.0, (row[0] if row else 0) / 1000)
+            self._waits[host] = (until, now)
+        return max(0.0, until - now)
+
+    def acquire(self, host: str, per_host: int, timeout: float) -> int | None:
+        deadline = time.monotonic() + timeout
+        pause = 0.02
+        while True:
+            with self._lock:
+                mine = self._mine.setdefault(host, set())
+                for slot in range(max(1, per_host)):
+                    if slot in mine:
+                        continue  # advisory locks are re-entrant: a session must not take its own twice
+                    row = self._db.execute("SELECT pg_try_advisory_lock(?)", (self._key(host, slot),)).fetchone()
+                    if row is not None and row[0]:
+                        mine.add(slot)
+                        return slot
+            if time.monotonic() + pause > deadline:
+                return None
+            time.sleep(pause)
+            pause = min(pause * 1.5, 0.2)
+
+    def release(self, host: str, slot: int) -> None:
+        with self._lock:
+            self._mine.get(host, set()).discard(slot)
+            self._db.execute("SELECT pg_advisory_unlock(?)", (self._key(host, slot),))
+
+    def back_off(self, host: str, seconds: float) -> None:
+        with self._lock:
+            self._db.execute(
+                "INSERT INTO hosts(host, not_before) VALUES (?, (extract(epoch FROM clock_timestamp()) * 1000)::bigint + ?)"
+                " ON CONFLICT (host) DO UPDATE SET not_before = greatest(hosts.not_before, excluded.not_before)",
+                (host, int(seconds * 1000)),
+            )
+        now = time.monotonic()
+        self._waits[host] = (now + seconds, now)
+
+    def close(self) -> None:
+        self._db.close()
+
+
 class PostgresStore(
     FeedQueries, ArticleQueries, HistoryQueries, DerivedQueries, DocumentQueries, MediaQueries, SearchQueries
 ):
@@ -196,6 +269,7 @@ class PostgresStore(
         self._depth = 0
         self._site_ids: dict[str, int] = {}
         self._held: set[int] = set()  # feeds whose advisory lock this session holds
+        self._gate: PostgresHostGate | None = None
         try:
             self._migrate()
         except psycopg.Error as exc:
@@ -237,6 +311,9 @@ class PostgresStore(
         return self._version()
 
     def close(self) -> None:
+        if self._gate is not None:
+            self._gate.close()
+            self._gate = None
         self._db.close()
 
     @contextmanager
@@ -266,6 +343,12 @@ class PostgresStore(
         except psycopg.Error as exc:
             self._site_ids.clear()
             raise StorageError(f"cannot commit: {_first_line(exc)}") from exc
+
+    def host_gate(self) -> PostgresHostGate:
+        """The politeness this worker shares with the others (opened once, closed with the store)."""
+        if self._gate is None:
+            self._gate = PostgresHostGate(self.url)
+        return self._gate
 
     def after_copy(self, table: str) -> None:
         """After rows were copied in with their ids: new rows get ids after them."""

@@ -184,4 +184,11 @@ MIGRATIONS: tuple[str, ...] = (
         last_pass TEXT NOT NULL DEFAULT '{}'
     );
     """,
+    # 3: hosts that asked every worker to wait (429/503 with Retry-After), until when
+    """
+    CREATE TABLE hosts (
+        host TEXT PRIMARY KEY,
+        not_before BIGINT NOT NULL
+    );
+    """,
 )
