@@ -30,6 +30,7 @@ from .model import (
     BackfillSummary,
     ExportReport,
     Feed,
+    FeedOutcome,
     FeedState,
     FeedOptions,
     ImageRecord,
@@ -731,20 +732,14 @@ class Archive:
         transport: object | None = None,
     ) -> UpdateSummary:
         """One update pass (see :meth:`update`), for callers already in an event loop."""
-        leased: list[int] = []
-        if feeds:
-            chosen = [self.get_feed(ref) for ref in feeds]
-        else:
-            chosen = self._lease(all_active=not due_only)
-            leased = [feed.id for feed in chosen]
         import asyncio
 
         updater = self._updater(limits, transport)
-        try:
+        if feeds:
+            chosen = [self.get_feed(ref) for ref in feeds]
             summary = await updater.update(chosen, progress=progress, stop=stop)
-        finally:
-            self.store.release_feeds(self.worker, leased)
-        self._report(summary)
+        else:
+            summary = await self._leased_pass(updater, all_active=not due_only, progress=progress, stop=stop)
         if stop is None or not stop.is_set():
             started = time.perf_counter()
             derived = await asyncio.to_thread(
@@ -763,12 +758,38 @@ class Archive:
                 summary = dataclasses.replace(summary, images=images)
         return summary
 
-    def _lease(self, *, all_active: bool = False) -> list[Feed]:
-        """The feeds this process fetches in this pass (shared with other workers on
-        PostgreSQL: see :meth:`~tidings.store.Store.lease_feeds`)."""
-        return self.store.lease_feeds(
-            self._clock(), worker=self.worker, lease_seconds=self.lease_seconds, all_active=all_active
-        )
+    async def _leased_pass(
+        self,
+        updater: Updater,
+        *,
+        all_active: bool = False,
+        progress: Progress | None = None,
+        stop: asyncio.Event | None = None,
+    ) -> UpdateSummary:
+        """One pass over the feeds this process leases (see
+        :meth:`~tidings.store.Store.lease_feeds`): on PostgreSQL a few at a time, so that
+        the workers sharing the database share the pass; on SQLite all at once."""
+        store = self.store
+        chunk = max(16, updater.limits.concurrency * 2) if store.shares_work else None
+        store.start_pass(self.worker)
+        outcomes: list[FeedOutcome] = []
+        started = time.perf_counter()
+        while stop is None or not stop.is_set():
+            chosen = store.lease_feeds(
+                self._clock(), worker=self.worker, lease_seconds=self.lease_seconds, all_active=all_active, limit=chunk
+            )
+            if not chosen:
+                break
+            try:
+                part = await updater.update(chosen, progress=progress, stop=stop)
+            finally:
+                store.release_feeds(self.worker, [feed.id for feed in chosen])
+            outcomes += part.outcomes
+            if chunk is None:
+                break
+        summary = UpdateSummary.of(outcomes, time.perf_counter() - started)
+        self._report(summary)
+        return summary
 
     def _report(self, summary: UpdateSummary) -> None:
         self.store.record_worker(
@@ -991,13 +1012,8 @@ class Archive:
         updater = self._updater(limits, None)
         next_recheck = self._clock()
         while not stop.is_set():
-            due = self._lease()
-            if due:
-                try:
-                    summary = await updater.update(due, stop=stop)
-                finally:
-                    self.store.release_feeds(self.worker, [feed.id for feed in due])
-                self._report(summary)
+            summary = await self._leased_pass(updater, stop=stop)
+            if summary.feeds:
                 if not stop.is_set():
                     started = time.perf_counter()
                     await asyncio.to_thread(self.derive, stopped=stop.is_set)

@@ -77,14 +77,28 @@ class Store(Protocol):
     def due_feeds(self, now: datetime) -> list[Feed]:
         """Active feeds whose next fetch is due at ``now``, most overdue first."""
 
+    #: Whether several processes share this store's feeds (PostgreSQL): then a pass leases
+    #: them a few at a time (see :meth:`lease_feeds`).
+    shares_work: bool
+
+    def start_pass(self, worker: str) -> None:
+        """Note that ``worker`` begins a pass (what ``all_active`` leases count from)."""
+
     def lease_feeds(
-        self, now: datetime, *, worker: str, lease_seconds: float, all_active: bool = False
+        self,
+        now: datetime,
+        *,
+        worker: str,
+        lease_seconds: float,
+        all_active: bool = False,
+        limit: int | None = None,
     ) -> list[Feed]:
-        """The feeds this worker is to fetch now, leased to it: the active feeds that are
-        due (with ``all_active``: every active feed not fetched since ``now``) and that no
-        other live worker holds. A lease ends with :meth:`release_feeds`, with the worker's
-        database session, or ``lease_seconds`` after it was taken. (SQLite has one writer
-        at a time and no other workers: its leases are the due feeds.)"""
+        """Up to ``limit`` feeds this worker is to fetch now, leased to it: the active feeds
+        that are due (with ``all_active``: every active feed not leased since the earliest
+        pass still running began) and that no other live worker holds. A lease ends with
+        :meth:`release_feeds`, with the worker's database session, or ``lease_seconds``
+        after it was taken. (SQLite has one writer at a time and no other workers: its
+        leases are the due feeds, or all active ones, all at once.)"""
 
     def release_feeds(self, worker: str, feed_ids: list[int]) -> None:
         """End this worker's leases of these feeds."""

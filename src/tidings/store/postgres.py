@@ -44,6 +44,9 @@ register_errors(psycopg.Error)
 
 #: The advisory lock key under which migrations run ("tidings" in ASCII).
 _MIGRATION_LOCK = 0x74696469_6E6773
+#: The database server's time in epoch milliseconds (what lease bookkeeping counts in, so
+#: that workers on machines whose clocks differ agree).
+_DB_NOW = "(extract(epoch FROM clock_timestamp()) * 1000)::bigint"
 #: Advisory lock keys of feed leases: this plus the feed's id.
 _LEASE_CLASS = 0x6C656173 << 32
 #: Advisory lock keys of hosts' request slots: this plus the host's CRC-32 and the slot.
@@ -359,23 +362,50 @@ class PostgresStore(
 
     # workers and their leases
 
+    shares_work = True
+
+    @wrap_errors
+    def start_pass(self, worker: str) -> None:
+        self._db.execute(
+            "INSERT INTO workers(name, started, last_seen, backend_pid, pass_started)"
+            f" VALUES (?, {_DB_NOW}, {_DB_NOW}, pg_backend_pid(), {_DB_NOW})"
+            " ON CONFLICT (name) DO UPDATE SET last_seen = excluded.last_seen,"
+            " backend_pid = excluded.backend_pid, pass_started = excluded.pass_started",
+            (worker,),
+        )
+
     @wrap_errors
     def lease_feeds(
-        self, now: datetime, *, worker: str, lease_seconds: float, all_active: bool = False
+        self,
+        now: datetime,
+        *,
+        worker: str,
+        lease_seconds: float,
+        all_active: bool = False,
+        limit: int | None = None,
     ) -> list[Feed]:
         now_ms = ms_required(now)
         until = now_ms + int(lease_seconds * 1000)
         if all_active:
-            condition = "f.state = 'active' AND (f.last_fetch IS NULL OR f.last_fetch < ?)"
+            # Every active feed not leased since the earliest pass still running began (this
+            # worker's or a live other's): workers started at once share one "all".
+            condition = (
+                "f.state = 'active' AND (f.leased_at IS NULL OR f.leased_at < (SELECT min(w.pass_started)"
+                " FROM workers w WHERE w.pass_started IS NOT NULL AND (w.name = ? OR EXISTS"
+                " (SELECT 1 FROM pg_stat_activity a WHERE a.pid = w.backend_pid))))"
+            )
+            params: tuple[Any, ...] = (worker,)
         else:
             condition = "f.state = 'active' AND (f.next_fetch IS NULL OR f.next_fetch <= ?)"
+            params = (now_ms,)
         taken: list[int] = []
         with self.transaction():
             # Rows another worker is leasing right now are skipped, not waited for.
             rows = self._db.execute(
                 f"SELECT f.id, f.lease_until FROM feeds f WHERE {condition}"
-                " ORDER BY coalesce(f.next_fetch, 0), f.id FOR UPDATE SKIP LOCKED",
-                (now_ms,),
+                " ORDER BY coalesce(f.next_fetch, 0), f.id FOR UPDATE SKIP LOCKED"
+                + (" LIMIT ?" if limit is not None else ""),
+                (*params, *((limit * 4,) if limit is not None else ())),
             ).fetchall()
             for feed_id, lease_until in rows:
                 # The lease is tied to the holder's session: a worker killed with -9 lets
@@ -389,9 +419,12 @@ class PostgresStore(
                 if held:
                     self._held.add(feed_id)
                 self._db.execute(
-                    "UPDATE feeds SET lease_owner = ?, lease_until = ? WHERE id = ?", (worker, until, feed_id)
+                    f"UPDATE feeds SET lease_owner = ?, lease_until = ?, leased_at = {_DB_NOW} WHERE id = ?",
+                    (worker, until, feed_id),
                 )
                 taken.append(feed_id)
+                if limit is not None and len(taken) >= limit:
+                    break
         if not taken:
             return []
         found = {
@@ -423,7 +456,8 @@ class PostgresStore(
         self._db.execute(
             "INSERT INTO workers(name, started, last_seen, backend_pid, last_pass)"
             " VALUES (?, ?, ?, pg_backend_pid(), ?) ON CONFLICT (name) DO UPDATE SET"
-            " last_seen = excluded.last_seen, backend_pid = excluded.backend_pid, last_pass = excluded.last_pass",
+            " last_seen = excluded.last_seen, backend_pid = excluded.backend_pid, last_pass = excluded.last_pass,"
+            " pass_started = NULL",
             (worker, ms_required(now), ms_required(now), json.dumps(summary, ensure_ascii=False)),
         )
 

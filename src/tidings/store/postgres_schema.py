@@ -191,4 +191,10 @@ MIGRATIONS: tuple[str, ...] = (
         not_before BIGINT NOT NULL
     );
     """,
+    # 4: what an "update --all" pass counts from: when each feed was last leased, and when
+    # each worker's running pass began (server time)
+    """
+    ALTER TABLE feeds ADD COLUMN leased_at BIGINT;
+    ALTER TABLE workers ADD COLUMN pass_started BIGINT;
+    """,
 )

@@ -159,9 +159,20 @@ class SQLiteStore(
 
     # workers: one process writes a SQLite file at a time, so a lease is the due feeds
 
+    shares_work = False
+
+    def start_pass(self, worker: str) -> None:
+        return None
+
     @wrap_errors
     def lease_feeds(
-        self, now: datetime, *, worker: str, lease_seconds: float, all_active: bool = False
+        self,
+        now: datetime,
+        *,
+        worker: str,
+        lease_seconds: float,
+        all_active: bool = False,
+        limit: int | None = None,
     ) -> list[Feed]:
         if all_active:
             return [feed for feed in self.feeds() if feed.state is FeedState.ACTIVE]
