@@ -244,3 +244,35 @@ def test_the_per_host_limit_and_a_hosts_back_off_hold_across_workers(pg_url: str
     with tidings.open_archive(pg_url) as archive:
         waiting = [feed for feed in archive.feeds() if feed.url.startswith(f"http://{outlets[3].server_address[0]}")]
         assert len(waiting) == 30 and all(feed.error_kind == "http_429" for feed in waiting)
+
+
+def test_workers_share_the_derive_stage(pg_url: str) -> None:
+    from datetime import datetime, timezone
+
+    from tidings.model import NewRevision, RevisionSource
+    from tidings.store.postgres import PostgresStore
+
+    now = datetime(2026, 3, 1, tzinfo=timezone.utc)
+    one, two = PostgresStore(pg_url), PostgresStore(pg_url)
+    try:
+        with one.transaction():
+            site = one.site("Site").id
+            for n in range(30):
+                article = one.add_article(site, f"k{n}", f"https://example.org/{n}", now, None)
+                one.add_revision(article.id, NewRevision(now, f"T{n}", f"<p>{n}</p>", RevisionSource.FEED))
+        first = [r.id for r in one.underived_revisions(10)]
+        second = [r.id for r in two.underived_revisions(10)]
+        assert len(first) == len(second) == 10 and not set(first) & set(second)  # claimed apart
+        with one.transaction():
+            one.save_derived([(rid, "<p>x</p>", "x") for rid in first])
+        assert two.underived_count() == 20
+        # What the first saved is no longer claimed; what the second claims stays its own
+        # until it lets go (its session ending would do too).
+        third = [r.id for r in one.underived_revisions(30)]
+        assert set(third) == set(range(1, 31)) - set(first) - set(second)
+        two.end_derive()
+        one.end_derive()
+        assert {r.id for r in one.underived_revisions(30)} == set(range(1, 31)) - set(first)
+    finally:
+        one.close()
+        two.close()

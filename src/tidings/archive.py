@@ -418,15 +418,18 @@ class Archive:
         from .derive import BATCH, derive_revisions
 
         store = self.store
-        return derive_revisions(
-            store,
-            lambda after: store.underived_revisions(BATCH, after),
-            cleaner=self.cleaner,
-            expected=store.underived_count(),
-            workers=workers,
-            progress=progress,
-            stopped=stopped,
-        )
+        try:
+            return derive_revisions(
+                store,
+                lambda after: store.underived_revisions(BATCH, after),
+                cleaner=self.cleaner,
+                expected=store.underived_count(),
+                workers=workers,
+                progress=progress,
+                stopped=stopped,
+            )
+        finally:
+            store.end_derive()
 
     def reclean(
         self, *, progress: Callable[[int], None] | None = None, workers: int | None = None

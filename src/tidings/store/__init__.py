@@ -240,6 +240,10 @@ class Store(Protocol):
     def underived_revisions(self, limit: int, after_id: int = 0) -> list[Revision]:
         """Up to ``limit`` revisions (id above ``after_id``) whose clean HTML and text are not derived yet."""
 
+    def end_derive(self) -> None:
+        """The derive stage of this process is over: let go of what it claimed and did
+        not save (PostgreSQL, where workers share the stage)."""
+
     def underived_count(self) -> int:
         """How many revisions have no derived text yet."""
 

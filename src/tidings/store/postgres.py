@@ -27,9 +27,18 @@ from typing import Any
 import psycopg
 
 from ..errors import SchemaVersionError, StorageError
-from ..model import Feed, Stats, iso_utc
+from ..model import Feed, Revision, Stats, iso_utc
 from .articles import ArticleQueries
-from .common import FEED_COLUMNS, dt_required, feed_row, ms_required, register_errors, wrap_errors
+from .common import (
+    FEED_COLUMNS,
+    REVISION_COLUMNS,
+    dt_required,
+    feed_row,
+    ms_required,
+    register_errors,
+    revision_row,
+    wrap_errors,
+)
 from .derived import DerivedQueries
 from .documents import DocumentQueries
 from .feeds import FeedQueries
@@ -51,6 +60,8 @@ _DB_NOW = "(extract(epoch FROM clock_timestamp()) * 1000)::bigint"
 _LEASE_CLASS = 0x6C656173 << 32
 #: Advisory lock keys of hosts' request slots: this plus the host's CRC-32 and the slot.
 _HOST_CLASS = 0x686F << 48
+#: Advisory lock keys of revisions being cleaned: this plus the revision's id.
+_DERIVE_CLASS = 0x6465 << 48
 #: Positions a tsvector can hold; later words share the last one.
 _MAX_POSITION = 16383
 
@@ -273,6 +284,8 @@ class PostgresStore(
         self._site_ids: dict[str, int] = {}
         self._held: set[int] = set()  # feeds whose advisory lock this session holds
         self._gate: PostgresHostGate | None = None
+        self._claimed: set[int] = set()  # revisions this session is cleaning
+        self._after_commit: list[int] = []  # claims to let go once the transaction commits
         try:
             self._migrate()
         except psycopg.Error as exc:
@@ -338,6 +351,7 @@ class PostgresStore(
         except BaseException:
             self._depth = 0
             self._site_ids.clear()
+            self._after_commit.clear()
             self._db.raw.execute("ROLLBACK")
             raise
         self._depth = 0
@@ -345,7 +359,64 @@ class PostgresStore(
             self._db.raw.execute("COMMIT")
         except psycopg.Error as exc:
             self._site_ids.clear()
+            self._after_commit.clear()  # still claimed: let go at end_derive
             raise StorageError(f"cannot commit: {_first_line(exc)}") from exc
+        if self._after_commit:
+            self._release_saved()
+
+    # the derive stage, shared: each worker claims the revisions it cleans
+
+    @wrap_errors
+    def underived_revisions(self, limit: int, after_id: int = 0) -> list[Revision]:
+        """Underived revisions after ``after_id`` that no other worker is cleaning, claimed
+        by this one (a session advisory lock each, let go when saved, at
+        :meth:`end_derive`, or with the session)."""
+        while True:
+            rows = self._db.execute(
+                f"SELECT {REVISION_COLUMNS} FROM revisions r WHERE r.text IS NULL AND r.id > ?"
+                " ORDER BY r.id LIMIT ?",
+                (after_id, limit * 2),
+            ).fetchall()
+            if not rows:
+                return []
+            ids = [row[0] for row in rows]
+            got = dict(
+                self._db.execute(
+                    "SELECT id, pg_try_advisory_lock(? + id) FROM unnest(CAST(? AS bigint[])) AS id",
+                    (_DERIVE_CLASS, ids),
+                ).fetchall()
+            )
+            chosen = [row for row in rows if got.get(row[0])][:limit]
+            extra = [i for i in ids if got.get(i) and i not in {row[0] for row in chosen}]
+            self._unlock_derive(extra)
+            if chosen:
+                self._claimed.update(row[0] for row in chosen)
+                return [revision_row(row) for row in chosen]
+            after_id = ids[-1]  # all taken by others: look further
+
+    @wrap_errors
+    def save_derived(self, items: list[tuple[int, str, str]]) -> None:
+        super().save_derived(items)
+        done = [revision_id for revision_id, _html, _text in items if revision_id in self._claimed]
+        if done:
+            # Let go after the transaction that saved them commits (or now, outside one).
+            self._after_commit.extend(done)
+            if not self._depth:
+                self._release_saved()
+
+    def end_derive(self) -> None:
+        self._unlock_derive(sorted(self._claimed))
+
+    def _release_saved(self) -> None:
+        done, self._after_commit = self._after_commit, []
+        self._unlock_derive(done)
+
+    def _unlock_derive(self, ids: list[int]) -> None:
+        if ids:
+            self._db.execute(
+                "SELECT pg_advisory_unlock(? + id) FROM unnest(CAST(? AS bigint[])) AS id", (_DERIVE_CLASS, ids)
+            )
+            self._claimed.difference_update(ids)
 
     def host_gate(self) -> PostgresHostGate:
         """The politeness this worker shares with the others (opened once, closed with the store)."""
@@ -540,7 +611,7 @@ class PostgresStore(
     @wrap_errors
     def index_size(self) -> tuple[int, int]:
         row = self._db.execute("SELECT pg_total_relation_size('search_rows')").fetchone()
-        return int(row[0] or 0) // 8192, 8192
+        return int(row[0] or 0), 8192
 
     @wrap_errors
     def stats(self) -> Stats:

@@ -164,6 +164,9 @@ class SQLiteStore(
     def start_pass(self, worker: str) -> None:
         return None
 
+    def end_derive(self) -> None:
+        return None
+
     @wrap_errors
     def lease_feeds(
         self,

@@ -1,0 +1,147 @@
+#!/usr/bin/env python3
+"""Benchmark: several `tidings update --all` workers sharing one PostgreSQL archive.
+
+Starts a throwaway PostgreSQL cluster (as the tests do: Debian's server, a temporary
+folder, a free port), and one loopback HTTP server per host (127.0.0.1, 127.0.0.2, …),
+each answering every request after a fixed latency and counting how many requests it
+holds at once. Then, on a fresh database each time, times a first pass over all the
+feeds by 1 worker and by N workers (separate processes started together), alternating,
+and prints the medians, the ratio, and the most concurrent requests any host saw (which
+must stay within the per-host limit, 6).
+
+Usage: scripts/bench_workers.py [--hosts 32] [--feeds-per-host 50] [--latency 0.2]
+                                [--workers 4] [--rounds 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(ROOT))
+
+from tests.pgcluster import cluster, create_database, drop_database  # noqa: E402
+
+import tidings  # noqa: E402
+
+PER_HOST = 6
+
+
+class Host(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 256
+
+    def __init__(self, address: str, latency: float) -> None:
+        super().__init__((address, 0), Handler)
+        self.latency = latency
+        self.lock = threading.Lock()
+        self.in_flight = self.most = self.requests = 0
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: Host  # type: ignore[assignment]
+
+    def do_GET(self) -> None:  # noqa: N802
+        with self.server.lock:
+            self.server.in_flight += 1
+            self.server.requests += 1
+            self.server.most = max(self.server.most, self.server.in_flight)
+        try:
+            time.sleep(self.server.latency)
+            name = self.path.strip("/")
+            host = self.server.server_address[0]
+            items = "".join(
+                f"<item><title>{name} {n}</title><link>http://{host}/{name}/{n}</link>"
+                f"<description>Item {n} of {name}.</description></item>"
+                for n in range(5)
+            )
+            body = f'<?xml version="1.0"?><rss version="2.0"><channel><title>{name}</title>{items}</channel></rss>'.encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/rss+xml")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+        finally:
+            with self.server.lock:
+                self.server.in_flight -= 1
+
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+        pass
+
+
+def one_pass(server_url: str, hosts: list[Host], feeds_per_host: int, workers: int) -> tuple[float, int, int]:
+    """Seconds for ``workers`` processes to finish a first pass; most requests any host
+    saw at once; feeds fetched."""
+    url = create_database(server_url)
+    try:
+        with tidings.open_archive(url) as archive, archive.store.transaction():
+            for host in hosts:
+                address, port = host.server_address[:2]
+                for n in range(feeds_per_host):
+                    archive.store.add_feed(f"http://{address}:{port}/feed-{n}.xml", f"Outlet {address}")
+        for host in hosts:
+            host.most = host.requests = 0
+        env = dict(os.environ, PYTHONPATH=str(ROOT / "src"))
+        started = time.perf_counter()
+        processes = [
+            subprocess.Popen(
+                [sys.executable, "-m", "tidings", "--db", url, "update", "--all"],
+                env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+            )
+            for _ in range(workers)
+        ]
+        for process in processes:
+            _out, err = process.communicate(timeout=1800)
+            if process.returncode:
+                raise SystemExit(f"a worker failed: {err.decode()[-2000:]}")
+        seconds = time.perf_counter() - started
+        with tidings.open_archive(url) as archive:
+            fetched = sum(1 for feed in archive.feeds() if feed.last_fetch is not None)
+        return seconds, max(host.most for host in hosts), fetched
+    finally:
+        drop_database(server_url, url)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--hosts", type=int, default=32)
+    parser.add_argument("--feeds-per-host", type=int, default=50)
+    parser.add_argument("--latency", type=float, default=0.2)
+    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    hosts = [Host(f"127.0.0.{n}", args.latency) for n in range(1, args.hosts + 1)]
+    for host in hosts:
+        threading.Thread(target=host.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+    total = args.hosts * args.feeds_per_host
+    print(f"{total} feeds on {args.hosts} loopback hosts, {args.latency:g} s per request, per-host limit {PER_HOST}")
+    times: dict[int, list[float]] = {1: [], args.workers: []}
+    most = 0
+    with cluster() as server_url:
+        for _ in range(args.rounds):
+            for count in (1, args.workers):
+                seconds, peak, fetched = one_pass(server_url, hosts, args.feeds_per_host, count)
+                if fetched != total:
+                    raise SystemExit(f"{count} workers fetched {fetched} of {total} feeds")
+                times[count].append(seconds)
+                most = max(most, peak)
+    one, many = (statistics.median(times[c]) for c in (1, args.workers))
+    print(f"runs (s): {times}")
+    print(
+        f"first pass: 1 worker {one:.2f} s, {args.workers} workers {many:.2f} s: {one / many:.2f}x faster"
+        f" (target >= 3x); most requests any host saw at once: {most} (limit {PER_HOST})"
+    )
+
+
+if __name__ == "__main__":
+    main()
