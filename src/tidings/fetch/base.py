@@ -49,16 +49,15 @@ class Exchange:
 class HostGate(Protocol):
     """Politeness shared by several processes (see :mod:`tidings.store.postgres`): at
     most ``per_host`` requests in flight to a host across all of them, and a host's
-    request to wait (429/503 with Retry-After) honoured by all. Blocking calls: the
-    fetcher runs them in a thread."""
+    request to wait (429/503 with Retry-After) honoured by all. Each call is one short
+    round trip to the database; none waits."""
 
     def wait_seconds(self, host: str) -> float:
         """How long the host asked every worker to wait (0: not at all)."""
         ...
 
-    def acquire(self, host: str, per_host: int, timeout: float) -> int | None:
-        """Take one of the host's ``per_host`` slots, waiting up to ``timeout`` seconds;
-        its number, or None if none came free."""
+    def acquire(self, host: str, per_host: int) -> int | None:
+        """Take one of the host's ``per_host`` slots if one is free: its number, else None."""
         ...
 
     def release(self, host: str, slot: int) -> None: ...

@@ -156,36 +156,30 @@ class HttpFetcher:
     async def _shared_slot(self, url: str) -> AsyncIterator[None]:
         """With a gate (several workers): wait for one of the host's slots shared by all
         of them, and refuse a host that asked every worker to wait; a 429 or 503 with
-        Retry-After makes all of them wait."""
+        Retry-After makes all of them wait. (The gate's calls are short round trips to the
+        database, made from the event loop; the waiting is here.)"""
         gate = self.limits.gate
         host = (urlsplit(url).hostname or "").lower()
         if gate is None or not host:
             yield
             return
-        waiting = await asyncio.to_thread(gate.wait_seconds, host)
+        waiting = gate.wait_seconds(host)
         if waiting > 0:
             raise FetchError(
                 "http_429", f"{url}: {host} asked to be left alone for {waiting:.0f} s more", retry_after=waiting
             )
-        taking = asyncio.ensure_future(
-            asyncio.to_thread(gate.acquire, host, self.limits.per_host, self.limits.total_timeout / 2)
-        )
-        try:
-            slot = await asyncio.shield(taking)
-        except asyncio.CancelledError:
-            # Given up on (the fetch's time ran out): a slot that still comes is given back.
-            taking.add_done_callback(lambda done: _give_back(gate, host, done))
-            raise
-        if slot is None:
-            raise FetchError("timeout", f"{url}: no free slot for {host} within {self.limits.total_timeout:g} s")
+        pause = 0.01
+        while (slot := gate.acquire(host, self.limits.per_host)) is None:
+            await asyncio.sleep(pause)  # the fetch's own time limit bounds the wait
+            pause = min(pause * 1.5, 0.2)
         try:
             yield
         except FetchError as exc:
             if exc.kind in ("http_429", "http_503") and exc.retry_after:
-                await asyncio.to_thread(gate.back_off, host, exc.retry_after)
+                gate.back_off(host, exc.retry_after)
             raise
         finally:
-            await asyncio.to_thread(gate.release, host, slot)
+            gate.release(host, slot)
 
     def _host_limit(self, url: str) -> asyncio.Semaphore:
         host = (urlsplit(url).hostname or "").lower()
@@ -458,11 +452,6 @@ class HttpFetcher:
             fresh_for=cache_lifetime(headers.get("cache-control"), headers.get("expires"), now),
             received_bytes=received,
         )
-
-
-def _give_back(gate: Any, host: str, done: asyncio.Future[int | None]) -> None:
-    if not done.cancelled() and done.exception() is None and done.result() is not None:
-        gate.release(host, done.result())
 
 
 def _pinned(target: _Target, address: Address, headers: dict[str, str]) -> dict[str, Any]:

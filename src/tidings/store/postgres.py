@@ -56,6 +56,8 @@ _MIGRATION_LOCK = 0x74696469_6E6773
 #: The database server's time in epoch milliseconds (what lease bookkeeping counts in, so
 #: that workers on machines whose clocks differ agree).
 _DB_NOW = "(extract(epoch FROM clock_timestamp()) * 1000)::bigint"
+#: Seconds within which "update --all" passes count as started together (one pass shared).
+SHARED_START = 10.0
 #: Advisory lock keys of feed leases: this plus the feed's id.
 _LEASE_CLASS = 0x6C656173 << 32
 #: Advisory lock keys of hosts' request slots: this plus the host's CRC-32 and the slot.
@@ -228,23 +230,21 @@ class PostgresHostGate:
             self._waits[host] = (until, now)
         return max(0.0, until - now)
 
-    def acquire(self, host: str, per_host: int, timeout: float) -> int | None:
-        deadline = time.monotonic() + timeout
-        pause = 0.02
-        while True:
-            with self._lock:
-                mine = self._mine.setdefault(host, set())
-                for slot in range(max(1, per_host)):
-                    if slot in mine:
-                        continue  # advisory locks are re-entrant: a session must not take its own twice
-                    row = self._db.execute("SELECT pg_try_advisory_lock(?)", (self._key(host, slot),)).fetchone()
-                    if row is not None and row[0]:
-                        mine.add(slot)
-                        return slot
-            if time.monotonic() + pause > deadline:
+    def acquire(self, host: str, per_host: int) -> int | None:
+        with self._lock:
+            mine = self._mine.setdefault(host, set())
+            free = [slot for slot in range(max(1, per_host)) if slot not in mine]
+            if not free:
+                return None  # advisory locks are re-entrant: a session must not take its own twice
+            row = self._db.execute(
+                "SELECT slot FROM unnest(CAST(? AS int[])) AS slot"
+                " WHERE pg_try_advisory_lock(? + slot) LIMIT 1",  # stops at the first taken
+                (free, self._key(host, 0)),
+            ).fetchone()
+            if row is None:
                 return None
-            time.sleep(pause)
-            pause = min(pause * 1.5, 0.2)
+            mine.add(int(row[0]))
+            return int(row[0])
 
     def release(self, host: str, slot: int) -> None:
         with self._lock:
@@ -438,10 +438,10 @@ class PostgresStore(
     @wrap_errors
     def start_pass(self, worker: str) -> None:
         self._db.execute(
-            "INSERT INTO workers(name, started, last_seen, backend_pid, pass_started)"
-            f" VALUES (?, {_DB_NOW}, {_DB_NOW}, pg_backend_pid(), {_DB_NOW})"
+            "INSERT INTO workers(name, started, last_seen, backend_pid, pass_started, pass_running)"
+            f" VALUES (?, {_DB_NOW}, {_DB_NOW}, pg_backend_pid(), {_DB_NOW}, 1)"
             " ON CONFLICT (name) DO UPDATE SET last_seen = excluded.last_seen,"
-            " backend_pid = excluded.backend_pid, pass_started = excluded.pass_started",
+            " backend_pid = excluded.backend_pid, pass_started = excluded.pass_started, pass_running = 1",
             (worker,),
         )
 
@@ -458,14 +458,16 @@ class PostgresStore(
         now_ms = ms_required(now)
         until = now_ms + int(lease_seconds * 1000)
         if all_active:
-            # Every active feed not leased since the earliest pass still running began (this
-            # worker's or a live other's): workers started at once share one "all".
+            # Every active feed not leased since the earliest of the passes that are still
+            # running or began less than SHARED_START before this one: workers started at
+            # once share one "all", whichever of them begins or ends first.
             condition = (
                 "f.state = 'active' AND (f.leased_at IS NULL OR f.leased_at < (SELECT min(w.pass_started)"
-                " FROM workers w WHERE w.pass_started IS NOT NULL AND (w.name = ? OR EXISTS"
-                " (SELECT 1 FROM pg_stat_activity a WHERE a.pid = w.backend_pid))))"
+                " FROM workers w WHERE w.pass_started IS NOT NULL AND (w.name = ?"
+                " OR w.pass_started >= (SELECT m.pass_started FROM workers m WHERE m.name = ?) - ?"
+                " OR (w.pass_running = 1 AND EXISTS (SELECT 1 FROM pg_stat_activity a WHERE a.pid = w.backend_pid)))))"
             )
-            params: tuple[Any, ...] = (worker,)
+            params: tuple[Any, ...] = (worker, worker, int(SHARED_START * 1000))
         else:
             condition = "f.state = 'active' AND (f.next_fetch IS NULL OR f.next_fetch <= ?)"
             params = (now_ms,)
@@ -528,7 +530,7 @@ class PostgresStore(
             "INSERT INTO workers(name, started, last_seen, backend_pid, last_pass)"
             " VALUES (?, ?, ?, pg_backend_pid(), ?) ON CONFLICT (name) DO UPDATE SET"
             " last_seen = excluded.last_seen, backend_pid = excluded.backend_pid, last_pass = excluded.last_pass,"
-            " pass_started = NULL",
+            " pass_running = 0",
             (worker, ms_required(now), ms_required(now), json.dumps(summary, ensure_ascii=False)),
         )
 

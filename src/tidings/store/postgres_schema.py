@@ -197,4 +197,8 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE feeds ADD COLUMN leased_at BIGINT;
     ALTER TABLE workers ADD COLUMN pass_started BIGINT;
     """,
+    # 5: whether a worker's pass is running (its start is kept after it ends)
+    """
+    ALTER TABLE workers ADD COLUMN pass_running INTEGER NOT NULL DEFAULT 0;
+    """,
 )
