@@ -773,7 +773,7 @@ class Archive:
         :meth:`~tidings.store.Store.lease_feeds`): on PostgreSQL a few at a time, so that
         the workers sharing the database share the pass; on SQLite all at once."""
         store = self.store
-        chunk = max(16, updater.limits.concurrency * 2) if store.shares_work else None
+        chunk = max(16, updater.limits.concurrency * 4) if store.shares_work else None
         store.start_pass(self.worker)
         outcomes: list[FeedOutcome] = []
         started = time.perf_counter()

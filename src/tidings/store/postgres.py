@@ -476,7 +476,7 @@ class PostgresStore(
             # Rows another worker is leasing right now are skipped, not waited for.
             rows = self._db.execute(
                 f"SELECT f.id, f.lease_until FROM feeds f WHERE {condition}"
-                " ORDER BY coalesce(f.next_fetch, 0), f.id FOR UPDATE SKIP LOCKED"
+                " ORDER BY coalesce(f.next_fetch, 0), hashtext(f.url), f.id FOR UPDATE SKIP LOCKED"
                 + (" LIMIT ?" if limit is not None else ""),
                 (*params, *((limit * 4,) if limit is not None else ())),
             ).fetchall()
