@@ -15,7 +15,11 @@ and, on the first size, recall and precision against ground truth (articles
 whose folded title or text contains the query string): CJK strings of 2–6
 characters cut from the corpus (also asked in the other script: Traditional
 for Simplified text and the reverse), and English words.
-Usage: scripts/bench_search.py [--sizes 10000 50000 200000] [--queries 200]
+With ``--postgres`` the same articles are also archived in PostgreSQL (a throwaway cluster,
+as the tests start one) and, at each size, its latency is printed beside SQLite's and the
+two stores' complete hit sets are compared on the query mix.
+
+Usage: scripts/bench_search.py [--sizes 10000 50000 200000] [--queries 200] [--postgres]
 """
 
 from __future__ import annotations
@@ -160,7 +164,7 @@ def quality(archive: tidings.Archive, rng: random.Random, queries: int) -> None:
     del texts
 
 
-def latency(archive: tidings.Archive, rng: random.Random, vocab: tuple[list[str], list[str]], count: int) -> tuple[float, float, float]:
+def query_mix(rng: random.Random, vocab: tuple[list[str], list[str]], count: int) -> list[str]:
     hans, hant = vocab
     queries = []
     for q in range(count):
@@ -177,6 +181,10 @@ def latency(archive: tidings.Archive, rng: random.Random, vocab: tuple[list[str]
             queries.append(f"{rng.choice(hans[:2000])} {rng.choice(hans[:200])}")
         else:
             queries.append(f"{rng.choice(WORDS_EN)} {rng.choice(hant[:2000])}")
+    return queries
+
+
+def latency(archive: tidings.Archive, queries: list[str]) -> tuple[float, float, float]:
     times = []
     for query in queries:
         started = time.perf_counter()
@@ -191,33 +199,58 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 50_000, 200_000])
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--workdir", type=Path)
+    parser.add_argument("--postgres", action="store_true", help="also on PostgreSQL, side by side")
     args = parser.parse_args()
+    if args.postgres:
+        sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+        from tests.pgcluster import cluster, create_database
+
+        with cluster() as server:
+            run(args, create_database(server))
+    else:
+        run(args, None)
+
+
+def run(args: argparse.Namespace, postgres: str | None) -> None:
     work = args.workdir or Path(tempfile.mkdtemp(prefix="tidings-bench-search-"))
     db = work / "search.sqlite3"
     for path in work.glob("search.sqlite3*"):
         path.unlink()
-    rng = random.Random(5)
-    vocab = vocabulary(rng)
-    archive = tidings.open_archive(db)
+    stores = {"sqlite": db} if postgres is None else {"sqlite": db, "postgresql": postgres}
+    archives = {name: tidings.open_archive(location) for name, location in stores.items()}
+    rngs = {name: random.Random(5) for name in stores}
+    vocab = vocabulary(random.Random(5))
+    for rng in rngs.values():
+        vocabulary(rng)  # the same draws as the vocabulary's, so both stores get the same articles
     done = 0
-    plain_total = 0
-    print(f"{'articles':>9} {'build/s':>9} {'plain MB':>9} {'index MB':>9} {'index/plain':>12} {'median ms':>10} {'p95 ms':>8} {'max ms':>8}")
+    print(
+        f"{'store':>10} {'articles':>9} {'build/s':>9} {'plain MB':>9} {'index MB':>9} {'index/plain':>12}"
+        f" {'median ms':>10} {'p95 ms':>8} {'max ms':>8}"
+    )
     for position, size in enumerate(sorted(args.sizes)):
-        stored, derived, plain = build(archive, done, size, rng, vocab)
-        plain_total += plain
-        text_bytes = sum(len((r.title + (r.text or "")).encode()) for r in archive.store.iter_revisions(latest_only=True))
-        index_bytes, _page = archive.store.index_size()
-        rate = (size - done) / derived
+        queries = query_mix(random.Random(position), vocab, args.queries)
+        for name, archive in archives.items():
+            _stored, derived, _plain = build(archive, done, size, rngs[name], vocab)
+            text_bytes = sum(len((r.title + (r.text or "")).encode()) for r in archive.store.iter_revisions(latest_only=True))
+            index_bytes, _page = archive.store.index_size()
+            rate = (size - done) / derived
+            median, p95, worst = latency(archive, queries)
+            print(
+                f"{name:>10} {size:>9,} {rate:>9,.0f} {text_bytes / 1e6:>9.1f} {index_bytes / 1e6:>9.1f}"
+                f" {index_bytes / text_bytes:>12.2f} {median:>10.2f} {p95:>8.2f} {worst:>8.1f}"
+            )
         done = size
-        median, p95, worst = latency(archive, random.Random(position), vocab, args.queries)
-        print(
-            f"{size:>9,} {rate:>9,.0f} {text_bytes / 1e6:>9.1f} {index_bytes / 1e6:>9.1f}"
-            f" {index_bytes / text_bytes:>12.2f} {median:>10.2f} {p95:>8.2f} {worst:>8.1f}"
-        )
+        if len(archives) > 1:
+            compared = queries[: max(10, len(queries) // 4)]
+            same = sum(all_hits(archives["sqlite"], q) == all_hits(archives["postgresql"], q) for q in compared)
+            print(f"{'':>10} same complete hit sets on both stores: {same} of {len(compared)} queries")
         if position == 0:
-            quality(archive, random.Random(9), args.queries)
+            for name, archive in archives.items():
+                print(f"{name}:", end=" ")
+                quality(archive, random.Random(9), args.queries)
     print("targets: median <= 10 ms and p95 <= 100 ms at 200,000; index <= 2x the plain text; recall 100%")
-    archive.close()
+    for archive in archives.values():
+        archive.close()
 
 
 if __name__ == "__main__":
