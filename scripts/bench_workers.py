@@ -9,7 +9,7 @@ feeds by 1 worker and by N workers (separate processes started together), altern
 and prints the medians, the ratio, and the most concurrent requests any host saw (which
 must stay within the per-host limit, 6).
 
-Usage: scripts/bench_workers.py [--hosts 32] [--feeds-per-host 50] [--latency 0.2]
+Usage: scripts/bench_workers.py [--hosts 32] [--feeds-per-host 50] [--latency 0.2] [--items 5]
                                 [--workers 4] [--rounds 3]
 """
 
@@ -40,9 +40,9 @@ class Host(ThreadingHTTPServer):
     daemon_threads = True
     request_queue_size = 256
 
-    def __init__(self, address: str, latency: float) -> None:
+    def __init__(self, address: str, latency: float, items: int) -> None:
         super().__init__((address, 0), Handler)
-        self.latency = latency
+        self.latency, self.items = latency, items
         self.lock = threading.Lock()
         self.in_flight = self.most = self.requests = 0
 
@@ -63,7 +63,7 @@ class Handler(BaseHTTPRequestHandler):
             items = "".join(
                 f"<item><title>{name} {n}</title><link>http://{host}/{name}/{n}</link>"
                 f"<description>Item {n} of {name}.</description></item>"
-                for n in range(5)
+                for n in range(self.server.items)
             )
             body = f'<?xml version="1.0"?><rss version="2.0"><channel><title>{name}</title>{items}</channel></rss>'.encode()
             self.send_response(200)
@@ -119,12 +119,16 @@ def main() -> None:
     parser.add_argument("--latency", type=float, default=0.2)
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--items", type=int, default=5, help="items per feed document")
     args = parser.parse_args()
-    hosts = [Host(f"127.0.0.{n}", args.latency) for n in range(1, args.hosts + 1)]
+    hosts = [Host(f"127.0.0.{n}", args.latency, args.items) for n in range(1, args.hosts + 1)]
     for host in hosts:
         threading.Thread(target=host.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
     total = args.hosts * args.feeds_per_host
-    print(f"{total} feeds on {args.hosts} loopback hosts, {args.latency:g} s per request, per-host limit {PER_HOST}")
+    print(
+        f"{total} feeds of {args.items} items on {args.hosts} loopback hosts, {args.latency:g} s per request,"
+        f" per-host limit {PER_HOST}"
+    )
     times: dict[int, list[float]] = {1: [], args.workers: []}
     most = 0
     with cluster() as server_url:
