@@ -8,7 +8,7 @@ import dataclasses
 import json
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta, timezone
-from contextlib import AbstractContextManager
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 from ..errors import StorageError
@@ -234,9 +234,48 @@ class Queries:
     def _rows_in(self, sql: str, values: list[Any], *before: Any) -> Iterator[tuple[Any, ...]]:
         return rows_in(self._db, sql, values, *before)
 
-    if TYPE_CHECKING:
+    _depth: int
+    #: What starts a writing transaction on this database.
+    BEGIN = "BEGIN"
 
-        def transaction(self) -> AbstractContextManager[None]: ...
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Statements inside commit together when the outermost block ends, or not at all."""
+        if self._depth:
+            self._depth += 1
+            try:
+                yield
+            finally:
+                self._depth -= 1
+            return
+        try:
+            self._db.execute(self.BEGIN)
+        except _ERRORS as exc:
+            raise StorageError(f"cannot start a transaction: {_first_line(exc)}") from exc
+        self._depth = 1
+        try:
+            yield
+        except BaseException:
+            self._depth = 0
+            self._forget()
+            self._db.execute("ROLLBACK")
+            raise
+        self._depth = 0
+        try:
+            self._db.execute("COMMIT")
+        except _ERRORS as exc:
+            self._forget()
+            raise StorageError(f"cannot commit: {_first_line(exc)}") from exc
+        self._committed()
+
+    def _forget(self) -> None:
+        """A transaction was rolled back: drop what was cached from it."""
+        self._site_ids.clear()
+
+    def _committed(self) -> None:
+        """A transaction committed."""
+
+    if TYPE_CHECKING:
 
         def site(self, name: str) -> Site: ...
 
@@ -253,3 +292,7 @@ class Queries:
             status: int | None = None,
             raw_id: int | None = None,
         ) -> None: ...
+
+
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]

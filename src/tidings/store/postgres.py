@@ -18,8 +18,7 @@ import threading
 import time
 import unicodedata
 import zlib
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from datetime import datetime
 from functools import lru_cache
 from typing import Any
@@ -332,35 +331,11 @@ class PostgresStore(
             self._gate = None
         self._db.close()
 
-    @contextmanager
-    def transaction(self) -> Iterator[None]:
-        if self._depth:
-            self._depth += 1
-            try:
-                yield
-            finally:
-                self._depth -= 1
-            return
-        try:
-            self._db.raw.execute("BEGIN")
-        except psycopg.Error as exc:
-            raise StorageError(f"cannot start a transaction: {_first_line(exc)}") from exc
-        self._depth = 1
-        try:
-            yield
-        except BaseException:
-            self._depth = 0
-            self._site_ids.clear()
-            self._after_commit.clear()
-            self._db.raw.execute("ROLLBACK")
-            raise
-        self._depth = 0
-        try:
-            self._db.raw.execute("COMMIT")
-        except psycopg.Error as exc:
-            self._site_ids.clear()
-            self._after_commit.clear()  # still claimed: let go at end_derive
-            raise StorageError(f"cannot commit: {_first_line(exc)}") from exc
+    def _forget(self) -> None:
+        super()._forget()
+        self._after_commit.clear()  # still claimed: let go at end_derive
+
+    def _committed(self) -> None:
         if self._after_commit:
             self._release_saved()
 

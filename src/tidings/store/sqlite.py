@@ -8,45 +8,16 @@ chained. Times are stored as integer epoch milliseconds (UTC).
 
 from __future__ import annotations
 
-import dataclasses
-import functools
-import json
 import os
 import sqlite3
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from pathlib import Path
-from typing import Any, ParamSpec, TypeVar
+from typing import Any
 
-from ..errors import (
-    ArticleNotFoundError,
-    FeedExistsError,
-    FeedNotFoundError,
-    SchemaVersionError,
-    StorageError,
-)
-from ..model import (
-    Article,
-    ArticleRef,
-    ArticleState,
-    Change,
-    DocumentFile,
-    Feed,
-    FeedOptions,
-    FeedState,
-    FetchRecord,
-    NewRevision,
-    Revision,
-    RevisionSource,
-    Sighting,
-    Site,
-    StateChange,
-    Stats,
-)
-
+from ..errors import SchemaVersionError, StorageError
+from ..model import Feed, FeedState, Stats
 from .articles import ArticleQueries
-from .common import ms, register_errors, time_range, wrap_errors
+from .common import register_errors, wrap_errors
 from .derived import DerivedQueries
 from .documents import DocumentQueries
 from .feeds import FeedQueries
@@ -64,6 +35,8 @@ class SQLiteStore(
     FeedQueries, ArticleQueries, HistoryQueries, DerivedQueries, DocumentQueries, MediaQueries, SearchQueries
 ):
     """The :class:`~tidings.store.Store` on a SQLite file."""
+
+    BEGIN = "BEGIN IMMEDIATE"
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path)
@@ -124,38 +97,6 @@ class SQLiteStore(
 
     def close(self) -> None:
         self._db.close()
-
-    @contextmanager
-    def transaction(self) -> Iterator[None]:
-        if self._depth:
-            self._depth += 1
-            try:
-                yield
-            finally:
-                self._depth -= 1
-            return
-        try:
-            self._db.execute("BEGIN IMMEDIATE")
-        except sqlite3.Error as exc:
-            raise StorageError(f"cannot start a transaction: {exc}") from exc
-        self._depth = 1
-        try:
-            yield
-        except BaseException:
-            self._depth = 0
-            self._site_ids.clear()
-            self._db.execute("ROLLBACK")
-            raise
-        self._depth = 0
-        try:
-            self._db.execute("COMMIT")
-        except sqlite3.Error as exc:
-            self._site_ids.clear()
-            raise StorageError(f"cannot commit: {exc}") from exc
-
-    # sites and feeds
-
-    # articles and revisions
 
     # workers: one process writes a SQLite file at a time, so a lease is the due feeds
 
