@@ -276,3 +276,38 @@ def test_workers_share_the_derive_stage(pg_url: str) -> None:
     finally:
         one.close()
         two.close()
+
+
+def test_re_checks_are_shared_one_article_to_one_worker(pg_url: str) -> None:
+    from tidings.store.postgres import PostgresStore
+
+    one, two = PostgresStore(pg_url), PostgresStore(pg_url)
+    try:
+        first = one.claim_articles([1, 2, 3, 4])
+        assert first == [1, 2, 3, 4]
+        assert two.claim_articles([3, 4, 5, 6]) == [5, 6]
+        one.release_articles([3])
+        assert two.claim_articles([3, 4]) == [3]
+    finally:
+        one.close()
+        two.close()
+
+
+def test_processes_opening_a_new_database_at_once_migrate_it_once(pg_url: str) -> None:
+    root = Path(__file__).resolve().parent.parent
+    env = dict(os.environ, PYTHONPATH=str(root / "src"))
+    started = [
+        subprocess.Popen([sys.executable, "-m", "tidings", "--db", pg_url, "stats", "--json"], cwd=root, env=env,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        for _ in range(6)
+    ]
+    for process in started:
+        out, err = process.communicate(timeout=120)
+        assert process.returncode == 0, err.decode()[-2000:]
+    import psycopg
+
+    from tidings.store.postgres_schema import MIGRATIONS
+
+    with psycopg.connect(pg_url) as connection:
+        versions = [row[0] for row in connection.execute("SELECT version FROM tidings_schema ORDER BY version")]
+    assert versions == list(range(1, len(MIGRATIONS) + 1))

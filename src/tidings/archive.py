@@ -925,9 +925,14 @@ class Archive:
                 ):
                     due.append((article, feed))
         due.sort(key=lambda pair: pair[0].first_seen, reverse=True)
-        candidates = [recheck_candidate(self.store, article, feed) for article, feed in due[:limit]]
+        # Workers sharing a database each look at articles the others are not looking at.
+        claimed = set(self.store.claim_articles([article.id for article, _feed in due[:limit]]))
+        candidates = [recheck_candidate(self.store, article, feed) for article, feed in due[:limit] if article.id in claimed]
         updater = self._updater(limits, transport)
-        summary = await updater.recheck(candidates, per_host=per_host, budget=budget)
+        try:
+            summary = await updater.recheck(candidates, per_host=per_host, budget=budget)
+        finally:
+            self.store.release_articles(sorted(claimed))
         return dataclasses.replace(summary, due=len(due), left=summary.left + max(0, len(due) - limit))
 
     def recheck(

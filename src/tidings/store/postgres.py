@@ -63,6 +63,8 @@ _LEASE_CLASS = 0x6C656173 << 32
 _HOST_CLASS = 0x686F << 48
 #: Advisory lock keys of revisions being cleaned: this plus the revision's id.
 _DERIVE_CLASS = 0x6465 << 48
+#: Advisory lock keys of articles being re-checked: this plus the article's id.
+_RECHECK_CLASS = 0x7263 << 48
 #: Positions a tsvector can hold; later words share the last one.
 _MAX_POSITION = 16383
 
@@ -392,6 +394,27 @@ class PostgresStore(
                 "SELECT pg_advisory_unlock(? + id) FROM unnest(CAST(? AS bigint[])) AS id", (_DERIVE_CLASS, ids)
             )
             self._claimed.difference_update(ids)
+
+    # re-checks, shared: an article is looked at by one worker at a time
+
+    @wrap_errors
+    def claim_articles(self, article_ids: list[int]) -> list[int]:
+        if not article_ids:
+            return []
+        rows = self._db.execute(
+            "SELECT id, pg_try_advisory_lock(? + id) FROM unnest(CAST(? AS bigint[])) AS id",
+            (_RECHECK_CLASS, list(article_ids)),
+        ).fetchall()
+        taken = {int(row[0]) for row in rows if row[1]}
+        return [article_id for article_id in article_ids if article_id in taken]
+
+    @wrap_errors
+    def release_articles(self, article_ids: list[int]) -> None:
+        if article_ids:
+            self._db.execute(
+                "SELECT pg_advisory_unlock(? + id) FROM unnest(CAST(? AS bigint[])) AS id",
+                (_RECHECK_CLASS, list(article_ids)),
+            )
 
     def host_gate(self) -> PostgresHostGate:
         """The politeness this worker shares with the others (opened once, closed with the store)."""

@@ -108,6 +108,12 @@ class SQLiteStore(
     def end_derive(self) -> None:
         return None
 
+    def claim_articles(self, article_ids: list[int]) -> list[int]:
+        return list(article_ids)
+
+    def release_articles(self, article_ids: list[int]) -> None:
+        return None
+
     @wrap_errors
     def lease_feeds(
         self,
