@@ -24,6 +24,7 @@ LAYERS = [
     {"extract", "derive", "query", "snippet", "diff", "failures", "subscriptions", "media", "warc"},
     {"importing", "export", "update", "images"},
     {"backfill", "import_warc"},
+    {"fetching"},
     {"archive"},
     {"pages"},
     {"web", "publish"},
