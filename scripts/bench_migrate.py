@@ -27,10 +27,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "scripts"))
 
 from tests.pgcluster import cluster, create_database  # noqa: E402
 
 import tidings  # noqa: E402
+from bench_search import all_hits  # noqa: E402
 
 
 def queries_from(archive: tidings.Archive, count: int, rng: random.Random) -> list[str]:
@@ -54,17 +56,6 @@ def queries_from(archive: tidings.Archive, count: int, rng: random.Random) -> li
             pool = [w.lower() for w in words] + cjk
             found.append(f"{rng.choice(pool)} OR {rng.choice(pool)}")
     return found
-
-
-def complete(archive: tidings.Archive, query: str) -> set[int]:
-    hits: set[int] = set()
-    cursor = None
-    while True:
-        page = archive.search(query, limit=1000, cursor=cursor)
-        hits.update(hit.article_id for hit in page.hits)
-        if not page.next_cursor:
-            return hits
-        cursor = page.next_cursor
 
 
 def first_page_ms(archive: tidings.Archive, queries: list[str]) -> tuple[float, float]:
@@ -97,7 +88,7 @@ def main() -> None:
             print(f"  {table:16} {figures['rows']:>9} rows  sha256 {figures['sha256'][:16]}… (same on both)")
         with tidings.open_archive(args.archive) as lite, tidings.open_archive(url) as shared:
             queries = queries_from(lite, args.queries, random.Random(7))
-            same = sum(complete(lite, q) == complete(shared, q) for q in queries)
+            same = sum(all_hits(lite, q) == all_hits(shared, q) for q in queries)
             print(f"same complete hit sets: {same} of {len(queries)} queries")
             for name, archive in (("sqlite", lite), ("postgresql", shared)):
                 median, p95 = first_page_ms(archive, queries)
