@@ -27,6 +27,7 @@ from tidings.model import FeedOptions
 
 FEEDS = 240
 ITEMS = 3
+T0_WORKERS = __import__("datetime").datetime(2026, 3, 1, tzinfo=__import__("datetime").timezone.utc)
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -278,16 +279,17 @@ def test_workers_share_the_derive_stage(pg_url: str) -> None:
         two.close()
 
 
-def test_re_checks_are_shared_one_article_to_one_worker(pg_url: str) -> None:
+def test_re_checks_and_images_are_shared_one_to_one_worker(pg_url: str) -> None:
     from tidings.store.postgres import PostgresStore
 
     one, two = PostgresStore(pg_url), PostgresStore(pg_url)
     try:
-        first = one.claim_articles([1, 2, 3, 4])
+        first = one.claim("article", [1, 2, 3, 4])
         assert first == [1, 2, 3, 4]
-        assert two.claim_articles([3, 4, 5, 6]) == [5, 6]
-        one.release_articles([3])
-        assert two.claim_articles([3, 4]) == [3]
+        assert two.claim("article", [3, 4, 5, 6]) == [5, 6]
+        assert two.claim("image", [3, 4]) == [3, 4]  # another kind, other ids
+        one.release("article", [3])
+        assert two.claim("article", [3, 4]) == [3]
     finally:
         one.close()
         two.close()
@@ -311,3 +313,61 @@ def test_processes_opening_a_new_database_at_once_migrate_it_once(pg_url: str) -
     with psycopg.connect(pg_url) as connection:
         versions = [row[0] for row in connection.execute("SELECT version FROM tidings_schema ORDER BY version")]
     assert versions == list(range(1, len(MIGRATIONS) + 1))
+
+
+def test_workers_fetch_each_image_once(pg_url: str) -> None:
+    import base64
+
+    from tidings.model import NewRevision, RevisionSource
+
+    gif = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7")
+    hits: Counter[str] = Counter()
+    lock = threading.Lock()
+
+    class Images(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_GET(self) -> None:  # noqa: N802
+            with lock:
+                hits[self.path] += 1
+            time.sleep(0.05)
+            body = gif + self.path.encode()  # a distinct file per image
+            self.send_response(200)
+            self.send_header("Content-Type", "image/gif")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Images)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+    port = server.server_address[1]
+    try:
+        with tidings.open_archive(pg_url) as archive:
+            feed = archive.store.add_feed(f"http://127.0.0.1:{port}/feed.xml", "Outlet")
+            with archive.store.transaction():
+                site = archive.store.site("Outlet").id
+                for n in range(40):
+                    article = archive.store.add_article(site, f"k{n}", f"http://127.0.0.1:{port}/a/{n}", T0_WORKERS, None, feed.id)
+                    tags = "".join(f'<img src="http://127.0.0.1:{port}/img/{n}-{k}.gif">' for k in range(3))
+                    archive.store.add_revision(article.id, NewRevision(T0_WORKERS, f"T{n}", f"<p>x</p>{tags}", RevisionSource.FEED))
+            archive.derive()
+        root = Path(__file__).resolve().parent.parent
+        env = dict(os.environ, PYTHONPATH=str(root / "src"))
+        started = [
+            subprocess.Popen([sys.executable, "-m", "tidings", "--db", pg_url, "media", "fetch"], cwd=root, env=env,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            for _ in range(3)
+        ]
+        for process in started:
+            _out, err = process.communicate(timeout=300)
+            assert process.returncode == 0, err.decode()[-2000:]
+        with tidings.open_archive(pg_url) as archive:
+            assert dict(archive.stats().images) == {"archived": 120}
+        assert len(hits) == 120 and set(hits.values()) == {1}
+    finally:
+        server.shutdown()
+        server.server_close()

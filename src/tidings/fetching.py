@@ -319,13 +319,13 @@ class Fetching:
                     due.append((article, feed))
         due.sort(key=lambda pair: pair[0].first_seen, reverse=True)
         # Workers sharing a database each look at articles the others are not looking at.
-        claimed = set(self.store.claim_articles([article.id for article, _feed in due[:limit]]))
+        claimed = set(self.store.claim("article", [article.id for article, _feed in due[:limit]]))
         candidates = [recheck_candidate(self.store, article, feed) for article, feed in due[:limit] if article.id in claimed]
         updater = self._updater(limits, transport)
         try:
             summary = await updater.recheck(candidates, per_host=per_host, budget=budget)
         finally:
-            self.store.release_articles(sorted(claimed))
+            self.store.release("article", sorted(claimed))
         return dataclasses.replace(summary, due=len(due), left=summary.left + max(0, len(due) - limit))
 
     def recheck(

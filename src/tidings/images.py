@@ -41,6 +41,7 @@ PER_FEED = 60
 #: Image bytes per feed and pass, at most (an image that passes it finishes).
 BYTES_PER_FEED = 64 << 20
 _LIST_BATCH = 500
+_CLAIM_BATCH = 500
 _DUE_LIMIT = 20_000
 _WRITE_BATCH = 200
 #: Failures after which a host is left alone for the rest of the pass.
@@ -94,12 +95,8 @@ async def archive_images(
         _DUE_LIMIT, max_attempts=MAX_ATTEMPTS, now=clock(), retry_after=RETRY_AFTER, skip_feeds=skip_feeds,
         skip_unfed=skip_unfed,
     )
-    taken: Counter[int | None] = Counter()
-    chosen: list[ImageJob] = []
-    for job in jobs:
-        if taken[job.feed_id] < per_feed:
-            taken[job.feed_id] += 1
-            chosen.append(job)
+    chosen = _claimed(store, jobs, per_feed)
+    claimed = [job.image_id for job in chosen]
     counts: Counter[str] = Counter()
     spent: Counter[int | None] = Counter()
     down: set[str] = set()
@@ -158,7 +155,8 @@ async def archive_images(
                 await asyncio.gather(*tasks, return_exceptions=True)
                 counts["deferred"] += len(pending)
     finally:
-        flush()
+        flush()  # recorded before they are let go: another worker then finds them done
+        store.release("image", claimed)
     return ImageSummary(
         listed=listed,
         archived=counts["archived"],
@@ -169,6 +167,29 @@ async def archive_images(
         bytes=counts["bytes"],
         seconds=time.perf_counter() - started,
     )
+
+
+def _claimed(store: Store, jobs: list[ImageJob], per_feed: int) -> list[ImageJob]:
+    """The jobs this pass takes: at most ``per_feed`` of each feed, none that another worker
+    sharing the database has claimed (those are left to it), claimed for this one."""
+    taken: Counter[int | None] = Counter()
+    chosen: list[ImageJob] = []
+    for start in range(0, len(jobs), _CLAIM_BATCH):
+        batch = [job for job in jobs[start : start + _CLAIM_BATCH] if taken[job.feed_id] < per_feed]
+        if not batch:
+            continue
+        got = set(store.claim("image", [job.image_id for job in batch]))
+        over = []
+        for job in batch:
+            if job.image_id not in got:
+                continue
+            if taken[job.feed_id] < per_feed:
+                taken[job.feed_id] += 1
+                chosen.append(job)
+            else:
+                over.append(job.image_id)
+        store.release("image", over)
+    return chosen
 
 
 def _status_of(exc: FetchError) -> int | None:

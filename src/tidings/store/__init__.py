@@ -240,12 +240,13 @@ class Store(Protocol):
     def underived_revisions(self, limit: int, after_id: int = 0) -> list[Revision]:
         """Up to ``limit`` revisions (id above ``after_id``) whose clean HTML and text are not derived yet."""
 
-    def claim_articles(self, article_ids: list[int]) -> list[int]:
-        """Of these articles, those no other worker is re-checking now, claimed by this one
-        until :meth:`release_articles` (or its session ends)."""
+    def claim(self, kind: str, ids: list[int]) -> list[int]:
+        """Of these ``article`` ids (to re-check) or ``image`` ids (to fetch), those no other
+        worker is working on now, claimed by this one until :meth:`release` (or until its
+        session ends); in their order. (SQLite: all of them.)"""
 
-    def release_articles(self, article_ids: list[int]) -> None:
-        """Let go of articles claimed for a re-check."""
+    def release(self, kind: str, ids: list[int]) -> None:
+        """Let go of what :meth:`claim` gave."""
 
     def end_derive(self) -> None:
         """The derive stage of this process is over: let go of what it claimed and did

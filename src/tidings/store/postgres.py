@@ -63,8 +63,9 @@ _LEASE_CLASS = 0x6C656173 << 32
 _HOST_CLASS = 0x686F << 48
 #: Advisory lock keys of revisions being cleaned: this plus the revision's id.
 _DERIVE_CLASS = 0x6465 << 48
-#: Advisory lock keys of articles being re-checked: this plus the article's id.
-_RECHECK_CLASS = 0x7263 << 48
+#: Advisory lock keys of what workers claim (articles being re-checked, images being
+#: fetched): the kind's class plus the id.
+_CLAIMS = {"article": 0x7263 << 48, "image": 0x696D << 48}
 #: Positions a tsvector can hold; later words share the last one.
 _MAX_POSITION = 16383
 
@@ -395,25 +396,25 @@ class PostgresStore(
             )
             self._claimed.difference_update(ids)
 
-    # re-checks, shared: an article is looked at by one worker at a time
+    # re-checks and images, shared: each article or image is worked on by one worker at a time
 
     @wrap_errors
-    def claim_articles(self, article_ids: list[int]) -> list[int]:
-        if not article_ids:
+    def claim(self, kind: str, ids: list[int]) -> list[int]:
+        if not ids:
             return []
         rows = self._db.execute(
             "SELECT id, pg_try_advisory_lock(? + id) FROM unnest(CAST(? AS bigint[])) AS id",
-            (_RECHECK_CLASS, list(article_ids)),
+            (_CLAIMS[kind], list(ids)),
         ).fetchall()
         taken = {int(row[0]) for row in rows if row[1]}
-        return [article_id for article_id in article_ids if article_id in taken]
+        return [item for item in ids if item in taken]
 
     @wrap_errors
-    def release_articles(self, article_ids: list[int]) -> None:
-        if article_ids:
+    def release(self, kind: str, ids: list[int]) -> None:
+        if ids:
             self._db.execute(
                 "SELECT pg_advisory_unlock(? + id) FROM unnest(CAST(? AS bigint[])) AS id",
-                (_RECHECK_CLASS, list(article_ids)),
+                (_CLAIMS[kind], list(ids)),
             )
 
     def host_gate(self) -> PostgresHostGate:

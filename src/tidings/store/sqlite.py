@@ -108,10 +108,10 @@ class SQLiteStore(
     def end_derive(self) -> None:
         return None
 
-    def claim_articles(self, article_ids: list[int]) -> list[int]:
-        return list(article_ids)
+    def claim(self, kind: str, ids: list[int]) -> list[int]:
+        return list(ids)
 
-    def release_articles(self, article_ids: list[int]) -> None:
+    def release(self, kind: str, ids: list[int]) -> None:
         return None
 
     @wrap_errors
