@@ -229,9 +229,9 @@ def outlets() -> Iterator[list[_Host]]:
 def test_the_per_host_limit_and_a_hosts_back_off_hold_across_workers(pg_url: str, outlets: list[_Host]) -> None:
     outlets[3].status = 429  # this one asks everybody to wait ten minutes
     with tidings.open_archive(pg_url) as archive, archive.store.transaction():
-        for host in outlets:
+        for number, host in enumerate(outlets):
             address, port = host.server_address[:2]
-            for n in range(30):
+            for n in range(30 if number < 3 else 60):
                 archive.store.add_feed(f"http://{address}:{port}/feed-{n}.xml", f"Outlet {address}")
     started = workers(pg_url, 4, "--all")  # each would allow 6 requests per host on its own
     for process in started:
@@ -240,11 +240,12 @@ def test_the_per_host_limit_and_a_hosts_back_off_hold_across_workers(pg_url: str
     for host in outlets[:3]:
         assert host.requests == 30
         assert 1 <= host.most <= 6, f"{host.server_address[0]} saw {host.most} requests at once"
-    # After its first answer (at most one slot per worker in flight then), nobody asked again.
-    assert outlets[3].requests <= 6
+    # After its first answer nobody asked again: at most the requests already in flight then
+    # (six slots, shared), and a few that began before the back-off was read.
+    assert 1 <= outlets[3].requests <= 12
     with tidings.open_archive(pg_url) as archive:
         waiting = [feed for feed in archive.feeds() if feed.url.startswith(f"http://{outlets[3].server_address[0]}")]
-        assert len(waiting) == 30 and all(feed.error_kind == "http_429" for feed in waiting)
+        assert len(waiting) == 60 and all(feed.error_kind == "http_429" for feed in waiting)
 
 
 def test_workers_share_the_derive_stage(pg_url: str) -> None:

@@ -166,24 +166,26 @@ class Fetching:
         :meth:`~tidings.store.Store.lease_feeds`): on PostgreSQL a few at a time, so that
         the workers sharing the database share the pass; on SQLite all at once."""
         store = self.store
-        chunk = max(16, updater.limits.concurrency * 4) if store.shares_work else None
+        # Leased twice the concurrency at a time, topped up as fetches finish (PostgreSQL).
+        chunk = max(16, updater.limits.concurrency * 2) if store.shares_work else None
         store.start_pass(self.worker)
-        outcomes: list[FeedOutcome] = []
-        started = time.perf_counter()
-        while stop is None or not stop.is_set():
+        leased: list[int] = []
+
+        def lease() -> list[Feed]:
+            if stop is not None and stop.is_set():
+                return []
             chosen = store.lease_feeds(
                 self._clock(), worker=self.worker, lease_seconds=self.lease_seconds, all_active=all_active, limit=chunk
             )
-            if not chosen:
-                break
-            try:
-                part = await updater.update(chosen, progress=progress, stop=stop)
-            finally:
-                store.release_feeds(self.worker, [feed.id for feed in chosen])
-            outcomes += part.outcomes
-            if chunk is None:
-                break
-        summary = UpdateSummary.of(outcomes, time.perf_counter() - started)
+            leased.extend(feed.id for feed in chosen)
+            return chosen
+
+        try:
+            summary = await updater.update(
+                lease(), progress=progress, stop=stop, more=lease if chunk is not None else None
+            )
+        finally:
+            store.release_feeds(self.worker, leased)
         self._report(summary)
         return summary
 

@@ -158,10 +158,16 @@ class Updater:
         *,
         progress: Progress | None = None,
         stop: asyncio.Event | None = None,
+        more: Callable[[], Sequence[Feed]] | None = None,
     ) -> UpdateSummary:
-        """Fetch, parse and store the given feeds; never raises for a single feed's failure."""
+        """Fetch, parse and store the given feeds; never raises for a single feed's failure.
+
+        ``more`` (called in the writer's thread, with the store) gives further feeds whenever
+        fewer than the concurrency limit are in flight, until it gives none: a pass that
+        leases its feeds a few at a time never waits for the slowest of a batch."""
         started = time.perf_counter()
         outcomes: list[FeedOutcome] = []
+        total = len(feeds)
         loop = asyncio.get_running_loop()
         writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tidings-writer")
         fetcher = Fetcher(self.limits, transport=self._transport)
@@ -241,16 +247,32 @@ class Updater:
                         await loop.run_in_executor(writer, self._forget_validators, feed.id)
             outcomes.append(outcome)
             if progress is not None:
-                progress(len(outcomes), len(feeds), outcome)
+                progress(len(outcomes), total, outcome)
 
         async with fetcher:
             tasks = [asyncio.ensure_future(one(feed)) for feed in feeds]
+            stopper = asyncio.ensure_future(stop.wait()) if stop is not None else None
             try:
-                if stop is None:
-                    await asyncio.gather(*tasks)
-                else:
-                    await _until_done_or_stopped(tasks, stop)
+                while not (stop is not None and stop.is_set()):
+                    pending = {task for task in tasks if not task.done()}
+                    if more is not None and len(pending) <= self.limits.concurrency:
+                        extra = list(await loop.run_in_executor(writer, more))
+                        if extra:
+                            total += len(extra)
+                            tasks.extend(asyncio.ensure_future(one(feed)) for feed in extra)
+                            continue
+                        more = None
+                    if not pending:
+                        break
+                    done, _ = await asyncio.wait(
+                        pending | ({stopper} if stopper is not None else set()), return_when=asyncio.FIRST_COMPLETED
+                    )
+                    for task in done:
+                        if task is not stopper and task.exception() is not None:
+                            raise task.exception()  # type: ignore[misc]
             finally:
+                if stopper is not None:
+                    stopper.cancel()
                 for task in tasks:
                     task.cancel()
                 await asyncio.gather(*tasks, return_exceptions=True)
@@ -779,18 +801,3 @@ class Updater:
         if not wants_full_text(mode, item.entry, entry_content(item.entry)):
             return False
         return not any(r.source is RevisionSource.EXTRACTED for r in self.store.revisions(item.article_id))
-
-
-async def _until_done_or_stopped(tasks: Sequence[asyncio.Future[None]], stop: asyncio.Event) -> None:
-    """Wait for every task, or until ``stop`` is set, whichever comes first."""
-    stopper: asyncio.Future[Any] = asyncio.ensure_future(stop.wait())
-    try:
-        pending: set[asyncio.Future[Any]] = set(tasks)
-        while pending and not stop.is_set():
-            done, pending = await asyncio.wait(pending | {stopper}, return_when=asyncio.FIRST_COMPLETED)
-            pending.discard(stopper)
-            for task in done:
-                if task is not stopper and task.exception() is not None:
-                    raise task.exception()  # type: ignore[misc]
-    finally:
-        stopper.cancel()

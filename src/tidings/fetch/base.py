@@ -52,8 +52,9 @@ class HostGate(Protocol):
     request to wait (429/503 with Retry-After) honoured by all. Each call is one short
     round trip to the database; none waits."""
 
-    def wait_seconds(self, host: str) -> float:
-        """How long the host asked every worker to wait (0: not at all)."""
+    def wait_seconds(self, host: str, fresh: bool = False) -> float:
+        """How long the host asked every worker to wait (0: not at all); ``fresh``: read
+        now, not a value a moment old."""
         ...
 
     def acquire(self, host: str, per_host: int) -> int | None:

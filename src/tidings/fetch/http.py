@@ -172,6 +172,13 @@ class HttpFetcher:
         while (slot := gate.acquire(host, self.limits.per_host)) is None:
             await asyncio.sleep(pause)  # the fetch's own time limit bounds the wait
             pause = min(pause * 1.5, 0.2)
+        # The slot may have come free because the host just asked everybody to wait.
+        waiting = gate.wait_seconds(host, fresh=True)
+        if waiting > 0:
+            gate.release(host, slot)
+            raise FetchError(
+                "http_429", f"{url}: {host} asked to be left alone for {waiting:.0f} s more", retry_after=waiting
+            )
         try:
             yield
         except FetchError as exc:

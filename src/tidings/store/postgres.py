@@ -218,10 +218,10 @@ class PostgresHostGate:
     def _key(host: str, slot: int) -> int:
         return _HOST_CLASS + (zlib.crc32(host.encode("utf-8")) << 8) + slot
 
-    def wait_seconds(self, host: str) -> float:
+    def wait_seconds(self, host: str, fresh: bool = False) -> float:
         now = time.monotonic()
         until, checked = self._waits.get(host, (0.0, -1e9))
-        if now - checked > 2.0:  # a shared back-off is read at most every two seconds
+        if fresh or now - checked > 0.25:  # else read at most four times a second per host
             with self._lock:
                 row = self._db.execute(
                     "SELECT not_before - (extract(epoch FROM clock_timestamp()) * 1000)::bigint"
