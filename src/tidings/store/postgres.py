@@ -480,6 +480,8 @@ class PostgresStore(
                 (*params, *((limit * 4,) if limit is not None else ())),
             ).fetchall()
             for feed_id, lease_until in rows:
+                if feed_id in self._held:
+                    continue  # this session's already (advisory locks are re-entrant)
                 # The lease is tied to the holder's session: a worker killed with -9 lets
                 # go of its advisory locks at once. A session that lives on without its
                 # worker (cut off) keeps them; its leases end at lease_until.
