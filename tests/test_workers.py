@@ -237,12 +237,14 @@ def test_the_per_host_limit_and_a_hosts_back_off_hold_across_workers(pg_url: str
     for process in started:
         process.communicate(timeout=300)
         assert process.returncode in (0, 1)  # 1: the waiting host's feeds failed
-    for host in outlets[:3]:
-        assert host.requests == 30
-        assert 1 <= host.most <= 6, f"{host.server_address[0]} saw {host.most} requests at once"
-    # After its first answer nobody asked again: at most the requests already in flight then
-    # (six slots, shared), and a few that began before the back-off was read.
-    assert 1 <= outlets[3].requests <= 12
+    assert [host.requests for host in outlets[:3]] == [30, 30, 30]
+    # Never more than the limit at once at any host (24 without the shared slots), and the
+    # limit was reached: the workers did press on the hosts.
+    assert all(host.most <= 6 for host in outlets[:3]), [host.most for host in outlets[:3]]
+    assert max(host.most for host in outlets[:3]) == 6
+    # After its first answers nobody asked again: only the requests already holding one of
+    # its six slots reached it (60 without the shared back-off).
+    assert outlets[3].requests <= 6, outlets[3].requests
     with tidings.open_archive(pg_url) as archive:
         waiting = [feed for feed in archive.feeds() if feed.url.startswith(f"http://{outlets[3].server_address[0]}")]
         assert len(waiting) == 60 and all(feed.error_kind == "http_429" for feed in waiting)
