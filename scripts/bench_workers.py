@@ -20,15 +20,14 @@ import os
 import statistics
 import subprocess
 import sys
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT))
 
+from tests.loopback import LateHost  # noqa: E402
 from tests.pgcluster import cluster, create_database, drop_database  # noqa: E402
 
 import tidings  # noqa: E402
@@ -36,50 +35,7 @@ import tidings  # noqa: E402
 PER_HOST = 6
 
 
-class Host(ThreadingHTTPServer):
-    daemon_threads = True
-    request_queue_size = 256
-
-    def __init__(self, address: str, latency: float, items: int) -> None:
-        super().__init__((address, 0), Handler)
-        self.latency, self.items = latency, items
-        self.lock = threading.Lock()
-        self.in_flight = self.most = self.requests = 0
-
-
-class Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    server: Host  # type: ignore[assignment]
-
-    def do_GET(self) -> None:  # noqa: N802
-        with self.server.lock:
-            self.server.in_flight += 1
-            self.server.requests += 1
-            self.server.most = max(self.server.most, self.server.in_flight)
-        try:
-            time.sleep(self.server.latency)
-            name = self.path.strip("/")
-            host = self.server.server_address[0]
-            items = "".join(
-                f"<item><title>{name} {n}</title><link>http://{host}/{name}/{n}</link>"
-                f"<description>Item {n} of {name}.</description></item>"
-                for n in range(self.server.items)
-            )
-            body = f'<?xml version="1.0"?><rss version="2.0"><channel><title>{name}</title>{items}</channel></rss>'.encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/rss+xml")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-        finally:
-            with self.server.lock:
-                self.server.in_flight -= 1
-
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
-        pass
-
-
-def one_pass(server_url: str, hosts: list[Host], feeds_per_host: int, workers: int) -> tuple[float, int, int]:
+def one_pass(server_url: str, hosts: list[LateHost], feeds_per_host: int, workers: int) -> tuple[float, int, int]:
     """Seconds for ``workers`` processes to finish a first pass; most requests any host
     saw at once; feeds fetched."""
     url = create_database(server_url)
@@ -90,7 +46,8 @@ def one_pass(server_url: str, hosts: list[Host], feeds_per_host: int, workers: i
                 for n in range(feeds_per_host):
                     archive.store.add_feed(f"http://{address}:{port}/feed-{n}.xml", f"Outlet {address}")
         for host in hosts:
-            host.most = host.requests = 0
+            host.most = 0
+            host.hits.clear()
         env = dict(os.environ, PYTHONPATH=str(ROOT / "src"))
         started = time.perf_counter()
         processes = [
@@ -121,9 +78,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--items", type=int, default=5, help="items per feed document")
     args = parser.parse_args()
-    hosts = [Host(f"127.0.0.{n}", args.latency, args.items) for n in range(1, args.hosts + 1)]
-    for host in hosts:
-        threading.Thread(target=host.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+    hosts = [LateHost(f"127.0.0.{n}", args.latency, args.items).start() for n in range(1, args.hosts + 1)]
     total = args.hosts * args.feeds_per_host
     print(
         f"{total} feeds of {args.items} items on {args.hosts} loopback hosts, {args.latency:g} s per request,"

@@ -25,58 +25,27 @@ import tidings
 from tidings.cli import cli
 from tidings.model import FeedOptions
 
+from .loopback import LateHost
+
 FEEDS = 240
 ITEMS = 3
 T0_WORKERS = __import__("datetime").datetime(2026, 3, 1, tzinfo=__import__("datetime").timezone.utc)
 
 
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    server: _Server  # type: ignore[assignment]
-
-    def do_GET(self) -> None:  # noqa: N802
-        number = int(self.path.strip("/").split(".")[0].split("-")[1])
-        with self.server.lock:
-            self.server.hits[number] += 1
-        time.sleep(self.server.delay)
-        items = "".join(
-            f"<item><title>Feed {number} story {n}</title><link>http://127.0.0.1/{number}/{n}</link>"
-            f"<guid>http://127.0.0.1/{number}/{n}</guid><description>Story {n} of feed {number}.</description></item>"
-            for n in range(ITEMS)
-        )
-        body = f'<?xml version="1.0"?><rss version="2.0"><channel><title>Feed {number}</title>{items}</channel></rss>'.encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/rss+xml")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
-        pass
-
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    lock: threading.Lock
-    hits: Counter[int]
-    delay: float
-
-
 @pytest.fixture
-def feeds_server() -> Iterator[_Server]:
-    server = _Server(("127.0.0.1", 0), _Handler)
-    server.lock = threading.Lock()
-    server.hits = Counter()
-    server.delay = 0.05
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
+def feeds_server() -> Iterator[LateHost]:
+    server = LateHost("127.0.0.1", latency=0.05, items=ITEMS).start()
     yield server
-    server.shutdown()
-    server.server_close()
+    server.stop()
+
+
+def feed_numbers(server: LateHost) -> list[int]:
+    """The feeds the server was asked for (``/feed-N.xml``), by number, once each."""
+    return sorted(int(path.strip("/").removesuffix(".xml").split("-")[1]) for path in server.hits)
 
 
 @pytest.fixture
-def shared(pg_url: str, feeds_server: _Server) -> str:
+def shared(pg_url: str, feeds_server: LateHost) -> str:
     port = feeds_server.server_address[1]
     with tidings.open_archive(pg_url) as archive:
         with archive.store.transaction():
@@ -106,12 +75,12 @@ def counts(url: str) -> tuple[int, int, int]:
     return stats.articles, stats.revisions, fetched
 
 
-def test_workers_started_at_once_fetch_every_feed_exactly_once(shared: str, feeds_server: _Server) -> None:
+def test_workers_started_at_once_fetch_every_feed_exactly_once(shared: str, feeds_server: LateHost) -> None:
     started = workers(shared, 4, "--all")
     for process in started:
         _out, err = process.communicate(timeout=300)
         assert process.returncode == 0, err.decode()[-2000:]
-    assert sorted(feeds_server.hits) == list(range(FEEDS))
+    assert feed_numbers(feeds_server) == list(range(FEEDS))
     assert set(feeds_server.hits.values()) == {1}  # no feed twice
     assert counts(shared) == (FEEDS * ITEMS, FEEDS * ITEMS, FEEDS)
     result = CliRunner().invoke(cli, ["--db", shared, "workers", "--json"])
@@ -124,11 +93,11 @@ def test_workers_started_at_once_fetch_every_feed_exactly_once(shared: str, feed
     assert all(worker["leases"] == 0 for worker in listed)
 
 
-def test_a_worker_killed_mid_pass_loses_nothing_and_its_feeds_are_done_next(shared: str, feeds_server: _Server) -> None:
-    feeds_server.delay = 0.1
+def test_a_worker_killed_mid_pass_loses_nothing_and_its_feeds_are_done_next(shared: str, feeds_server: LateHost) -> None:
+    feeds_server.latency = 0.1
     started = workers(shared, 3, "--all")
     deadline = time.monotonic() + 60
-    while sum(feeds_server.hits.values()) < FEEDS // 4 and time.monotonic() < deadline:
+    while feeds_server.requests < FEEDS // 4 and time.monotonic() < deadline:
         time.sleep(0.02)
     victim = started[0]
     os.kill(victim.pid, signal.SIGKILL)
@@ -138,11 +107,11 @@ def test_a_worker_killed_mid_pass_loses_nothing_and_its_feeds_are_done_next(shar
         assert process.returncode == 0, err.decode()[-2000:]
     # Run again at once: the feeds the killed worker held and never finished are free
     # (its session ended with it), so this pass does them; nothing is stored twice.
-    feeds_server.delay = 0.0
+    feeds_server.latency = 0.0
     (again,) = workers(shared, 1)
     _out, err = again.communicate(timeout=300)
     assert again.returncode == 0, err.decode()[-2000:]
-    assert sorted(feeds_server.hits) == list(range(FEEDS))
+    assert feed_numbers(feeds_server) == list(range(FEEDS))
     assert counts(shared) == (FEEDS * ITEMS, FEEDS * ITEMS, FEEDS)
     with tidings.open_archive(shared) as archive:
         assert all(feed.next_fetch is not None for feed in archive.feeds())
@@ -171,62 +140,15 @@ def test_a_lease_outlives_a_session_that_lives_on_only_until_it_expires(pg_url: 
         other.close()
 
 
-class _Host(ThreadingHTTPServer):
-    """One outlet: answers late, counts requests in flight and the most ever at once."""
-
-    daemon_threads = True
-
-    def __init__(self, address: str, delay: float, status: int = 200) -> None:
-        super().__init__((address, 0), _HostHandler)
-        self.lock = threading.Lock()
-        self.delay, self.status = delay, status
-        self.in_flight = self.most = self.requests = 0
-
-
-class _HostHandler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    server: _Host  # type: ignore[assignment]
-
-    def do_GET(self) -> None:  # noqa: N802
-        with self.server.lock:
-            self.server.in_flight += 1
-            self.server.requests += 1
-            self.server.most = max(self.server.most, self.server.in_flight)
-        try:
-            time.sleep(self.server.delay)
-            name = self.path.strip("/")
-            body = (
-                f'<?xml version="1.0"?><rss version="2.0"><channel><title>{name}</title><item><title>{name}</title>'
-                f"<link>http://{self.server.server_address[0]}/{name}</link><description>x</description></item></channel></rss>"
-            ).encode()
-            self.send_response(self.server.status)
-            if self.server.status == 429:
-                self.send_header("Retry-After", "600")
-            self.send_header("Content-Type", "application/rss+xml")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-        finally:
-            with self.server.lock:
-                self.server.in_flight -= 1
-
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
-        pass
-
-
 @pytest.fixture
-def outlets() -> Iterator[list[_Host]]:
-    hosts = [_Host(f"127.0.0.{n}", 0.2) for n in range(1, 5)]
-    threads = [threading.Thread(target=h.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True) for h in hosts]
-    for thread in threads:
-        thread.start()
+def outlets() -> Iterator[list[LateHost]]:
+    hosts = [LateHost(f"127.0.0.{n}", latency=0.2).start() for n in range(1, 5)]
     yield hosts
     for host in hosts:
-        host.shutdown()
-        host.server_close()
+        host.stop()
 
 
-def test_the_per_host_limit_and_a_hosts_back_off_hold_across_workers(pg_url: str, outlets: list[_Host]) -> None:
+def test_the_per_host_limit_and_a_hosts_back_off_hold_across_workers(pg_url: str, outlets: list[LateHost]) -> None:
     outlets[3].status = 429  # this one asks everybody to wait ten minutes
     with tidings.open_archive(pg_url) as archive, archive.store.transaction():
         for number, host in enumerate(outlets):

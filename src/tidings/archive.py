@@ -378,12 +378,13 @@ class Archive(Fetching):
         hash, and the articles indexed."""
         from .store.copy import copy_tables, verify_tables
 
+        here, there = os.fspath(self.store.path), os.fspath(location)  # type: ignore[attr-defined]
+        if here == there or (
+            "://" not in here and "://" not in there and Path(here).resolve() == Path(there).resolve()
+        ):
+            raise InvalidInputError("the target is this archive")
         target = open_archive(location, clock=self._clock)
         try:
-            if os.fspath(location) == getattr(self.store, "path", None) or str(location) == str(
-                getattr(self.store, "path", "")
-            ):
-                raise InvalidInputError("the target is this archive")
             report = copy_tables(self.store, target.store, progress=progress)
             verified = verify_tables(self.store, target.store)
             indexed = target.reindex()

@@ -20,6 +20,7 @@ nothing larger than :data:`~tidings.fetch.base.MAX_BODY_BYTES` is read.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 from collections.abc import Iterator
@@ -79,8 +80,9 @@ class _Record:
         self.offset = offset
 
 
-def _date(text: str | None) -> datetime | None:
-    if not text:
+def _date(text: object) -> datetime | None:
+    """A time from WARC headers or an export's metadata (ISO 8601); None if there is none."""
+    if not isinstance(text, str) or not text:
         return None
     try:
         moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
@@ -130,10 +132,6 @@ def import_warc(store: Store, path: Path, *, updater: Updater) -> WarcImport:
     if _is_export(path):
         return _import_export(store, path)
     return _import_captures(store, path, updater)
-
-
-def _time(text: object) -> datetime | None:
-    return _date(text) if isinstance(text, str) else None
 
 
 def _import_export(store: Store, path: Path) -> WarcImport:
@@ -191,8 +189,8 @@ def _import_export(store: Store, path: Path) -> WarcImport:
 def _restore(store: Store, meta: dict[str, Any], html: str, feeds: dict[str, int], name: str) -> tuple[int, int]:
     """Give back one revision and its article; (new articles, new revisions)."""
     about, own = meta["article"], meta["revision"]
-    seen = _time(own.get("seen"))
-    first_seen = _time(about.get("first_seen")) or seen
+    seen = _date(own.get("seen"))
+    first_seen = _date(about.get("first_seen")) or seen
     if seen is None or first_seen is None:
         raise ValueError("a revision without its time")
     site_id = store.site(str(about["site"])).id
@@ -201,7 +199,7 @@ def _restore(store: Store, meta: dict[str, Any], html: str, feeds: dict[str, int
     created = article is None
     if article is None:
         feed_id = feeds.get(about.get("feed") or "")
-        article = store.add_article(site_id, key, url, first_seen, _time(about.get("published")), feed_id=feed_id)
+        article = store.add_article(site_id, key, url, first_seen, _date(about.get("published")), feed_id=feed_id)
     revision = NewRevision(
         seen=seen,
         title=str(own.get("title") or ""),
@@ -213,13 +211,13 @@ def _restore(store: Store, meta: dict[str, Any], html: str, feeds: dict[str, int
         language=own.get("language"),
     )
     _stored, new = store.add_revision(article.id, revision, current=bool(own.get("current", True)))
-    last_seen = _time(about.get("last_seen"))
+    last_seen = _date(about.get("last_seen"))
     if last_seen is not None and last_seen > article.last_seen:
         store.touch_article(article.id, last_seen)
     state = ArticleState(about.get("state", "present"))
     if state is not ArticleState.PRESENT:
         store.change_state(
-            article.id, state, _time(about.get("state_since")) or seen, {"imported_from": name}
+            article.id, state, _date(about.get("state_since")) or seen, {"imported_from": name}
         )
     return int(created), int(new)
 
@@ -241,16 +239,10 @@ def _feed_for(store: Store, url: str, title: str | None, known: dict[str, Feed])
             assert found is not None
             feed = found
         # Subscribed by the import only: nothing is fetched until someone resumes it.
-        feed = _paused(feed)
+        feed = dataclasses.replace(feed, state=FeedState.PAUSED)
         store.save_feed(feed)
     known[url] = feed
     return feed
-
-
-def _paused(feed: Feed) -> Feed:
-    import dataclasses
-
-    return dataclasses.replace(feed, state=FeedState.PAUSED)
 
 
 def _import_captures(store: Store, path: Path, updater: Updater) -> WarcImport:

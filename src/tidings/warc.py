@@ -40,6 +40,8 @@ __all__ = [
     "recover",
     "warc_date",
     "warc_folder_for",
+    "warcinfo",
+    "writer_for",
 ]
 
 log = logging.getLogger(__name__)
@@ -64,7 +66,8 @@ def warc_date(moment: datetime) -> str:
     return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _writer(handle: IO[bytes]) -> Any:
+def writer_for(handle: IO[bytes]) -> Any:
+    """A warcio writer of gzip members (one per record) onto ``handle``."""
     from warcio.warcwriter import WARCWriter
 
     return WARCWriter(handle, gzip=True)
@@ -203,7 +206,7 @@ class WarcKeeper:
         handle = open(path, "xb")
         fcntl.flock(handle, fcntl.LOCK_EX)
         self._handle, self._path = handle, path
-        self._writer = _writer(handle)
+        self._writer = writer_for(handle)
         self._writer.write_record(
             warcinfo(self._writer, name, {"format": "WARC File Format 1.0", "description": "HTTP exchanges kept by tidings"})
         )

@@ -31,7 +31,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 from ..model import Article, Revision, RevisionSource, WarcExport, current_of
 from ..store import Store
 from .walk import articles_with_revisions
-from ..warc import _writer, kept_files, read_records, warc_date, warcinfo
+from ..warc import kept_files, read_records, warc_date, warcinfo, writer_for
 
 __all__ = ["EXPORT_FORMAT", "METADATA_TYPE", "WarcExport", "export_warc", "surt"]
 
@@ -100,7 +100,7 @@ class _Out:
 
     def __init__(self, handle: IO[bytes], index: _Index) -> None:
         self.handle = handle
-        self.writer = _writer(handle)
+        self.writer = writer_for(handle)
         self.index = index
 
     def write(self, record: Any) -> None:

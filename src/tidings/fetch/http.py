@@ -165,9 +165,7 @@ class HttpFetcher:
             return
         waiting = gate.wait_seconds(host)
         if waiting > 0:
-            raise FetchError(
-                "http_429", f"{url}: {host} asked to be left alone for {waiting:.0f} s more", retry_after=waiting
-            )
+            raise _left_alone(url, host, waiting)
         pause = 0.01
         while (slot := gate.acquire(host, self.limits.per_host)) is None:
             await asyncio.sleep(pause)  # the fetch's own time limit bounds the wait
@@ -176,9 +174,7 @@ class HttpFetcher:
         waiting = gate.wait_seconds(host, fresh=True)
         if waiting > 0:
             gate.release(host, slot)
-            raise FetchError(
-                "http_429", f"{url}: {host} asked to be left alone for {waiting:.0f} s more", retry_after=waiting
-            )
+            raise _left_alone(url, host, waiting)
         try:
             yield
         except FetchError as exc:
@@ -459,6 +455,11 @@ class HttpFetcher:
             fresh_for=cache_lifetime(headers.get("cache-control"), headers.get("expires"), now),
             received_bytes=received,
         )
+
+
+def _left_alone(url: str, host: str, waiting: float) -> FetchError:
+    """The error of a fetch not made because the host asked every worker to wait."""
+    return FetchError("http_429", f"{url}: {host} asked to be left alone for {waiting:.0f} s more", retry_after=waiting)
 
 
 def _pinned(target: _Target, address: Address, headers: dict[str, str]) -> dict[str, Any]:

@@ -35,6 +35,7 @@ __all__ = [
     "dt",
     "dt_required",
     "feed_row",
+    "first_line",
     "ms",
     "ms_required",
     "register_errors",
@@ -251,7 +252,7 @@ class Queries:
         try:
             self._db.execute(self.BEGIN)
         except _ERRORS as exc:
-            raise StorageError(f"cannot start a transaction: {_first_line(exc)}") from exc
+            raise StorageError(f"cannot start a transaction: {first_line(exc)}") from exc
         self._depth = 1
         try:
             yield
@@ -265,8 +266,12 @@ class Queries:
             self._db.execute("COMMIT")
         except _ERRORS as exc:
             self._forget()
-            raise StorageError(f"cannot commit: {_first_line(exc)}") from exc
+            raise StorageError(f"cannot commit: {first_line(exc)}") from exc
         self._committed()
+
+    def after_copy(self, table: str) -> None:
+        """Rows were copied into ``table`` with their ids (see :mod:`tidings.store.copy`):
+        make new rows get ids after them. (SQLite's do already.)"""
 
     def _forget(self) -> None:
         """A transaction was rolled back: drop what was cached from it."""
@@ -294,5 +299,6 @@ class Queries:
         ) -> None: ...
 
 
-def _first_line(exc: BaseException) -> str:
+def first_line(exc: BaseException) -> str:
+    """The first line of an error's message (drivers add context lines)."""
     return (str(exc).strip().splitlines() or [type(exc).__name__])[0]

@@ -95,7 +95,7 @@ def copy_tables(source: Any, target: Any, *, batch: int = 1000, progress: Progre
             start = tuple(rows[-1][i] for i in places)
             if progress is not None:
                 progress(table, copied[table])
-        if "id" in key and hasattr(target, "after_copy"):
+        if "id" in key:
             target.after_copy(table)
     return CopyReport(copied=copied, present=present)
 

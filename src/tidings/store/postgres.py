@@ -33,6 +33,7 @@ from .common import (
     REVISION_COLUMNS,
     dt_required,
     feed_row,
+    first_line,
     ms_required,
     register_errors,
     revision_row,
@@ -280,7 +281,7 @@ class PostgresStore(
         try:
             connection = psycopg.connect(url, autocommit=True, connect_timeout=30)
         except psycopg.Error as exc:
-            raise StorageError(f"cannot connect to {_safe(url)}: {_first_line(exc)}") from exc
+            raise StorageError(f"cannot connect to {_safe(url)}: {first_line(exc)}") from exc
         self._db = _Connection(connection)
         self._depth = 0
         self._site_ids: dict[str, int] = {}
@@ -292,7 +293,7 @@ class PostgresStore(
             self._migrate()
         except psycopg.Error as exc:
             self._db.close()
-            raise StorageError(f"cannot use {_safe(url)} as a tidings database: {_first_line(exc)}") from exc
+            raise StorageError(f"cannot use {_safe(url)} as a tidings database: {first_line(exc)}") from exc
         except BaseException:
             self._db.close()
             raise
@@ -631,10 +632,6 @@ class PostgresStore(
             database_bytes=int(counts[4]),
             images=tuple(sorted(self.image_counts().items())),
         )
-
-
-def _first_line(exc: BaseException) -> str:
-    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
 
 
 def _safe(url: str) -> str:
