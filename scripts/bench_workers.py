@@ -9,8 +9,11 @@ feeds by 1 worker and by N workers (separate processes started together), altern
 and prints the medians, the ratio, and the most concurrent requests any host saw (which
 must stay within the per-host limit, 6).
 
+Items carry their full text; with --pages each links to an article page the host serves
+(after the same latency), which tidings fetches for its full text.
+
 Usage: scripts/bench_workers.py [--hosts 32] [--feeds-per-host 50] [--latency 0.2] [--items 5]
-                                [--workers 4] [--rounds 3]
+                                [--pages] [--workers 4] [--rounds 3]
 """
 
 from __future__ import annotations
@@ -48,6 +51,7 @@ def one_pass(server_url: str, hosts: list[LateHost], feeds_per_host: int, worker
         for host in hosts:
             host.most = 0
             host.hits.clear()
+            host.pages.clear()
         env = dict(os.environ, PYTHONPATH=str(ROOT / "src"))
         started = time.perf_counter()
         processes = [
@@ -77,11 +81,13 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--items", type=int, default=5, help="items per feed document")
+    parser.add_argument("--pages", action="store_true", help="items link to article pages to fetch")
     args = parser.parse_args()
-    hosts = [LateHost(f"127.0.0.{n}", args.latency, args.items).start() for n in range(1, args.hosts + 1)]
+    hosts = [LateHost(f"127.0.0.{n}", args.latency, args.items, pages=args.pages).start() for n in range(1, args.hosts + 1)]
     total = args.hosts * args.feeds_per_host
     print(
-        f"{total} feeds of {args.items} items on {args.hosts} loopback hosts, {args.latency:g} s per request,"
+        f"{total} feeds of {args.items} items{' linking to pages' if args.pages else ''} on {args.hosts} loopback"
+        f" hosts, {args.latency:g} s per request,"
         f" per-host limit {PER_HOST}"
     )
     times: dict[int, list[float]] = {1: [], args.workers: []}

@@ -3,11 +3,15 @@ benchmark serve their feeds from.
 
 Every request for ``/<name>.xml`` is answered after ``latency`` seconds with an RSS document
 of ``items`` items named after it (or with ``status``: 429 comes with Retry-After: 600).
-The host counts requests per path, those in flight, and the most ever in flight at once.
+Items carry their full text; with ``pages`` they carry a one-line summary instead, and
+their links lead to article pages this host serves (after the same latency). The host
+counts feed requests per path (``hits``), page requests (``pages``), the requests in
+flight and the most ever in flight at once.
 """
 
 from __future__ import annotations
 
+import html
 import threading
 import time
 from collections import Counter
@@ -18,11 +22,14 @@ class LateHost(ThreadingHTTPServer):
     daemon_threads = True
     request_queue_size = 256
 
-    def __init__(self, address: str = "127.0.0.1", latency: float = 0.0, items: int = 1, status: int = 200) -> None:
+    def __init__(
+        self, address: str = "127.0.0.1", latency: float = 0.0, items: int = 1, status: int = 200, pages: bool = False
+    ) -> None:
         super().__init__((address, 0), _Handler)
-        self.latency, self.items, self.status = latency, items, status
+        self.latency, self.items, self.status, self.with_pages = latency, items, status, pages
         self.lock = threading.Lock()
         self.hits: Counter[str] = Counter()
+        self.pages: Counter[str] = Counter()
         self.in_flight = self.most = 0
 
     @property
@@ -48,30 +55,49 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:  # noqa: N802
         host = self.server
+        feed = self.path.endswith(".xml")
         with host.lock:
-            host.hits[self.path] += 1
+            (host.hits if feed else host.pages)[self.path] += 1
             host.in_flight += 1
             host.most = max(host.most, host.in_flight)
         try:
             time.sleep(host.latency)
-            name = self.path.strip("/").removesuffix(".xml")
-            address = host.server_address[0]
-            items = "".join(
-                f"<item><title>{name} story {n}</title><link>http://{address}/{name}/{n}</link>"
-                f"<guid>http://{address}/{name}/{n}</guid><description>Story {n} of {name}.</description></item>"
-                for n in range(host.items)
-            )
-            body = f'<?xml version="1.0"?><rss version="2.0"><channel><title>{name}</title>{items}</channel></rss>'.encode()
+            if feed:
+                body, kind = self._feed(host), "application/rss+xml"
+            else:
+                title = html.escape(self.path)
+                body = (
+                    f"<!DOCTYPE html><html><head><title>{title}</title></head><body><article><h1>{title}</h1>"
+                    + "".join(f"<p>Paragraph {n} of {title}, told at some length for a reader.</p>" for n in range(6))
+                    + "</article></body></html>"
+                ).encode()
+                kind = "text/html; charset=utf-8"
             self.send_response(host.status)
             if host.status == 429:
                 self.send_header("Retry-After", "600")
-            self.send_header("Content-Type", "application/rss+xml")
+            self.send_header("Content-Type", kind)
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
             self.wfile.write(body)
         finally:
             with host.lock:
                 host.in_flight -= 1
+
+    def _feed(self, host: LateHost) -> bytes:
+        name = self.path.strip("/").removesuffix(".xml")
+        items = []
+        for n in range(host.items):
+            link = host.url(f"/{name}/{n}")
+            if host.with_pages:
+                text = f"<description>Story {n} of {name}.</description>"
+            else:
+                paragraphs = "".join(f"<p>Paragraph {k} of story {n} of {name}, told in full.</p>" for k in range(4))
+                text = f"<description>Story {n} of {name}.</description><content:encoded>{html.escape(paragraphs)}</content:encoded>"
+            items.append(f"<item><title>{name} story {n}</title><link>{link}</link><guid>{link}</guid>{text}</item>")
+        return (
+            '<?xml version="1.0"?><rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/">'
+            f"<channel><title>{name}</title>{''.join(items)}</channel></rss>"
+        ).encode()
 
     def log_message(self, format: str, *args: object) -> None:  # noqa: A002
         pass

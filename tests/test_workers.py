@@ -142,7 +142,8 @@ def test_a_lease_outlives_a_session_that_lives_on_only_until_it_expires(pg_url: 
 
 @pytest.fixture
 def outlets() -> Iterator[list[LateHost]]:
-    hosts = [LateHost(f"127.0.0.{n}", latency=0.2).start() for n in range(1, 5)]
+    # Each item links to an article page: a feed's host sees its feed request, then its page's.
+    hosts = [LateHost(f"127.0.0.{n}", latency=0.2, pages=True).start() for n in range(1, 5)]
     yield hosts
     for host in hosts:
         host.stop()
@@ -160,6 +161,8 @@ def test_the_per_host_limit_and_a_hosts_back_off_hold_across_workers(pg_url: str
         process.communicate(timeout=300)
         assert process.returncode in (0, 1)  # 1: the waiting host's feeds failed
     assert [host.requests for host in outlets[:3]] == [30, 30, 30]
+    assert [sorted(set(host.pages.values())) for host in outlets[:3]] == [[1]] * 3  # each page once
+    assert [len(host.pages) for host in outlets[:3]] == [30, 30, 30]
     # Never more than the limit at once at any host (24 without the shared slots), and the
     # limit was reached: the workers did press on the hosts.
     assert all(host.most <= 6 for host in outlets[:3]), [host.most for host in outlets[:3]]

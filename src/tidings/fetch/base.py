@@ -52,13 +52,14 @@ class HostGate(Protocol):
     request to wait (429/503 with Retry-After) honoured by all. Each call is one short
     round trip to the database; none waits."""
 
-    def wait_seconds(self, host: str, fresh: bool = False) -> float:
-        """How long the host asked every worker to wait (0: not at all); ``fresh``: read
-        now, not a value a moment old."""
+    def wait_seconds(self, host: str) -> float:
+        """How long the host asked every worker to wait (0: not at all), as last read: at
+        most a moment ago, or by the last :meth:`acquire` for the host."""
         ...
 
     def acquire(self, host: str, per_host: int) -> int | None:
-        """Take one of the host's ``per_host`` slots if one is free: its number, else None."""
+        """Take one of the host's ``per_host`` slots if one is free: its number, else None.
+        Reads the host's back-off afresh in the same round trip."""
         ...
 
     def release(self, host: str, slot: int) -> None: ...

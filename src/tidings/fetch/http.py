@@ -48,6 +48,7 @@ from ..version import __version__
 from .addresses import Address, literal_address, resolve
 from .base import Exchange, Limits, Response, cache_lifetime, retry_after_seconds
 from .decode import ACCEPT_ENCODING, BoundedDecoder
+from .slots import LeftAlone, SharedSlots
 
 __all__ = ["HttpFetcher", "Limits", "USER_AGENT"]
 
@@ -137,6 +138,7 @@ class HttpFetcher:
         self._hosts: dict[str, asyncio.Semaphore] = {}
         # One lookup per host name and fetcher (one update pass), shared by concurrent fetches.
         self._lookups: dict[str, asyncio.Future[list[Address]]] = {}
+        self._slots = SharedSlots(limits.gate, limits.per_host) if limits.gate is not None else None
 
     async def __aenter__(self) -> HttpFetcher:
         return self
@@ -150,39 +152,32 @@ class HttpFetcher:
         await self.aclose()
 
     async def aclose(self) -> None:
+        if self._slots is not None:
+            self._slots.close()
         await self._client.aclose()
 
     @contextlib.asynccontextmanager
     async def _shared_slot(self, url: str) -> AsyncIterator[None]:
-        """With a gate (several workers): wait for one of the host's slots shared by all
-        of them, and refuse a host that asked every worker to wait; a 429 or 503 with
-        Retry-After makes all of them wait. (The gate's calls are short round trips to the
-        database, made from the event loop; the waiting is here.)"""
-        gate = self.limits.gate
+        """With a gate (several workers): hold one of the host's slots shared by all of
+        them (see :mod:`tidings.fetch.slots`), and refuse a host that asked every worker to
+        wait; a 429 or 503 with Retry-After makes all of them wait."""
         host = (urlsplit(url).hostname or "").lower()
-        if gate is None or not host:
+        if self._slots is None or not host:
             yield
             return
-        waiting = gate.wait_seconds(host)
-        if waiting > 0:
-            raise _left_alone(url, host, waiting)
-        pause = 0.01
-        while (slot := gate.acquire(host, self.limits.per_host)) is None:
-            await asyncio.sleep(pause)  # the fetch's own time limit bounds the wait
-            pause = min(pause * 1.5, 0.2)
-        # The slot may have come free because the host just asked everybody to wait.
-        waiting = gate.wait_seconds(host, fresh=True)
-        if waiting > 0:
-            gate.release(host, slot)
-            raise _left_alone(url, host, waiting)
+        try:
+            kept = await self._slots.take(host)
+        except LeftAlone as exc:
+            raise _left_alone(url, host, exc.seconds) from None
+        retry_after = None
         try:
             yield
         except FetchError as exc:
             if exc.kind in ("http_429", "http_503") and exc.retry_after:
-                gate.back_off(host, exc.retry_after)
+                retry_after = exc.retry_after
             raise
         finally:
-            gate.release(host, slot)
+            self._slots.give_back(host, kept, retry_after=retry_after)
 
     def _host_limit(self, url: str) -> asyncio.Semaphore:
         host = (urlsplit(url).hostname or "").lower()

@@ -15,7 +15,7 @@ from ..model import (
     NewRevision,
     Revision,
 )
-from .common import ARTICLE_COLUMNS, Queries, REVISION_COLUMNS, article_row, dt_required, ms, ms_required, revision_row, rows_in, time_range, wrap_errors
+from .common import ARTICLE_COLUMNS, IN_CHUNK, Queries, REVISION_COLUMNS, article_row, dt_required, ms, ms_required, revision_row, rows_in, time_range, wrap_errors
 
 __all__ = ["ArticleQueries"]
 
@@ -46,10 +46,11 @@ class ArticleQueries(Queries):
         seen_ms = ms(seen)
         row = self._db.execute(
             "INSERT INTO articles(site_id, feed_id, key, url, first_seen, last_seen, published)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
+            " VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id, (SELECT s.name FROM sites s WHERE s.id = site_id),"
+            " key, url, first_seen, last_seen, published, state, feed_id, current_revision_id, state_since",
             (site_id, feed_id, key, url, seen_ms, seen_ms, ms(published)),
         ).fetchone()
-        return self.get_article(row[0])
+        return article_row(row)
 
     @wrap_errors
     def touch_article(self, article_id: int, seen: datetime) -> None:
@@ -79,15 +80,24 @@ class ArticleQueries(Queries):
     def articles_matching(
         self, site_id: int, keys: list[str], urls: list[str]
     ) -> list[ArticleRef]:
-        found: list[ArticleRef] = []
-        for column, values in (("key", keys), ("url", urls)):
-            sql = (
-                "SELECT a.id, a.key, a.url, r.content_hash FROM articles a"
-                " LEFT JOIN revisions r ON r.id = a.current_revision_id"
-                f" WHERE a.site_id = ? AND a.{column} IN ({{marks}})"
-            )
-            found.extend(ArticleRef(*row) for row in self._rows_in(sql, values, site_id))
-        return found
+        columns = "SELECT a.id, a.key, a.url, r.content_hash FROM articles a LEFT JOIN revisions r ON r.id = a.current_revision_id"
+        if len(keys) + len(urls) <= IN_CHUNK:  # one round trip for a feed document's entries
+            found = [
+                ArticleRef(*row)
+                for row in self._db.execute(
+                    f"{columns} WHERE a.site_id = ? AND (a.key IN ({','.join('?' * len(keys)) or 'NULL'})"
+                    f" OR a.url IN ({','.join('?' * len(urls)) or 'NULL'}))",
+                    (site_id, *keys, *urls),
+                )
+            ]
+        else:
+            found = []
+            for column, values in (("key", keys), ("url", urls)):
+                sql = f"{columns} WHERE a.site_id = ? AND a.{column} IN ({{marks}})"
+                found.extend(ArticleRef(*row) for row in self._rows_in(sql, values, site_id))
+        # Those matched by key first: they win over another article at the same URL.
+        wanted = set(keys)
+        return sorted(found, key=lambda ref: ref.key not in wanted)
 
     @wrap_errors
     def get_article(self, article_id: int) -> Article:

@@ -109,6 +109,13 @@ def rows_in(db: Any, sql: str, values: list[Any], *before: Any) -> Iterator[tupl
         yield from db.execute(sql.format(marks=",".join("?" * len(chunk))), (*before, *chunk))
 
 
+def run_in(db: Any, sql: str, values: list[Any], *before: Any) -> None:
+    """Run ``sql``, which returns no rows, for all ``values`` as :func:`rows_in` does."""
+    for start in range(0, len(values), IN_CHUNK):
+        chunk = values[start : start + IN_CHUNK]
+        db.execute(sql.format(marks=",".join("?" * len(chunk))), (*before, *chunk))
+
+
 ARTICLE_COLUMNS = (
     "a.id, s.name, a.key, a.url, a.first_seen, a.last_seen, a.published, a.state, a.feed_id,"
     " a.current_revision_id, a.state_since"
@@ -235,6 +242,9 @@ class Queries:
     def _rows_in(self, sql: str, values: list[Any], *before: Any) -> Iterator[tuple[Any, ...]]:
         return rows_in(self._db, sql, values, *before)
 
+    def _run_in(self, sql: str, values: list[Any], *before: Any) -> None:
+        run_in(self._db, sql, values, *before)
+
     _depth: int
     #: What starts a writing transaction on this database.
     BEGIN = "BEGIN"
@@ -250,7 +260,7 @@ class Queries:
                 self._depth -= 1
             return
         try:
-            self._db.execute(self.BEGIN)
+            self._begin()
         except _ERRORS as exc:
             raise StorageError(f"cannot start a transaction: {first_line(exc)}") from exc
         self._depth = 1
@@ -259,15 +269,23 @@ class Queries:
         except BaseException:
             self._depth = 0
             self._forget()
-            self._db.execute("ROLLBACK")
+            self._end(commit=False)
             raise
         self._depth = 0
         try:
-            self._db.execute("COMMIT")
+            self._end(commit=True)
         except _ERRORS as exc:
             self._forget()
             raise StorageError(f"cannot commit: {first_line(exc)}") from exc
         self._committed()
+
+    def _begin(self) -> None:
+        self._db.execute(self.BEGIN)
+
+    def _end(self, *, commit: bool) -> None:
+        """COMMIT (an error: nothing was committed, and no transaction is left open) or
+        ROLLBACK."""
+        self._db.execute("COMMIT" if commit else "ROLLBACK")
 
     def after_copy(self, table: str) -> None:
         """Rows were copied into ``table`` with their ids (see :mod:`tidings.store.copy`):

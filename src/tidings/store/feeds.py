@@ -114,7 +114,7 @@ class FeedQueries(Queries):
             "UPDATE feeds SET url=?, title=?, etag=?, last_modified=?, interval_s=?,"
             " current_interval_s=?, next_fetch=?, last_fetch=?, last_success=?, error_count=?,"
             " error_kind=?, error_message=?, state=?, options=?, last_status=?, last_new=?,"
-            " problem=? WHERE id=?",
+            " problem=? WHERE id=? RETURNING id",
             (
                 feed.url,
                 feed.title,
@@ -136,7 +136,7 @@ class FeedQueries(Queries):
                 feed.id,
             ),
         )
-        if cursor.rowcount == 0:
+        if cursor.fetchone() is None:
             raise FeedNotFoundError(f"no feed with id {feed.id}")
 
     @wrap_errors

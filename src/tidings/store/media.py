@@ -28,18 +28,18 @@ class MediaQueries(Queries):
     @wrap_errors
     def list_revision_images(self, items: list[tuple[int, list[str]]]) -> int:
         db = self._db
-        added = 0
-        for revision_id, urls in items:
-            for place, url in enumerate(urls):
-                cursor = db.execute("INSERT INTO images(url) VALUES (?) ON CONFLICT DO NOTHING", (url,))
-                added += cursor.rowcount
-                db.execute(
-                    "INSERT INTO revision_images(revision_id, image_id, place)"
-                    " SELECT ?, id, ? FROM images WHERE url = ? ON CONFLICT DO NOTHING",
-                    (revision_id, place, url),
-                )
-            db.execute("UPDATE revisions SET images_listed = 1 WHERE id = ?", (revision_id,))
-        return added
+        places = [(revision_id, place, url) for revision_id, urls in items for place, url in enumerate(urls)]
+        distinct = sorted({url for _revision_id, _place, url in places})
+        known = sum(1 for _row in self._rows_in("SELECT id FROM images WHERE url IN ({marks})", distinct))
+        if places:
+            db.executemany("INSERT INTO images(url) VALUES (?) ON CONFLICT DO NOTHING", [(url,) for url in distinct])
+            db.executemany(
+                "INSERT INTO revision_images(revision_id, image_id, place)"
+                " SELECT ?, id, ? FROM images WHERE url = ? ON CONFLICT DO NOTHING",
+                places,
+            )
+        self._run_in("UPDATE revisions SET images_listed = 1 WHERE id IN ({marks})", [item[0] for item in items])
+        return len(distinct) - known  # (as far as this transaction sees)
 
     @wrap_errors
     def images_due(

@@ -12,6 +12,7 @@ same expressions translated to ``tsquery`` (:func:`fts_to_tsquery`) and ranked b
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import threading
@@ -202,6 +203,12 @@ def fts_to_tsquery(match: str) -> str:
     return " ".join(out)
 
 
+#: Milliseconds the host (the parameter) asked every worker to wait; NULL: not at all.
+_HOST_WAIT = (
+    "(SELECT not_before - (extract(epoch FROM clock_timestamp()) * 1000)::bigint FROM hosts WHERE host = ?)"
+)
+
+
 class PostgresHostGate:
     """The per-host limit and hosts' back-off shared by every worker of one database (a
     :class:`~tidings.fetch.base.HostGate`): slot *k* of a host is a session advisory lock
@@ -219,19 +226,19 @@ class PostgresHostGate:
     def _key(host: str, slot: int) -> int:
         return _HOST_CLASS + (zlib.crc32(host.encode("utf-8")) << 8) + slot
 
-    def wait_seconds(self, host: str, fresh: bool = False) -> float:
+    def wait_seconds(self, host: str) -> float:
         now = time.monotonic()
         until, checked = self._waits.get(host, (0.0, -1e9))
-        if fresh or now - checked > 0.25:  # else read at most four times a second per host
+        if now - checked > 0.25:  # else read at most four times a second per host
             with self._lock:
-                row = self._db.execute(
-                    "SELECT not_before - (extract(epoch FROM clock_timestamp()) * 1000)::bigint"
-                    " FROM hosts WHERE host = ?",
-                    (host,),
-                ).fetchone()
-            until = now + max(0.0, (row[0] if row else 0) / 1000)
-            self._waits[host] = (until, now)
+                row = self._db.execute(f"SELECT {_HOST_WAIT}", (host,)).fetchone()
+            until = self._waited(host, row[0] if row else None, now)
         return max(0.0, until - now)
+
+    def _waited(self, host: str, milliseconds: int | None, now: float) -> float:
+        until = now + max(0.0, (milliseconds or 0) / 1000)
+        self._waits[host] = (until, now)
+        return until
 
     def acquire(self, host: str, per_host: int) -> int | None:
         with self._lock:
@@ -239,15 +246,19 @@ class PostgresHostGate:
             free = [slot for slot in range(max(1, per_host)) if slot not in mine]
             if not free:
                 return None  # advisory locks are re-entrant: a session must not take its own twice
+            now = time.monotonic()
             row = self._db.execute(
-                "SELECT slot FROM unnest(CAST(? AS int[])) AS slot"
-                " WHERE pg_try_advisory_lock(? + slot) LIMIT 1",  # stops at the first taken
-                (free, self._key(host, 0)),
+                "SELECT (SELECT slot FROM unnest(CAST(? AS int[])) AS slot"
+                " WHERE pg_try_advisory_lock(? + slot) LIMIT 1),"  # stops at the first taken
+                f" {_HOST_WAIT}",
+                (free, self._key(host, 0), host),
             ).fetchone()
-            if row is None:
+            slot, waiting = row if row is not None else (None, None)
+            self._waited(host, waiting, now)
+            if slot is None:
                 return None
-            mine.add(int(row[0]))
-            return int(row[0])
+            mine.add(int(slot))
+            return int(slot)
 
     def release(self, host: str, slot: int) -> None:
         with self._lock:
@@ -284,6 +295,8 @@ class PostgresStore(
             raise StorageError(f"cannot connect to {_safe(url)}: {first_line(exc)}") from exc
         self._db = _Connection(connection)
         self._depth = 0
+        self._piping: Any = None  # psycopg's pipeline block and Pipeline while a transaction is open
+        self._pipeline: Any = None
         self._site_ids: dict[str, int] = {}
         self._held: set[int] = set()  # feeds whose advisory lock this session holds
         self._gate: PostgresHostGate | None = None
@@ -334,6 +347,45 @@ class PostgresStore(
             self._gate.close()
             self._gate = None
         self._db.close()
+
+    # A transaction's statements are pipelined: one whose rows are not read costs no round
+    # trip; reading rows (or the commit) waits for everything sent before.
+
+    def _begin(self) -> None:
+        self._piping = self._db.raw.pipeline()
+        self._pipeline = self._piping.__enter__()
+        try:
+            super()._begin()
+        except BaseException:
+            self._leave_pipeline()
+            raise
+
+    def _end(self, *, commit: bool) -> None:
+        pipeline = self._pipeline
+        try:
+            if commit:
+                try:
+                    self._db.execute("COMMIT")
+                    pipeline.sync()
+                except psycopg.Error:
+                    self._roll_back()
+                    raise
+            else:
+                self._roll_back()
+        finally:
+            self._leave_pipeline()
+
+    def _roll_back(self) -> None:
+        with contextlib.suppress(psycopg.Error):
+            self._pipeline.sync()  # what the statements sent and not yet read ran into
+        if self._db.raw.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+            self._db.execute("ROLLBACK")
+            self._pipeline.sync()
+
+    def _leave_pipeline(self) -> None:
+        piping, self._piping, self._pipeline = self._piping, None, None
+        with contextlib.suppress(psycopg.Error):
+            piping.__exit__(None, None, None)
 
     def _forget(self) -> None:
         super()._forget()
@@ -471,35 +523,43 @@ class PostgresStore(
         else:
             condition = "f.state = 'active' AND (f.next_fetch IS NULL OR f.next_fetch <= ?)"
             params = (now_ms,)
-        taken: list[int] = []
         with self.transaction():
             # Rows another worker is leasing right now are skipped, not waited for.
-            rows = self._db.execute(
-                f"SELECT f.id, f.lease_until FROM feeds f WHERE {condition}"
-                " ORDER BY coalesce(f.next_fetch, 0), hashtext(f.url), f.id FOR UPDATE SKIP LOCKED"
+            rows = [
+                row
+                for row in self._db.execute(
+                    f"SELECT f.id, f.lease_until FROM feeds f WHERE {condition}"
+                    " ORDER BY coalesce(f.next_fetch, 0), hashtext(f.url), f.id FOR UPDATE SKIP LOCKED"
+                    + (" LIMIT ?" if limit is not None else ""),
+                    (*params, *((limit * 4,) if limit is not None else ())),
+                ).fetchall()
+                if row[0] not in self._held  # this session's already (advisory locks are re-entrant)
+            ]
+            # The lease is tied to the holder's session: a worker killed with -9 lets go of
+            # its advisory locks at once. A session that lives on without its worker (cut
+            # off) keeps them; its leases end at lease_until. Locks are tried in order, and
+            # no further than the first ``limit`` feeds taken.
+            chosen = self._db.execute(
+                "SELECT id, locked FROM (SELECT c.id, c.until, pg_try_advisory_lock(? + c.id) AS locked"
+                " FROM unnest(CAST(? AS bigint[]), CAST(? AS bigint[])) AS c(id, until)) AS t"
+                " WHERE locked OR until IS NULL OR until <= ?"
                 + (" LIMIT ?" if limit is not None else ""),
-                (*params, *((limit * 4,) if limit is not None else ())),
+                (
+                    _LEASE_CLASS,
+                    [row[0] for row in rows],
+                    [row[1] for row in rows],
+                    now_ms,
+                    *((limit,) if limit is not None else ()),
+                ),
             ).fetchall()
-            for feed_id, lease_until in rows:
-                if feed_id in self._held:
-                    continue  # this session's already (advisory locks are re-entrant)
-                # The lease is tied to the holder's session: a worker killed with -9 lets
-                # go of its advisory locks at once. A session that lives on without its
-                # worker (cut off) keeps them; its leases end at lease_until.
-                held = self._db.execute(
-                    "SELECT pg_try_advisory_lock(?)", (_LEASE_CLASS + feed_id,)
-                ).fetchone()[0]
-                if not held and lease_until is not None and lease_until > now_ms:
-                    continue
-                if held:
-                    self._held.add(feed_id)
-                self._db.execute(
-                    f"UPDATE feeds SET lease_owner = ?, lease_until = ?, leased_at = {_DB_NOW} WHERE id = ?",
-                    (worker, until, feed_id),
-                )
-                taken.append(feed_id)
-                if limit is not None and len(taken) >= limit:
-                    break
+            taken = [feed_id for feed_id, _locked in chosen]
+            self._held.update(feed_id for feed_id, locked in chosen if locked)
+            self._run_in(
+                f"UPDATE feeds SET lease_owner = ?, lease_until = ?, leased_at = {_DB_NOW} WHERE id IN ({{marks}})",
+                taken,
+                worker,
+                until,
+            )
         if not taken:
             return []
         found = {
@@ -515,16 +575,17 @@ class PostgresStore(
     def release_feeds(self, worker: str, feed_ids: list[int]) -> None:
         if not feed_ids:
             return
-        list(self._rows_in(
-            "UPDATE feeds SET lease_owner = NULL, lease_until = NULL WHERE lease_owner = ? AND id IN ({marks})"
-            " RETURNING id",
+        self._run_in(
+            "UPDATE feeds SET lease_owner = NULL, lease_until = NULL WHERE lease_owner = ? AND id IN ({marks})",
             feed_ids,
             worker,
-        ))
-        for feed_id in feed_ids:
-            if feed_id in self._held:
-                self._held.discard(feed_id)
-                self._db.execute("SELECT pg_advisory_unlock(?)", (_LEASE_CLASS + feed_id,))
+        )
+        held = [feed_id for feed_id in feed_ids if feed_id in self._held]
+        if held:
+            self._held.difference_update(held)
+            self._db.execute(
+                "SELECT pg_advisory_unlock(? + id) FROM unnest(CAST(? AS bigint[])) AS id", (_LEASE_CLASS, held)
+            ).fetchall()
 
     @wrap_errors
     def record_worker(self, worker: str, now: datetime, summary: dict[str, object]) -> None:
