@@ -54,10 +54,12 @@ def list_images(store: Store) -> int:
     """List the images of every derived revision not looked at yet; how many revisions."""
     done = 0
     while True:
-        rows = store.unlisted_image_revisions(_LIST_BATCH)
-        if not rows:
-            return done
         with store.transaction():
+            # Read in the transaction that lists them: workers sharing a database list
+            # different revisions (the rows are locked, and those locked passed over).
+            rows = store.unlisted_image_revisions(_LIST_BATCH)
+            if not rows:
+                return done
             store.list_revision_images([(rid, image_urls(html, enclosures)) for rid, html, enclosures in rows])
         done += len(rows)
 

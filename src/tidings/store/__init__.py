@@ -266,7 +266,8 @@ class Store(Protocol):
 
     def unlisted_image_revisions(self, limit: int) -> list[tuple[int, str, tuple[dict[str, object], ...]]]:
         """Up to ``limit`` derived revisions whose images are not listed yet: (id, clean HTML,
-        enclosures)."""
+        enclosures). Inside a transaction on a shared database, locked until it ends, and
+        those another worker has locked are passed over."""
 
     def list_revision_images(self, items: list[tuple[int, list[str]]]) -> int:
         """Record which images (by URL, in order) each revision uses, and that it was looked

@@ -248,6 +248,9 @@ class Queries:
     _depth: int
     #: What starts a writing transaction on this database.
     BEGIN = "BEGIN"
+    #: What makes a SELECT inside a transaction lock the rows it returns and pass over rows
+    #: another transaction holds (nothing on SQLite, whose writers take turns).
+    SKIP_LOCKED = ""
 
     @contextmanager
     def transaction(self) -> Iterator[None]:

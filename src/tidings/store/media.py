@@ -20,7 +20,7 @@ class MediaQueries(Queries):
     def unlisted_image_revisions(self, limit: int) -> list[tuple[int, str, tuple[dict[str, object], ...]]]:
         rows = self._db.execute(
             "SELECT id, clean_html, enclosures FROM revisions WHERE images_listed = 0 AND clean_html IS NOT NULL"
-            " ORDER BY id LIMIT ?",
+            f" ORDER BY id LIMIT ?{self.SKIP_LOCKED}",
             (limit,),
         ).fetchall()
         return [(row[0], row[1], tuple(json.loads(row[2] or "[]"))) for row in rows]

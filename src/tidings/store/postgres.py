@@ -285,6 +285,7 @@ class PostgresStore(
     """The :class:`~tidings.store.Store` on a PostgreSQL database (``postgresql://…``)."""
 
     GREATEST = "greatest"
+    SKIP_LOCKED = " FOR UPDATE SKIP LOCKED"
 
     def __init__(self, url: str) -> None:
         self.url = url
