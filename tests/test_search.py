@@ -53,6 +53,7 @@ def test_query_language():
         ("停火 OR", "OR needs"),
         ("since:yesterday 停火", "since"),
         ("feed:abc 停火", "feed"),
+        ("停火 sort:old", "sort: is relevance or new"),
         ("", "nothing to look for"),
     ],
 )
@@ -144,6 +145,34 @@ def test_keyset_pages_cover_every_hit_once(archive, news):
     assert len(seen) == len(set(seen)) == 5
     with pytest.raises(tidings.InvalidInputError):
         archive.search("火", cursor="not-a-cursor")
+
+
+def test_newest_first_walks_back_from_the_last_archived_with_filters_and_pages(archive, news):
+    # Relevance puts the title match first; newest first puts the last archived first.
+    assert ids_of(archive, "停火") == [news["g7"], news["g7_tw"]]
+    assert ids_of(archive, "停火 sort:new") == [news["g7_tw"], news["g7"]]
+    assert [h.article_id for h in archive.search("停火", sort="new").hits] == [news["g7_tw"], news["g7"]]
+    assert [h.article_id for h in archive.search("停火 sort:new", sort="relevance").hits] == [news["g7"], news["g7_tw"]]
+    assert ids_of(archive, "火 sort:new") == [news["fire"], news["g7_tw"], news["g7"]]
+    assert ids_of(archive, "火 site:法广 sort:NEW") == [news["fire"], news["g7"]]
+    assert ids_of(archive, "停火 -乌克兰 sort:new") == [news["g7"]]
+    # One hit per story: the last archived of the two articles at the same link.
+    page = archive.search("港口 sort:new")
+    assert [h.article_id for h in page.hits] == [news["dup_b"]] and set(page.hits[0].sources) == {"路透", "美国之音"}
+    # Keyset pages: every hit once, newest first, across pages of one.
+    seen: list[int] = []
+    cursor = None
+    while True:
+        page = archive.search("火 OR 港口 OR ceasefire sort:new", limit=1, cursor=cursor)
+        seen.extend(hit.article_id for hit in page.hits)
+        if page.next_cursor is None:
+            break
+        cursor = page.next_cursor
+    assert seen == [news["dup_b"], news["en"], news["fire"], news["g7_tw"], news["g7"]]
+    with pytest.raises(QueryError, match="sort"):
+        archive.search("火 sort:oldest")
+    with pytest.raises(QueryError, match="sort"):
+        archive.search("火", sort="oldest")
 
 
 def test_index_follows_new_revisions_and_rebuilds(archive, news):

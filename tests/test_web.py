@@ -82,6 +82,10 @@ def test_pages(client):
     assert "<ins>一致主张加沙</ins>" in diff.text or "<ins>" in diff.text
     search = client.get("/search?q=停火")
     assert search.status_code == 200 and "<mark>停火</mark>" in search.text
+    assert "sort=new" in search.text  # the switch to newest first
+    newest = client.get("/search?q=停火&sort=new")
+    assert newest.status_code == 200 and "<mark>停火</mark>" in newest.text and "<strong>Newest first</strong>" in newest.text
+    assert client.get("/search?q=停火&sort=oldest").status_code == 400
     day = client.get("/day/2025-11-20")
     assert day.status_code == 200 and "七国外长会议" in day.text
 
@@ -133,6 +137,9 @@ def test_json_api_and_openapi(client):
     assert [r["title"] for r in revisions] == ["七国外长会议", "七国外长会议一致主张加沙停火"]
     hits = client.get("/api/search", params={"q": "外長"}).json()["hits"]
     assert hits and hits[0]["id"] == 1
+    newest = client.get("/api/search", params={"q": "外長 OR 旧闻", "sort": "new"}).json()["hits"]
+    assert len(newest) >= 2 and [h["id"] for h in newest] == sorted((h["id"] for h in newest), reverse=True)
+    assert client.get("/api/search", params={"q": "外長", "sort": "oldest"}).status_code == 400
     spec = client.get("/api/openapi.json").json()
     assert spec["openapi"].startswith("3.") and "/api/search" in spec["paths"]
 

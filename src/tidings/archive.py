@@ -489,18 +489,23 @@ class Archive(Fetching):
     # search
 
     def search(
-        self, query: str, *, limit: int = 20, cursor: str | None = None
+        self, query: str, *, limit: int = 20, cursor: str | None = None, sort: str | None = None
     ) -> SearchPage:
         """Search the archive (see :mod:`tidings.query` for the language).
 
         Results are best first (BM25, the title weighing ten times the body, ties
-        broken by recency), one per story. Pass ``next_cursor`` as ``cursor`` for
-        the next page. QueryError (a ValueError) explains a query it cannot read.
+        broken by recency), one per story; with ``sort="new"`` (or ``sort:new`` in the
+        query, which ``sort`` overrides) the last archived first. Pass ``next_cursor`` as
+        ``cursor`` for the next page. QueryError (a ValueError) explains a query it
+        cannot read.
         """
-        from .query import parse_query
+        from .query import SORTS, QueryError, parse_query
         from .snippet import make_snippet
 
         parsed = parse_query(query)
+        if sort is not None and sort not in SORTS:
+            raise QueryError(f"sort is relevance or new, not {sort!r}")
+        newest = (sort or parsed.sort) == "new"
         self._require_site(parsed.site)
         if not 1 <= limit <= 1000:
             raise InvalidInputError("limit must be between 1 and 1000")
@@ -514,6 +519,7 @@ class Archive(Fetching):
             until=parsed.until,
             lang=parsed.lang,
             after=after,
+            newest=newest,
         )
         hits = []
         for article_id, site, url, published, score, title, text, sources in rows[:limit]:

@@ -8,6 +8,7 @@
     停火 -演习                 without the second
     minist*                   a Latin word's prefix
     site:法广 feed:3 lang:zh since:2023-11-01 until:2023-11-30
+    sort:new                  the last archived first (default: the best matches first)
 
 Traditional and Simplified Chinese find each other; case and width do not
 matter. A query that cannot be understood raises :class:`QueryError` with a
@@ -23,15 +24,18 @@ from datetime import datetime, time, timedelta, timezone
 from .errors import InvalidInputError
 from .textindex import fold, term_expression
 
-__all__ = ["FILTERS", "Query", "QueryError", "parse_query"]
+__all__ = ["FILTERS", "SORTS", "Query", "QueryError", "parse_query"]
 
-FILTERS = ("site", "feed", "since", "until", "lang")
+FILTERS = ("site", "feed", "since", "until", "lang", "sort")
+#: The orders ``sort:`` accepts: relevance (the default) and the last archived first.
+SORTS = ("relevance", "new")
 _EXAMPLES = {
     "site": "site:法广",
     "feed": "feed:3",
     "since": "since:2023-11-01",
     "until": "until:2023-11-30",
     "lang": "lang:zh",
+    "sort": "sort:new",
 }
 _TOKEN = re.compile(r'\s*(-)?(?:([A-Za-z]+):)?(?:"([^"]*)"|(\S+))')
 
@@ -51,6 +55,8 @@ class Query:
     since: datetime | None = None
     until: datetime | None = None
     lang: str | None = None
+    #: ``relevance`` or ``new`` (see :data:`SORTS`).
+    sort: str = "relevance"
 
 
 def _date(value: str, name: str, end: bool) -> datetime:
@@ -118,6 +124,9 @@ def parse_query(text: str) -> Query:
     expression = " OR ".join("(" + " AND ".join(group) + ")" for group in positive)
     if negatives:
         expression = f"({expression}) NOT ({' OR '.join(negatives)})"
+    sort = filters.get("sort", "relevance").lower()
+    if sort not in SORTS:
+        raise QueryError(f"sort: is relevance or new, not {filters['sort']!r}")
     feed = filters.get("feed")
     if feed is not None and not feed.isdigit():
         raise QueryError(f"feed: needs a feed number (see tidings feeds), not {feed!r}")
@@ -129,4 +138,5 @@ def parse_query(text: str) -> Query:
         since=_date(filters["since"], "since", False) if "since" in filters else None,
         until=_date(filters["until"], "until", True) if "until" in filters else None,
         lang=filters.get("lang", "").lower() or None,
+        sort=sort,
     )

@@ -155,13 +155,18 @@ def _inspect_article(ctx: click.Context, article_id: int, as_json: bool) -> None
 @click.argument("query", nargs=-1, required=True)
 @click.option("--limit", type=click.IntRange(1, 1000), default=20, show_default=True, help="Results per page.")
 @click.option("--cursor", help="Continue after the page that printed this cursor.")
+@click.option(
+    "--sort", type=click.Choice(["relevance", "new"]), help="Best matches first, or the last archived first (sort:new)."
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
 @click.pass_context
-def search_command(ctx: click.Context, query: tuple[str, ...], limit: int, cursor: str | None, as_json: bool) -> None:
+def search_command(
+    ctx: click.Context, query: tuple[str, ...], limit: int, cursor: str | None, sort: str | None, as_json: bool
+) -> None:
     """Search the archive. Words and Chinese of any length, "phrases", OR, -word, prefix*,
-    site:NAME feed:ID lang:zh since:2023-11-01 until:2023-11-30."""
+    site:NAME feed:ID lang:zh since:2023-11-01 until:2023-11-30 sort:new."""
     with open_from_context(ctx) as archive:
-        page = archive.search(" ".join(query), limit=limit, cursor=cursor)
+        page = archive.search(" ".join(query), limit=limit, cursor=cursor, sort=sort)
     if as_json:
         print_json(
             {

@@ -32,7 +32,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "days": "按日期", "newer": "较新的文章", "all_pages": "所有页", "first_seen_at": "{when} 首次看到",
         "search_offline": "从本地文件打开时不能搜索：请通过网站服务器（例如 tidings serve 或任何静态网站服务器）打开这个镜像，或者按来源和日期浏览。",
         "search_loading": "正在搜索…", "search_failed": "搜索索引无法加载。",
-        "search_fold": "搜索同时查找简体和繁体。", "search_count": "找到 {n} 篇文章", "search_partial": "已找到 {n} 篇文章，还有更多",
+        "search_fold": "搜索同时查找简体和繁体。", "sort_relevance": "最相关", "sort_new": "最新", "search_count": "找到 {n} 篇文章", "search_partial": "已找到 {n} 篇文章，还有更多",
     },
     "en": {
         "html_lang": "en", "sites": "Sites", "feeds": "Feeds", "feed": "Feed", "articles": "Articles",
@@ -66,7 +66,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "days": "By day", "newer": "Newer articles", "all_pages": "All pages", "first_seen_at": "first seen {when}",
         "search_offline": "Search does not work on pages opened from disk: open this mirror through a web server (tidings serve, or any static server), or browse by site and by day.",
         "search_loading": "Searching…", "search_failed": "The search index could not be loaded.",
-        "search_fold": "Search finds Simplified and Traditional alike.", "search_count": "Articles found: {n}", "search_partial": "Articles found so far: {n}; there may be more",
+        "search_fold": "Search finds Simplified and Traditional alike.", "sort_relevance": "Best matches", "sort_new": "Newest first", "search_count": "Articles found: {n}", "search_partial": "Articles found so far: {n}; there may be more",
     },
 }  # fmt: skip
 

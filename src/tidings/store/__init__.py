@@ -376,8 +376,10 @@ class Store(Protocol):
         until: datetime | None = None,
         lang: str | None = None,
         after: tuple[float, int, int] | None = None,
+        newest: bool = False,
     ) -> list[tuple[Any, ...]]:
-        """Run a prepared FTS5 expression; see SQLiteStore.search for the row shape."""
+        """Run a prepared FTS5 expression, best first or (``newest``) last archived first;
+        see :meth:`tidings.store.search.SearchQueries.search` for the row shape."""
 
     def index_size(self) -> tuple[int, int]:
         """Bytes used by the search index, and the page size."""

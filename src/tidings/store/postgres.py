@@ -661,6 +661,20 @@ class PostgresStore(
         ).fetchall()
         return [(int(row[0]), float(row[1])) for row in rows]
 
+    def _newest(
+        self, match: str, where: list[str], params: list[Any], before: int | None, candidates: int
+    ) -> list[int]:
+        joins = " JOIN articles a ON a.id = r.article_id" if where else ""
+        conditions = [
+            "r.document @@ CAST(? AS tsquery)", *(["r.article_id < ?"] if before is not None else []), *where
+        ]
+        rows = self._db.execute(
+            f"SELECT r.article_id FROM search_rows r{joins} WHERE {' AND '.join(conditions)}"
+            " ORDER BY r.article_id DESC LIMIT ?",
+            [fts_to_tsquery(match), *([before] if before is not None else []), *params, candidates],
+        ).fetchall()
+        return [int(row[0]) for row in rows]
+
     def _scores(self, match: str, article_ids: list[int]) -> dict[int, float]:
         query = fts_to_tsquery(match)
         return {

@@ -27,6 +27,13 @@ class SearchQueries(Queries):
         """The scores of these articles for ``match`` (those that match)."""
         raise NotImplementedError
 
+    def _newest(
+        self, match: str, where: list[str], params: list[Any], before: int | None, candidates: int
+    ) -> list[int]:
+        """The ids of the last archived ``candidates`` matches (before article ``before``),
+        last first: the index is walked in that order and left after one page."""
+        raise NotImplementedError
+
     @wrap_errors
     def search(
         self,
@@ -39,11 +46,13 @@ class SearchQueries(Queries):
         until: datetime | None = None,
         lang: str | None = None,
         after: tuple[float, int, int] | None = None,
+        newest: bool = False,
     ) -> list[tuple[Any, ...]]:
         """Matching articles, best first: (id, site, url, published ms, score, title,
         body text, sources) rows, one per story (articles of several feeds with the same
         URL come once, with every site in ``sources``). ``after`` is the keyset of the
-        last row of the previous page: (score, published ms, id).
+        last row of the previous page: (score, published ms, id). With ``newest``, the
+        last archived first (the score is then minus the article's id).
 
         Two steps: the index ranks candidates by itself, which is what costs on common
         words; only the few candidates of the page are then joined to their articles and
@@ -63,13 +72,20 @@ class SearchQueries(Queries):
                 "(SELECT lower(language) FROM revisions WHERE id = a.current_revision_id) LIKE ?"
             )
             params.append(lang + "%")
-        keyset = ""
-        if after is not None:
-            score, _published, article_id = after
-            keyset = "WHERE score > ? OR (score = ? AND id < ?)"
-            params += [score, score, article_id]
         # Enough candidates to fill the page after grouping stories and breaking ties.
-        ranked = self._ranked(match, where, params, keyset, limit * 2 + 10)
+        candidates = limit * 2 + 10
+        if newest:
+            ranked = [
+                (article_id, float(-article_id))
+                for article_id in self._newest(match, where, params, after[2] if after else None, candidates)
+            ]
+        else:
+            keyset = ""
+            if after is not None:
+                score, _published, article_id = after
+                keyset = "WHERE score > ? OR (score = ? AND id < ?)"
+                params += [score, score, article_id]
+            ranked = self._ranked(match, where, params, keyset, candidates)
         if not ranked:
             return []
         scores = dict(ranked)
@@ -100,7 +116,8 @@ class SearchQueries(Queries):
         # same story that ranks better (on this page or an earlier one) hides this one.
         others = [i for ids in siblings.values() if len(ids) > 1 for i in ids if i not in scores]
         if others:
-            scores.update(self._scores(match, others))
+            matching = self._scores(match, others)
+            scores.update({i: float(-i) for i in matching} if newest else matching)
         chosen = []
         for row in details:
             rank = (scores[row[0]], -row[0])

@@ -188,6 +188,23 @@ class SQLiteStore(
                 raise StorageError(f"the search index could not run this query: {exc}") from exc
             raise
 
+    def _newest(
+        self, match: str, where: list[str], params: list[Any], before: int | None, candidates: int
+    ) -> list[int]:
+        joins = " JOIN articles a ON a.id = search.rowid" if where else ""
+        conditions = ["search MATCH ?", *(["search.rowid < ?"] if before is not None else []), *where]
+        try:
+            rows = self._db.execute(
+                f"SELECT search.rowid FROM search{joins} WHERE {' AND '.join(conditions)}"
+                " ORDER BY search.rowid DESC LIMIT ?",
+                [match, *([before] if before is not None else []), *params, candidates],
+            ).fetchall()
+        except sqlite3.OperationalError as exc:
+            if "fts5" in str(exc).lower() or "syntax" in str(exc).lower():
+                raise StorageError(f"the search index could not run this query: {exc}") from exc
+            raise
+        return [row[0] for row in rows]
+
     def _scores(self, match: str, article_ids: list[int]) -> dict[int, float]:
         return dict(
             self._rows_in(

@@ -129,7 +129,10 @@ def api_routes(web: WebContext) -> list[BaseRoute]:
     def api_search(request: Request) -> Response:
         limit = int_param(request.query_params.get("limit", "20"))
         result = web.archive().search(
-            request.query_params.get("q", ""), limit=limit, cursor=request.query_params.get("cursor")
+            request.query_params.get("q", ""),
+            limit=limit,
+            cursor=request.query_params.get("cursor"),
+            sort=request.query_params.get("sort") or None,
         )
         return JSONResponse(
             {
@@ -275,6 +278,7 @@ OPENAPI: dict[str, Any] = {
                     {"name": "q", "in": "query", "required": True, "schema": {"type": "string"}},
                     {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 1000}},
                     {"name": "cursor", "in": "query", "schema": {"type": "string"}},
+                    {"name": "sort", "in": "query", "schema": {"type": "string", "enum": ["relevance", "new"]}},
                 ],
                 "responses": {"200": _schema("a page of hits", {"hits": {"type": "array", "items": {"type": "object"}}, "next_cursor": {"type": "string", "nullable": True}}), "400": _ERROR},
             }

@@ -127,11 +127,19 @@ def page_routes(web: WebContext) -> list[BaseRoute]:
         if not query:
             return web.page(request, "search.html", query="", hits=(), next_cursor=None, error=None)
         try:
-            result = web.archive().search(query, cursor=request.query_params.get("cursor"))
+            result = web.archive().search(
+                query, cursor=request.query_params.get("cursor"), sort=request.query_params.get("sort") or None
+            )
         except InvalidInputError as exc:
             return web.page(request, "search.html", 400, query=query, hits=(), next_cursor=None, error=str(exc))
         return web.page(
-            request, "search.html", query=query, hits=result.hits, next_cursor=result.next_cursor, error=None
+            request,
+            "search.html",
+            query=query,
+            hits=result.hits,
+            next_cursor=result.next_cursor,
+            error=None,
+            sort=request.query_params.get("sort") or "",
         )
 
     def changes_page(request: Request) -> Response:
