@@ -648,18 +648,38 @@ class PostgresStore(
     _RANK = "-CAST(ts_rank(ARRAY[0.1, 0.2, 0.4, 1.0]::real[], r.document, CAST(? AS tsquery)) AS double precision)"
 
     def _ranked(
-        self, match: str, where: list[str], params: list[Any], keyset: str, candidates: int
+        self,
+        match: str,
+        where: list[str],
+        params: list[Any],
+        keyset: str,
+        candidates: int,
+        window: tuple[int, int | None, float],
     ) -> list[tuple[int, float]]:
+        top, below, base = window
         query = fts_to_tsquery(match)
         joins = " JOIN articles a ON a.id = r.article_id" if where else ""
-        conditions = " AND ".join(["r.document @@ CAST(? AS tsquery)", *where])
+        conditions = [
+            "r.document @@ CAST(? AS tsquery)",
+            "r.article_id <= ?",
+            *(["r.article_id > ?"] if below is not None else []),
+            *where,
+        ]
         rows = self._db.execute(
-            f"SELECT id, score FROM (SELECT r.article_id AS id, {self._RANK} AS score"
-            f" FROM search_rows r{joins} WHERE {conditions}) ranked {keyset}"
+            f"SELECT id, score FROM (SELECT r.article_id AS id, CAST(? AS double precision) + {self._RANK} AS score"
+            f" FROM search_rows r{joins} WHERE {' AND '.join(conditions)}) ranked {keyset}"
             " ORDER BY score, id DESC LIMIT ?",
-            [query, query, *params, candidates],
+            [base, query, query, top, *([below] if below is not None else []), *params, candidates],
         ).fetchall()
         return [(int(row[0]), float(row[1])) for row in rows]
+
+    def _match_at(self, match: str, offset: int) -> int | None:
+        row = self._db.execute(
+            "SELECT article_id FROM search_rows WHERE document @@ CAST(? AS tsquery)"
+            " ORDER BY article_id DESC LIMIT 1 OFFSET ?",
+            (fts_to_tsquery(match), offset),
+        ).fetchone()
+        return int(row[0]) if row else None
 
     def _newest(
         self, match: str, where: list[str], params: list[Any], before: int | None, candidates: int

@@ -1,26 +1,74 @@
 """Search results on every database: candidates ranked by the database's own index, then
 grouped by story. What ranks candidates is each store's (SQLite: FTS5 and BM25;
-PostgreSQL: a tsvector and ts_rank); the rest is here."""
+PostgreSQL: a tsvector and ts_rank); the rest is here.
+
+Relevance ranks the matches a window at a time, the newest :data:`RANK_WINDOW` matches
+first, then the next window, and so on: scoring costs per match, so a common word costs
+one window's scoring, however large the archive. A score is its window's number times
+:data:`TIER` plus the database's own score (which is in (-TIER, 0]), so that keyset pages
+go on from one window into the next and every match comes once."""
 
 from __future__ import annotations
 
+import math
 from datetime import datetime
 from typing import Any
 
 from .common import Queries, time_range, wrap_errors
 
-__all__ = ["SearchQueries"]
+__all__ = ["RANK_WINDOW", "TIER", "SearchQueries"]
+
+#: Matches ranked together: the newest this many, then the next this many, ...
+RANK_WINDOW = 4096
+#: The score distance between two windows.
+TIER = 1_000_000.0
+
+
+class _Windows:
+    """Where each window of a query's matches begins (the article id of its newest match,
+    None past the last), found as they are needed."""
+
+    def __init__(self, queries: SearchQueries, match: str) -> None:
+        self._queries, self._match = queries, match
+        self._tops: list[int | None] = []
+
+    def top(self, window: int) -> int | None:
+        while len(self._tops) <= window:
+            if self._tops and self._tops[-1] is None:
+                return None
+            self._tops.append(self._queries._match_at(self._match, len(self._tops) * RANK_WINDOW))
+        return self._tops[window]
+
+    def of(self, article_id: int) -> int:
+        """The window of a matching article."""
+        window = 0
+        while (below := self.top(window + 1)) is not None and article_id <= below:
+            window += 1
+        return window
 
 
 class SearchQueries(Queries):
     """The shared half of search (mixed into each store)."""
 
     def _ranked(
-        self, match: str, where: list[str], params: list[Any], keyset: str, candidates: int
+        self,
+        match: str,
+        where: list[str],
+        params: list[Any],
+        keyset: str,
+        candidates: int,
+        window: tuple[int, int | None, float],
     ) -> list[tuple[int, float]]:
-        """(article id, score) of the best ``candidates`` matches, best (lowest score) first,
-        ties to the article archived last; ``where`` are conditions on the article ``a``
-        (joined only when there are any) and ``keyset`` a condition on ``score`` and ``id``."""
+        """(article id, score) of the best ``candidates`` matches of a window, best (lowest
+        score) first, ties to the article archived last. ``window`` is (the id of its newest
+        match, the id of the next window's newest or None, what its scores start from);
+        ``where`` are conditions on the article ``a`` (joined only when there are any) and
+        ``keyset`` a condition on ``score`` and ``id``, ``params`` the parameters of both."""
+        raise NotImplementedError
+
+    def _match_at(self, match: str, offset: int) -> int | None:
+        """The article id of the match at ``offset`` counted from the last archived (0: the
+        last archived match itself); None if there are not that many."""
         raise NotImplementedError
 
     def _scores(self, match: str, article_ids: list[int]) -> dict[int, float]:
@@ -80,12 +128,24 @@ class SearchQueries(Queries):
                 for article_id in self._newest(match, where, params, after[2] if after else None, candidates)
             ]
         else:
-            keyset = ""
-            if after is not None:
-                score, _published, article_id = after
-                keyset = "WHERE score > ? OR (score = ? AND id < ?)"
-                params += [score, score, article_id]
-            ranked = self._ranked(match, where, params, keyset, candidates)
+            windows = _Windows(self, match)
+            number = 0 if after is None else min(max(0, math.ceil(after[0] / TIER)), 1 << 20)
+            ranked = []
+            while len(ranked) < candidates and (top := windows.top(number)) is not None:
+                keyset, more = "", []
+                if after is not None and not ranked:
+                    score, _published, article_id = after
+                    keyset = "WHERE score > ? OR (score = ? AND id < ?)"
+                    more = [score, score, article_id]
+                ranked += self._ranked(
+                    match,
+                    where,
+                    params + more,
+                    keyset,
+                    candidates - len(ranked),
+                    (top, windows.top(number + 1), number * TIER),
+                )
+                number += 1
         if not ranked:
             return []
         scores = dict(ranked)
@@ -117,7 +177,10 @@ class SearchQueries(Queries):
         others = [i for ids in siblings.values() if len(ids) > 1 for i in ids if i not in scores]
         if others:
             matching = self._scores(match, others)
-            scores.update({i: float(-i) for i in matching} if newest else matching)
+            if newest:
+                scores.update({i: float(-i) for i in matching})
+            else:
+                scores.update({i: windows.of(i) * TIER + score for i, score in matching.items()})
         chosen = []
         for row in details:
             rank = (scores[row[0]], -row[0])

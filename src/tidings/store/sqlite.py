@@ -173,16 +173,35 @@ class SQLiteStore(
             self._db.execute("DELETE FROM search_rows")
 
     def _ranked(
-        self, match: str, where: list[str], params: list[Any], keyset: str, candidates: int
+        self,
+        match: str,
+        where: list[str],
+        params: list[Any],
+        keyset: str,
+        candidates: int,
+        window: tuple[int, int | None, float],
     ) -> list[tuple[int, float]]:
+        top, below, base = window
         joins = " JOIN articles a ON a.id = search.rowid" if where else ""
+        conditions = ["search MATCH ?", "search.rowid <= ?", *(["search.rowid > ?"] if below is not None else []), *where]
+        return self._fts(
+            "SELECT id, score FROM (SELECT search.rowid AS id, ? + bm25(search, 10.0, 1.0) AS score"
+            f" FROM search{joins} WHERE {' AND '.join(conditions)}) {keyset}"
+            " ORDER BY score, id DESC LIMIT ?",
+            [base, match, top, *([below] if below is not None else []), *params, candidates],
+        )
+
+    def _match_at(self, match: str, offset: int) -> int | None:
+        rows = self._fts(
+            "SELECT rowid FROM search WHERE search MATCH ? ORDER BY rowid DESC LIMIT 1 OFFSET ?", [match, offset]
+        )
+        return int(rows[0][0]) if rows else None
+
+    def _fts(self, sql: str, params: list[Any]) -> list[Any]:
+        """Rows of a query on the index; StorageError for a query FTS5 cannot run."""
         try:
-            return self._db.execute(  # type: ignore[no-any-return]
-                "SELECT id, score FROM (SELECT search.rowid AS id, bm25(search, 10.0, 1.0) AS score"
-                f" FROM search{joins} WHERE {' AND '.join(['search MATCH ?', *where])}) {keyset}"
-                " ORDER BY score, id DESC LIMIT ?",
-                [match, *params, candidates],
-            ).fetchall()
+            rows: list[Any] = self._db.execute(sql, params).fetchall()
+            return rows
         except sqlite3.OperationalError as exc:
             if "fts5" in str(exc).lower() or "syntax" in str(exc).lower():
                 raise StorageError(f"the search index could not run this query: {exc}") from exc
@@ -193,16 +212,11 @@ class SQLiteStore(
     ) -> list[int]:
         joins = " JOIN articles a ON a.id = search.rowid" if where else ""
         conditions = ["search MATCH ?", *(["search.rowid < ?"] if before is not None else []), *where]
-        try:
-            rows = self._db.execute(
-                f"SELECT search.rowid FROM search{joins} WHERE {' AND '.join(conditions)}"
-                " ORDER BY search.rowid DESC LIMIT ?",
-                [match, *([before] if before is not None else []), *params, candidates],
-            ).fetchall()
-        except sqlite3.OperationalError as exc:
-            if "fts5" in str(exc).lower() or "syntax" in str(exc).lower():
-                raise StorageError(f"the search index could not run this query: {exc}") from exc
-            raise
+        rows = self._fts(
+            f"SELECT search.rowid FROM search{joins} WHERE {' AND '.join(conditions)}"
+            " ORDER BY search.rowid DESC LIMIT ?",
+            [match, *([before] if before is not None else []), *params, candidates],
+        )
         return [row[0] for row in rows]
 
     def _scores(self, match: str, article_ids: list[int]) -> dict[int, float]:
