@@ -250,3 +250,29 @@ def test_update_makes_new_articles_searchable(tmp_path: Path):
         summary = archive.update()
         assert summary.derived == 1
         assert [h.title for h in archive.search("颱風").hits] == ["台风逼近"]
+
+
+def test_an_archive_from_before_the_prefix_index_gets_it_and_is_searchable_after_the_next_derive(tmp_path: Path):
+    import sqlite3
+
+    path = tmp_path / "old.sqlite3"
+    with tidings.open_archive(path) as archive:
+        add(archive, "法广", "1", "https://rfi.example/g7", "七国外长会议", "<p>农民呼吁停火。</p>", T0)
+        archive.derive()
+    # As the archive was before migration 12: an index without one-character prefixes.
+    db = sqlite3.connect(path)
+    db.executescript(
+        "DROP TABLE search; CREATE VIRTUAL TABLE search USING fts5(title, body, content='', detail=full,"
+        " tokenize='unicode61 remove_diacritics 2'); PRAGMA user_version = 11;"
+    )
+    db.close()
+    with tidings.open_archive(path) as archive:
+        assert archive.search("农").hits == ()  # the new index is empty until the derive stage
+        assert archive.store.index_missing()
+        archive.derive()
+        assert not archive.store.index_missing()
+        assert [h.title for h in archive.search("农").hits] == ["七国外长会议"]
+        assert [h.title for h in archive.search("外长会议").hits] == ["七国外长会议"]
+    db = sqlite3.connect(path)
+    assert "prefix='1'" in db.execute("SELECT sql FROM sqlite_master WHERE name = 'search'").fetchone()[0]
+    db.close()

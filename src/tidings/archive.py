@@ -407,6 +407,8 @@ class Archive(Fetching):
         from .derive import BATCH, derive_revisions
 
         store = self.store
+        if store.index_missing():
+            self.reindex(workers=workers)
         try:
             return derive_revisions(
                 store,

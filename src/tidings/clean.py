@@ -249,26 +249,31 @@ _LINE = "\ue001"
 def html_text(root: Any) -> str:
     """Plain text of a parsed tree: paragraphs separated by blank lines, words never glued.
 
-    Marks block boundaries and line breaks in the tree itself (the tree is used
-    up), reads all its text in one pass, then collapses whitespace within lines.
+    Reads the tree once, in document order, marking block boundaries and line breaks
+    between the texts (the tree is left as it is), then collapses whitespace within lines.
     """
-    for node in root.iter():
+    parts: list[str] = []
+    add = parts.append
+    for event, node in etree.iterwalk(root, events=("start", "end")):
         tag = node.tag
-        if not isinstance(tag, str):
+        if event == "start":
+            if tag in BLOCK_TAGS:
+                add(_PARAGRAPH)
+            if node.text and isinstance(tag, str):
+                add(node.text)
             continue
         if tag in BLOCK_TAGS:
-            node.text = _PARAGRAPH + (node.text or "")
-            node.tail = _PARAGRAPH + (node.tail or "")
+            add(_PARAGRAPH)
         elif tag == "br":
-            node.tail = _LINE + (node.tail or "")
+            add(_LINE)
         elif tag == "img":
             alt = (node.get("alt") or "").strip()
             if alt:
-                node.tail = f" {alt} " + (node.tail or "")
-        elif tag in ("td", "th"):
-            node.tail = " " + (node.tail or "")
+                add(f" {alt} ")
+        if node.tail and node is not root:
+            add(node.tail)
     paragraphs = []
-    for block in "".join(root.itertext()).split(_PARAGRAPH):
+    for block in "".join(parts).split(_PARAGRAPH):
         lines = [" ".join(line.split()) for line in block.split(_LINE)]
         text = "\n".join(line for line in lines if line)
         if text:

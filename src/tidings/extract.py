@@ -87,7 +87,7 @@ def _by_selector(document: Any, rules: SiteRules) -> Extracted | None:
         return None
     body = found[0]
     html = inner_html(body)
-    text = html_text(body)  # (marks up the tree: after the HTML is taken)
+    text = html_text(body)
     if len(text) < MIN_BODY_TEXT:
         return None
     return Extracted(html, text, _title(document), "selector")

@@ -381,6 +381,9 @@ class Store(Protocol):
         """Run a prepared FTS5 expression, best first or (``newest``) last archived first;
         see :meth:`tidings.store.search.SearchQueries.search` for the row shape."""
 
+    def index_missing(self) -> bool:
+        """Whether the search index is empty while derived text exists (to be rebuilt)."""
+
     def index_size(self) -> tuple[int, int]:
         """Bytes used by the search index, and the page size."""
 

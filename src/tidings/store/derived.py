@@ -109,6 +109,16 @@ class DerivedQueries(Queries):
         return {row[0]: (row[1], row[2], row[3], row[4]) for row in self._rows_in(sql, article_ids)}
 
     @wrap_errors
+    def index_missing(self) -> bool:
+        """Whether the search index is empty while derived text exists (a new kind of index
+        was made by a migration, to be built from the archive)."""
+        row = self._db.execute(
+            "SELECT NOT EXISTS (SELECT 1 FROM search_rows)"
+            " AND EXISTS (SELECT 1 FROM revisions WHERE text IS NOT NULL)"
+        ).fetchone()
+        return bool(row[0])
+
+    @wrap_errors
     def indexed_sources(self, article_ids: list[int]) -> dict[int, tuple[int, str, int, str]]:
         """What each article's index row holds now (same shape as index_sources)."""
         sql = (

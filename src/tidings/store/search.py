@@ -22,6 +22,7 @@ __all__ = ["RANK_WINDOW", "TIER", "SearchQueries"]
 RANK_WINDOW = 4096
 #: The score distance between two windows.
 TIER = 1_000_000.0
+_NEWEST = (1 << 63) - 1  # above every article id
 
 
 class _Windows:
@@ -30,9 +31,11 @@ class _Windows:
 
     def __init__(self, queries: SearchQueries, match: str) -> None:
         self._queries, self._match = queries, match
-        self._tops: list[int | None] = []
+        self._tops: list[int | None] = [_NEWEST]
 
     def top(self, window: int) -> int | None:
+        if window == 0:
+            return _NEWEST  # no bound to look up: the first window starts at the newest match
         while len(self._tops) <= window:
             if self._tops and self._tops[-1] is None:
                 return None
