@@ -133,15 +133,20 @@ def test_title_weighs_more_and_one_hit_per_story(archive, news):
     assert set(page.hits[0].sources) == {"路透", "美国之音"}
 
 
-def test_keyset_pages_cover_every_hit_once(archive, news):
+def paged(archive, query: str) -> list[int]:
+    """Every hit of a query, a page of one at a time, following the cursors."""
     seen: list[int] = []
     cursor = None
     while True:
-        page = archive.search("火 OR 港口 OR ceasefire", limit=1, cursor=cursor)
+        page = archive.search(query, limit=1, cursor=cursor)
         seen.extend(hit.article_id for hit in page.hits)
         if page.next_cursor is None:
-            break
+            return seen
         cursor = page.next_cursor
+
+
+def test_keyset_pages_cover_every_hit_once(archive, news):
+    seen = paged(archive, "火 OR 港口 OR ceasefire")
     assert len(seen) == len(set(seen)) == 5
     with pytest.raises(tidings.InvalidInputError):
         archive.search("火", cursor="not-a-cursor")
@@ -160,14 +165,7 @@ def test_newest_first_walks_back_from_the_last_archived_with_filters_and_pages(a
     page = archive.search("港口 sort:new")
     assert [h.article_id for h in page.hits] == [news["dup_b"]] and set(page.hits[0].sources) == {"路透", "美国之音"}
     # Keyset pages: every hit once, newest first, across pages of one.
-    seen: list[int] = []
-    cursor = None
-    while True:
-        page = archive.search("火 OR 港口 OR ceasefire sort:new", limit=1, cursor=cursor)
-        seen.extend(hit.article_id for hit in page.hits)
-        if page.next_cursor is None:
-            break
-        cursor = page.next_cursor
+    seen = paged(archive, "火 OR 港口 OR ceasefire sort:new")
     assert seen == [news["dup_b"], news["en"], news["fire"], news["g7_tw"], news["g7"]]
     with pytest.raises(QueryError, match="sort"):
         archive.search("火 sort:oldest")
@@ -186,14 +184,7 @@ def test_relevance_ranks_a_window_of_matches_at_a_time_newest_window_first(archi
     assert ids_of(archive, "停火") == [news["g7"], news["g7_tw"]]  # one window: the title match first
     # Windows of two, newest first: (dup_b, dup_a), (en, fire), (g7_tw, g7); pages of one cover
     # every story once, each window's before the next's, across page and window boundaries.
-    seen: list[int] = []
-    cursor = None
-    while True:
-        page = archive.search("火 OR 港口 OR ceasefire", limit=1, cursor=cursor)
-        seen.extend(hit.article_id for hit in page.hits)
-        if page.next_cursor is None:
-            break
-        cursor = page.next_cursor
+    seen = paged(archive, "火 OR 港口 OR ceasefire")
     assert len(seen) == len(set(seen)) == 5
     assert seen[0] in (news["dup_a"], news["dup_b"])
     assert set(seen[1:3]) == {news["en"], news["fire"]} and set(seen[3:]) == {news["g7"], news["g7_tw"]}
