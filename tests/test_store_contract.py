@@ -579,6 +579,42 @@ def test_sqlite_reopens_with_data_kept(tmp_path: Path) -> None:
         reopened.close()
 
 
+def test_sqlite_keeps_long_texts_compressed_and_gives_them_back_exactly(tmp_path: Path) -> None:
+    from tidings.store.packing import LONG, MARK
+
+    path = tmp_path / "db.sqlite3"
+    store = SQLiteStore(path)
+    html = "<p>七国外长会议一致主张加沙停火 &amp; 🕊 \u2028 déjà</p>\r\n" * 40
+    short = "<p>短</p>"
+    with store.transaction():
+        site = store.site("法广")
+        long_one = store.add_article(site.id, "1", "https://x.example/1", T0, T0)
+        store.add_revision(long_one.id, NewRevision(T0, "长", html, RevisionSource.FEED))
+        short_one = store.add_article(site.id, "2", "https://x.example/2", T0, T0)
+        store.add_revision(short_one.id, NewRevision(T0, "短", short, RevisionSource.FEED))
+    [revision] = store.revisions(long_one.id)
+    store.save_derived([(revision.id, html, "七国外长会议" * 100)])
+    store.set_revision_history(revision.id, "fp", ())
+    store.save_derived([(revision.id, html, "七国外长会议" * 100)])  # the same clean HTML: the fingerprint stays
+    [again] = store.revisions(long_one.id)
+    assert again.content_html == html and again.clean_html == html and again.text == "七国外长会议" * 100
+    assert again.fingerprint == "fp"
+    assert store.revisions(short_one.id)[0].content_html == short
+    store.close()
+    db = sqlite3.connect(path)
+    stored = dict(db.execute("SELECT title, content_html FROM revisions").fetchall())
+    assert isinstance(stored["长"], bytes) and stored["长"].startswith(MARK)
+    assert len(stored["长"]) < len(html.encode()) / 10  # repetitive: compresses well
+    assert stored["短"] == short and len(short) < LONG
+    # A value written before texts were packed reads as it is.
+    db.execute("UPDATE revisions SET content_html = ? WHERE title = '长'", (html,))
+    db.commit()
+    db.close()
+    reopened = SQLiteStore(path)
+    assert reopened.revisions(long_one.id)[0].content_html == html
+    reopened.close()
+
+
 def test_sqlite_database_is_in_wal_mode(tmp_path: Path) -> None:
     path = tmp_path / "db.sqlite3"
     SQLiteStore(path).close()

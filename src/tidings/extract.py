@@ -20,7 +20,6 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-import trafilatura
 from lxml import etree
 
 from .clean import html_text, inner_html, strip_controls
@@ -112,6 +111,8 @@ def extract_article(
         found = _by_selector(document, rules)
         if found is not None:
             return found
+    import trafilatura  # (a large import, made when a page first needs it)
+
     try:
         body = trafilatura.extract(
             html,

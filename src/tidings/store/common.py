@@ -290,6 +290,11 @@ class Queries:
         ROLLBACK."""
         self._db.execute("COMMIT" if commit else "ROLLBACK")
 
+    def _packed(self, text: str | None) -> Any:
+        """How a long text (a revision's HTML or text) is written: as it is, or in the
+        database's compressed form (SQLite, see :mod:`tidings.store.packing`)."""
+        return text
+
     def after_copy(self, table: str) -> None:
         """Rows were copied into ``table`` with their ids (see :mod:`tidings.store.copy`):
         make new rows get ids after them. (SQLite's do already.)"""

@@ -42,7 +42,10 @@ class DerivedQueries(Queries):
         self._db.executemany(
             "UPDATE revisions SET clean_html = ?, text = ?,"
             " fingerprint = CASE WHEN clean_html IS NOT DISTINCT FROM ? THEN fingerprint END WHERE id = ?",
-            [(clean_html, text, clean_html, revision_id) for revision_id, clean_html, text in items],
+            [
+                (packed, self._packed(text), packed, revision_id)
+                for revision_id, packed, text in ((r, self._packed(c), t) for r, c, t in items)
+            ],
         )
 
     @wrap_errors

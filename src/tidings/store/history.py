@@ -74,7 +74,7 @@ class HistoryQueries(Queries):
                 "INSERT INTO raw_contents(revision_id, content_hash, title, content_html)"
                 " VALUES (?,?,?,?) ON CONFLICT(revision_id, content_hash) DO UPDATE SET"
                 " title = excluded.title RETURNING id",
-                (revision_id, raw.content_hash, raw.title, raw.content_html),
+                (revision_id, raw.content_hash, raw.title, self._packed(raw.content_html)),
             ).fetchone()
             raw_id = row[0]
         self._sight(article_id, revision_id, source, ms(seen), feed_id=feed_id, status=status, raw_id=raw_id)

@@ -23,6 +23,7 @@ from .documents import DocumentQueries
 from .feeds import FeedQueries
 from .history import HistoryQueries
 from .media import MediaQueries
+from .packing import pack, unpack_row
 from .search import SearchQueries
 from .sqlite_schema import MIGRATIONS
 
@@ -38,6 +39,9 @@ class SQLiteStore(
 
     BEGIN = "BEGIN IMMEDIATE"
 
+    def _packed(self, text: str | None) -> Any:
+        return pack(text)
+
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path)
         try:
@@ -48,6 +52,7 @@ class SQLiteStore(
             )
         except (OSError, sqlite3.Error) as exc:
             raise StorageError(f"cannot open database {path}: {exc}") from exc
+        self._db.row_factory = unpack_row
         self._depth = 0
         self._site_ids: dict[str, int] = {}
         try:
