@@ -391,6 +391,8 @@ def test_describe_shows_every_setting_and_masks_the_token(tmp_path: Path) -> Non
         ("images", "archive", "default"),
         ("keep_responses", "false", "default"),
         ("warc_size", "256", "default"),
+        ("media", "beside the database", "default"),
+        ("warc", "beside the database", "default"),
         ("serve.host", "0.0.0.0", "env:TIDINGS_HOST"),
         ("serve.port", "8090", f"file:{path}"),
     ]
@@ -418,6 +420,22 @@ def test_keep_responses_and_warc_size_are_read_and_checked(tmp_path: Path) -> No
     bad = write(tmp_path / "bad.toml", 'keep_responses = "maybe"\nwarc_size = 1.5\n')
     with pytest.raises(InvalidInputError, match="keep_responses"):
         load(bad, {})
+
+
+def test_media_and_warc_folders_are_settings_the_archive_uses(tmp_path: Path) -> None:
+    import tidings
+
+    path = write(tmp_path / "conf" / "tidings.toml", 'media = "shared/media"\nwarc = "~/warc"\n')
+    settings = load(path, {})
+    assert settings.media == tmp_path / "conf" / "shared" / "media"  # relative to the file's folder
+    assert settings.warc == Path("~/warc").expanduser()
+    assert load(path, {"TIDINGS_MEDIA": str(tmp_path / "elsewhere")}).media == tmp_path / "elsewhere"
+    assert load(write(tmp_path / "empty.toml", ""), {}).media is None
+    with tidings.open_archive(tmp_path / "news.sqlite3", media=settings.media, warc=tmp_path / "w") as archive:
+        assert archive.media is not None and archive.media.folder == settings.media and archive.warc == tmp_path / "w"
+    with tidings.open_archive(tmp_path / "news.sqlite3") as archive:  # default: beside the database
+        assert archive.media is not None and archive.media.folder == tmp_path / "news.media"
+        assert archive.warc == tmp_path / "news.warc"
 
 
 def test_unset_values_are_described_as_none() -> None:

@@ -110,6 +110,16 @@ def test_site_is_created_once(store: Store) -> None:
 # --------------------------------------------------------------------------- articles
 
 
+def test_feed_options_are_read_alone(store: Store) -> None:
+    from tidings.model import FeedOptions
+
+    kept = store.add_feed("https://a.example/feed.xml", "甲", options=FeedOptions(keep_responses=True, images="none"))
+    plain = store.add_feed("https://b.example/feed.xml", "乙")
+    options = store.feed_options()
+    assert options == {kept.id: kept.options, plain.id: FeedOptions()}
+    assert options[kept.id].keep_responses is True and options[plain.id].keep_responses is None
+
+
 def test_add_find_and_get_article(store: Store) -> None:
     site = store.site("法广")
     published = at(-3600)

@@ -697,6 +697,7 @@ def open_archive(
     media: str | os.PathLike[str] | None = None,
     keep_responses: bool = False,
     warc_size: int = 256,
+    warc: str | os.PathLike[str] | None = None,
 ) -> Archive:
     """Open (creating and migrating as needed) the archive in a SQLite file, or in a
     PostgreSQL database when ``path`` is a ``postgresql://`` (or ``postgres://``) URL.
@@ -708,7 +709,9 @@ def open_archive(
     (``archive``: kept in the media folder; ``proxy``, ``none``: not kept); ``media`` is
     that folder (default: beside the database, ``news.sqlite3`` → ``news.media/``).
     ``keep_responses`` keeps every HTTP exchange (unless a feed says otherwise) as WARC
-    records in rolling files of ``warc_size`` MiB beside the database (``news.warc/``).
+    records in rolling files of ``warc_size`` MiB in the folder ``warc`` (default: beside
+    the database, ``news.warc/``). On PostgreSQL both folders default to the user's data
+    folder; workers on several machines name a shared one.
     """
     location = os.fspath(path) if path is not None else os.fspath(default_database_path())
     from .media import LocalMedia, media_folder_for
@@ -733,7 +736,7 @@ def open_archive(
         user_agent=user_agent,
         media=LocalMedia(folder) if folder is not None else None,
         images=images,
-        warc=None if location == ":memory:" else warc_folder_for(beside),
+        warc=Path(warc) if warc is not None else (None if location == ":memory:" else warc_folder_for(beside)),
         keep_responses=keep_responses,
         warc_size=warc_size,
     )

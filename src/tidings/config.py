@@ -16,6 +16,10 @@ images                           ``TIDINGS_IMAGES``      ``images``      ``archi
 keep_responses                   ``TIDINGS_KEEP_         ``keep_         ``false``: HTTP exchanges kept
                                  RESPONSES``             responses``     as WARC records (``true``)
 warc_size                        ``TIDINGS_WARC_SIZE``   ``warc_size``   ``256`` (MiB per WARC file)
+media                            ``TIDINGS_MEDIA``       ``media``       beside the database
+                                                                         (``news.media/``)
+warc                             ``TIDINGS_WARC``        ``warc``        beside the database
+                                                                         (``news.warc/``)
 host           ``--host``        ``TIDINGS_HOST``        ``serve.host``  ``127.0.0.1``
 port           ``--port``        ``TIDINGS_PORT``        ``serve.port``  ``8080``
 =============  ================  ======================  ==============  ==========================
@@ -31,6 +35,8 @@ The configuration file is ``tidings.toml`` in the user's configuration folder
     images = "archive"                  # articles' images: archive, proxy or none
     keep_responses = true               # keep every HTTP exchange as WARC records
     warc_size = 256                     # MiB after which a WARC file is closed
+    media = "/srv/news/media"           # archived images (a shared folder for many workers)
+    warc = "/srv/news/warc"             # WARC files of kept exchanges
 
     [serve]
     host = "0.0.0.0"
@@ -124,6 +130,10 @@ class Settings:
     images: str
     keep_responses: bool
     warc_size: int
+    #: The media and WARC folders; None: beside the database (PostgreSQL: in the user's
+    #: data folder).
+    media: Path | None
+    warc: Path | None
     host: str
     port: int
     config_file: Path | None
@@ -150,7 +160,8 @@ class Settings:
             if spec.name == "token":
                 shown = _HIDDEN if value is not None else "none"
             elif value is None:
-                shown = "none (the fetcher's own)" if spec.name == "user_agent" else "none"
+                shown = {"user_agent": "none (the fetcher's own)", "media": "beside the database",
+                         "warc": "beside the database"}.get(spec.name, "none")
             elif isinstance(value, bool):
                 shown = "true" if value else "false"
             else:
@@ -197,6 +208,8 @@ _SPECS: Final = (
     _Spec("images", "images", "TIDINGS_IMAGES", "--images", False),
     _Spec("keep_responses", "keep_responses", "TIDINGS_KEEP_RESPONSES", "--keep-responses", False),
     _Spec("warc_size", "warc_size", "TIDINGS_WARC_SIZE", "--warc-size", False),
+    _Spec("media", "media", "TIDINGS_MEDIA", "--media", True),
+    _Spec("warc", "warc", "TIDINGS_WARC", "--warc", True),
     _Spec("host", "serve.host", "TIDINGS_HOST", "--host", False),
     _Spec("port", "serve.port", "TIDINGS_PORT", "--port", False),
 )
@@ -246,6 +259,8 @@ def load_settings(
         "images": "archive",
         "keep_responses": False,
         "warc_size": 256,
+        "media": None,
+        "warc": None,
         "host": DEFAULT_HOST,
         "port": DEFAULT_PORT,
     }
@@ -274,6 +289,7 @@ def load_settings(
     images = values["images"]
     keep_responses = values["keep_responses"]
     warc_size = values["warc_size"]
+    media, warc = values["media"], values["warc"]
     host = values["host"]
     port = values["port"]
     # _check guarantees these; the asserts tell the type checker.
@@ -285,6 +301,7 @@ def load_settings(
         raise InvalidInputError(f"images must be archive, proxy or none, not {images!r} ({sources['images']})")
     assert isinstance(host, str) and isinstance(port, int)
     assert isinstance(keep_responses, bool) and isinstance(warc_size, int)
+    assert (media is None or isinstance(media, Path)) and (warc is None or isinstance(warc, Path))
     return Settings(
         database=database,
         token=token,
@@ -293,6 +310,8 @@ def load_settings(
         images=images,
         keep_responses=keep_responses,
         warc_size=warc_size,
+        media=media,
+        warc=warc,
         host=host,
         port=port,
         config_file=path if from_file is not None else None,

@@ -89,7 +89,7 @@ class Fetching:
         """What keeps this pass's exchanges: None when no feed's are kept."""
         if self.warc is None:
             return None
-        own = {feed.id: feed.options.keep_responses for feed in self.store.feeds()}
+        own = {feed_id: options.keep_responses for feed_id, options in self.store.feed_options().items()}
         default = self.keep_responses
         if not default and not any(own.values()):
             return None

@@ -64,6 +64,8 @@ def open_from_context(ctx: click.Context) -> Iterator[Archive]:
             images=settings.images,
             keep_responses=settings.keep_responses,
             warc_size=settings.warc_size,
+            media=settings.media,
+            warc=settings.warc,
         ) as archive:
             yield archive
     except InvalidInputError as exc:

@@ -59,6 +59,7 @@ def serve_command(
         private=private,
         base_url=base_url,
         allow_local_feeds=allow_local_feeds,
+        media=settings.media,
     )
     shown = f"[{settings.host}]" if ":" in settings.host else settings.host
     click.echo(f"serving {database} at http://{shown}:{settings.port}/ (Ctrl-C stops)")

@@ -74,6 +74,9 @@ class Store(Protocol):
     def feeds(self) -> list[Feed]:
         """Every feed, by id, with its article count."""
 
+    def feed_options(self) -> dict[int, FeedOptions]:
+        """Every feed's options, by id (cheaper than :meth:`feeds`)."""
+
     def due_feeds(self, now: datetime) -> list[Feed]:
         """Active feeds whose next fetch is due at ``now``, most overdue first."""
 

@@ -168,7 +168,8 @@ def revision_row(row: tuple[Any, ...]) -> Revision:
     )
 
 
-def _options(text: str) -> FeedOptions:
+def options_of(text: str) -> FeedOptions:
+    """A feed's options from their stored JSON (unknown keys ignored, unreadable: the defaults)."""
     try:
         values = json.loads(text)
     except ValueError:
@@ -193,7 +194,7 @@ def feed_row(row: tuple[Any, ...]) -> Feed:
         error_kind=row[11],
         error_message=row[12],
         state=FeedState(row[13]),
-        options=_options(row[14]),
+        options=options_of(row[14]),
         current_interval_seconds=row[15],
         last_status=row[16],
         last_new=dt(row[17]),

@@ -14,7 +14,7 @@ from ..model import (
     FetchRecord,
     Site,
 )
-from .common import FEED_COLUMNS, Queries, dt, dt_required, feed_row, ms, wrap_errors
+from .common import FEED_COLUMNS, Queries, dt, dt_required, feed_row, ms, options_of, wrap_errors
 
 __all__ = ["FeedQueries"]
 
@@ -90,6 +90,10 @@ class FeedQueries(Queries):
             f"SELECT {FEED_COLUMNS} FROM feeds f JOIN sites s ON s.id = f.site_id ORDER BY f.id"
         ).fetchall()
         return [feed_row(row) for row in rows]
+
+    @wrap_errors
+    def feed_options(self) -> dict[int, FeedOptions]:
+        return {row[0]: options_of(row[1]) for row in self._db.execute("SELECT id, options FROM feeds")}
 
     @wrap_errors
     def due_feeds(self, now: datetime) -> list[Feed]:

@@ -42,6 +42,7 @@ def create_app(
     base_url: str | None = None,
     allow_local_feeds: bool = False,
     throttle: Throttle | None = None,
+    media: Path | None = None,
 ) -> Starlette:
     """The web app over the archive in ``database``.
 
@@ -57,6 +58,7 @@ def create_app(
     a local path or file:// URL would let whoever holds the token (or a form)
     make the server read its own files; ``allow_local_feeds`` lifts that (the
     command line always may). ``throttle`` replaces the back-off on wrong tokens.
+    ``media`` is the folder of archived images (default: beside the database).
     """
     if base_url is not None and not base_url.startswith(("http://", "https://")):
         raise ValueError("base_url must be an http(s) address")
@@ -72,6 +74,7 @@ def create_app(
         proxy=image_proxy or ImageProxy(),
         base_url=base_url,
         allow_local_feeds=allow_local_feeds,
+        media=media,
     )
     img_src = "'self' data: https:" if images == "direct" else "'self' data:"
     policy = (

@@ -37,8 +37,10 @@ class WebContext:
         proxy: ImageProxy,
         base_url: str | None,
         allow_local_feeds: bool,
+        media: Path | None = None,
     ) -> None:
         self.database = database
+        self.media = media
         self.access = access
         self.images = images
         self.proxy = proxy
@@ -50,7 +52,7 @@ class WebContext:
     def archive(self) -> Archive:
         opened = getattr(self._local, "archive", None)
         if opened is None:
-            opened = self._local.archive = open_archive(self.database)
+            opened = self._local.archive = open_archive(self.database, media=self.media)
         return opened
 
     def language_of(self, request: Request) -> str:
