@@ -127,6 +127,7 @@ def main() -> None:
     if shutil.which("wrk") is None:
         sys.exit("wrk is not installed (apt-get install wrk)")
     work = args.workdir or Path(tempfile.mkdtemp(prefix="tidings-bench-growth-"))
+    work.mkdir(parents=True, exist_ok=True)
     db = work / "growth.sqlite3"
     for path in work.glob("growth.sqlite3*"):
         path.unlink()
