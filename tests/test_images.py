@@ -247,6 +247,17 @@ def test_a_feed_can_keep_its_images_out_of_the_media_folder(tmp_path, outlet, in
         assert dict(archive.stats().images).get("archived", 0) == 0
 
 
+def test_with_images_off_everywhere_a_pass_neither_lists_nor_fetches_them(tmp_path, outlet, internal):
+    outlet.route("/a.jpg", static(JPEG, "image/jpeg"))
+    url = feed(outlet, internal)
+    with tidings.open_archive(tmp_path / "news.sqlite3", clock=lambda: FIXED_NOW, images="none") as archive:
+        archive.add_feed(url, site="Outlet")
+        summary = asyncio.run(archive.update_async(due_only=False, limits=FAST, transport=LoopbackOnly()))
+        assert summary.images is None and outlet.count("/a.jpg") == 0
+        assert archive.store.unlisted_image_revisions(100)  # left for the day images are kept
+        assert archive.archive_images() is None
+
+
 def test_media_folder_never_writes_the_same_bytes_twice(tmp_path: Path):
     media = LocalMedia(tmp_path / "media")
     first = media.put(png())

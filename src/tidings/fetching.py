@@ -220,12 +220,16 @@ class Fetching:
         budget: float = 120.0,
     ) -> ImageSummary | None:
         """List the images of new revisions and fetch those due into the media folder (see
-        :mod:`tidings.images`); None when the archive keeps no media."""
+        :mod:`tidings.images`); None when the archive keeps no media, or no images (the
+        images setting is not ``archive`` for the archive or any feed)."""
         if self.media is None:
             return None
         from .images import archive_images
 
-        not_kept = tuple(feed.id for feed in self.store.feeds() if self.images_of_feed(feed) != "archive")
+        kept = {feed_id: (options.images or self.images) == "archive" for feed_id, options in self.store.feed_options().items()}
+        if self.images != "archive" and not any(kept.values()):
+            return None  # nothing is kept: not even listed (a later switch to archive lists them then)
+        not_kept = tuple(feed_id for feed_id, keeps in kept.items() if not keeps)
         return await archive_images(
             self.store,
             self.media,

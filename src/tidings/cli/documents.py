@@ -195,7 +195,11 @@ def media_fetch_command(ctx: click.Context, budget: float) -> None:
     with open_from_context(ctx) as archive:
         summary = archive.archive_images(budget=budget)
     if summary is None:
-        click.echo("this archive keeps no media folder")
+        click.echo(
+            "this archive keeps no media folder"
+            if archive.media is None
+            else "no images are kept (the images setting is not archive, for the archive or any feed)"
+        )
         return
     click.echo(_images_line(summary))
 
