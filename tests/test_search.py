@@ -176,19 +176,25 @@ def test_newest_first_walks_back_from_the_last_archived_with_filters_and_pages(a
 def test_relevance_ranks_a_window_of_matches_at_a_time_newest_window_first(archive, news, monkeypatch):
     from tidings.cursors import encode_cursor
     from tidings.store import search
+    from tidings.store.sqlite import SQLiteStore
 
+    # SQLite ranks windows of matches; PostgreSQL ranks all its matches at once (a GIN
+    # bitmap has no order to cut windows by): the same hits, every one reachable, on both.
+    windows = isinstance(archive.store, SQLiteStore)
     monkeypatch.setattr(search, "RANK_WINDOW", 1)
-    # Each match its own window: the newer one first, whatever the title says.
-    assert ids_of(archive, "停火") == [news["g7_tw"], news["g7"]]
+    newer_first = [news["g7_tw"], news["g7"]]  # each match its own window: the newer one first
+    assert ids_of(archive, "停火") == (newer_first if windows else [news["g7"], news["g7_tw"]])
     monkeypatch.setattr(search, "RANK_WINDOW", 2)
     assert ids_of(archive, "停火") == [news["g7"], news["g7_tw"]]  # one window: the title match first
     # Windows of two, newest first: (dup_b, dup_a), (en, fire), (g7_tw, g7); pages of one cover
     # every story once, each window's before the next's, across page and window boundaries.
     seen = paged(archive, "火 OR 港口 OR ceasefire")
     assert len(seen) == len(set(seen)) == 5
-    assert seen[0] in (news["dup_a"], news["dup_b"])
-    assert set(seen[1:3]) == {news["en"], news["fire"]} and set(seen[3:]) == {news["g7"], news["g7_tw"]}
-    assert ids_of(archive, "火 site:法广") == [news["fire"], news["g7"]]
+    if windows:
+        assert seen[0] in (news["dup_a"], news["dup_b"])
+        assert set(seen[1:3]) == {news["en"], news["fire"]} and set(seen[3:]) == {news["g7"], news["g7_tw"]}
+    by_site = ids_of(archive, "火 site:法广")
+    assert set(by_site) == {news["fire"], news["g7"]} and (by_site[0] == news["fire"] or not windows)
     # A cursor from nowhere (a window far past the last) ends the list rather than searching on.
     assert archive.search("火", cursor=encode_cursor(1e300, 0, 5)).hits == ()
     assert [h.article_id for h in archive.search("火", cursor=encode_cursor(-1e300, 0, 10**9)).hits]

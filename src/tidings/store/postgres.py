@@ -674,12 +674,9 @@ class PostgresStore(
         return [(int(row[0]), float(row[1])) for row in rows]
 
     def _match_at(self, match: str, offset: int) -> int | None:
-        row = self._db.execute(
-            "SELECT article_id FROM search_rows WHERE document @@ CAST(? AS tsquery)"
-            " ORDER BY article_id DESC LIMIT 1 OFFSET ?",
-            (fts_to_tsquery(match), offset),
-        ).fetchone()
-        return int(row[0]) if row else None
+        # One window holds every match here: a GIN bitmap has no order, so finding where a
+        # window begins costs what ranking all the matches costs (measured: twice the time).
+        return None
 
     def _newest(
         self, match: str, where: list[str], params: list[Any], before: int | None, candidates: int
@@ -688,9 +685,11 @@ class PostgresStore(
         conditions = [
             "r.document @@ CAST(? AS tsquery)", *(["r.article_id < ?"] if before is not None else []), *where
         ]
+        # The matches from the GIN index first (OFFSET 0 keeps the planner from walking the
+        # primary key backwards and testing every row, which a rare word makes long).
         rows = self._db.execute(
-            f"SELECT r.article_id FROM search_rows r{joins} WHERE {' AND '.join(conditions)}"
-            " ORDER BY r.article_id DESC LIMIT ?",
+            f"SELECT id FROM (SELECT r.article_id AS id FROM search_rows r{joins} WHERE {' AND '.join(conditions)}"
+            " OFFSET 0) matches ORDER BY id DESC LIMIT ?",
             [fts_to_tsquery(match), *([before] if before is not None else []), *params, candidates],
         ).fetchall()
         return [int(row[0]) for row in rows]
