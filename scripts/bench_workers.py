@@ -7,7 +7,8 @@ each answering every request after a fixed latency and counting how many request
 holds at once. Then, on a fresh database each time, times a first pass over all the
 feeds by 1 worker and by N workers (separate processes started together), alternating,
 and prints the medians, the ratio, and the most concurrent requests any host saw (which
-must stay within the per-host limit, 6).
+must stay within the per-host limit, 6); and how fast two CPU-bound processes run at once
+on this machine against one alone, which bounds what several workers can gain on it.
 
 Items carry their full text; with --pages each links to an article page the host serves
 (after the same latency), which tidings fetches for its full text.
@@ -73,6 +74,25 @@ def one_pass(server_url: str, hosts: list[LateHost], feeds_per_host: int, worker
         drop_database(server_url, url)
 
 
+def _spin(_: int = 0) -> float:
+    started = time.perf_counter()
+    total = 0
+    for n in range(10_000_000):
+        total += n
+    return time.perf_counter() - started
+
+
+def parallel_speed() -> float:
+    """How fast two CPU-bound processes run at once, as a share of one alone (1.0: two
+    real cores; 0.5: the two CPUs give the work of one)."""
+    import multiprocessing
+
+    alone = _spin()
+    with multiprocessing.get_context("fork").Pool(2) as pool:
+        together = max(pool.map(_spin, [0, 1]))
+    return alone / together
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--hosts", type=int, default=32)
@@ -102,6 +122,10 @@ def main() -> None:
                 most = max(most, peak)
     one, many = (statistics.median(times[c]) for c in (1, args.workers))
     print(f"runs (s): {times}")
+    print(
+        f"this machine: two CPU-bound processes at once each run at {parallel_speed():.2f} of the speed of one"
+        " alone (what several workers on it can gain)"
+    )
     print(
         f"first pass: 1 worker {one:.2f} s, {args.workers} workers {many:.2f} s: {one / many:.2f}x faster"
         f" (target >= 3x); most requests any host saw at once: {most} (limit {PER_HOST})"
