@@ -273,3 +273,30 @@ def test_an_archive_from_before_the_prefix_index_gets_it_and_is_searchable_after
     db = sqlite3.connect(path)
     assert "prefix='1'" in db.execute("SELECT sql FROM sqlite_master WHERE name = 'search'").fetchone()[0]
     db.close()
+
+
+def test_the_derive_stage_in_worker_processes_stores_what_one_process_stores(archive, monkeypatch, tmp_path):
+    from tidings import derive
+    from tidings.store.packing import MARK
+    from tidings.store.sqlite import SQLiteStore
+
+    body = "<p>" + "七国外长会议呼吁停火，港口吞吐量创新高。" * 30 + "</p><script>x()</script>"
+    ids = [
+        add(archive, "法广", str(n), f"https://rfi.example/{n}", f"第{n}号 外长会议", body + f"<p>编号{n}</p>", T0 + timedelta(hours=n))
+        for n in range(12)
+    ]
+    monkeypatch.setattr(derive, "PARALLEL_FROM", 4)  # worker processes even for a dozen
+    assert archive.derive(workers=2) == 12
+    with tidings.open_archive(tmp_path / "one.sqlite3") as alone:
+        for n in range(12):
+            add(alone, "法广", str(n), f"https://rfi.example/{n}", f"第{n}号 外长会议", body + f"<p>编号{n}</p>", T0 + timedelta(hours=n))
+        assert alone.derive(workers=1) == 12
+        expected = [(r.clean_html, r.text) for n in range(1, 13) for r in alone.store.revisions(n)]
+    got = [(r.clean_html, r.text) for article_id in ids for r in archive.store.revisions(article_id)]
+    assert got == expected and "script" not in got[0][0] and "编号11" in got[-1][1]
+    assert set(ids_of(archive, "编号7")) == {ids[7]} and len(ids_of(archive, "外长会议")) == 12
+    if isinstance(archive.store, SQLiteStore):  # stored packed, read back exactly
+        import sqlite3
+
+        direct = sqlite3.connect(archive.store.path).execute("SELECT clean_html, text FROM revisions LIMIT 1").fetchone()
+        assert all(isinstance(value, bytes) and value.startswith(MARK) for value in direct)
