@@ -120,6 +120,25 @@ def test_feed_options_are_read_alone(store: Store) -> None:
     assert options[kept.id].keep_responses is True and options[plain.id].keep_responses is None
 
 
+def test_an_error_found_only_at_commit_rolls_everything_back_and_leaves_no_transaction_open(store: Store) -> None:
+    # On PostgreSQL a transaction's statements are pipelined: one whose rows nobody reads
+    # fails only when the transaction commits. Nothing of it may stay, and the store goes on.
+    first = store.add_feed("https://a.example/feed.xml", "甲")
+    with pytest.raises(StorageError):
+        with store.transaction():
+            store.add_feed("https://c.example/feed.xml", "丙")
+            store.record_fetch(FetchRecord(first.id, T0, 200, 10, 5))
+            # Nothing reads its result: a fetch of a feed that does not exist, refused by
+            # the database (a foreign key) when it runs.
+            store.record_fetch(FetchRecord(first.id + 1000, T0, 200, 10, 5))
+    assert [feed.url for feed in store.feeds()] == [first.url]  # rolled back, all of it
+    assert store.fetch_log(first.id) == []
+    with store.transaction():  # usable again
+        store.add_feed("https://c.example/feed.xml", "丙")
+        store.record_fetch(FetchRecord(first.id, T0, 200, 10, 5))
+    assert len(store.feeds()) == 2 and len(store.fetch_log(first.id)) == 1
+
+
 def test_add_find_and_get_article(store: Store) -> None:
     site = store.site("法广")
     published = at(-3600)
