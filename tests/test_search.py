@@ -193,6 +193,11 @@ def test_relevance_ranks_a_window_of_matches_at_a_time_newest_window_first(archi
     if windows:
         assert seen[0] in (news["dup_a"], news["dup_b"])
         assert set(seen[1:3]) == {news["en"], news["fire"]} and set(seen[3:]) == {news["g7"], news["g7_tw"]}
+    # Windows are cut among the matches the filters keep: an old day's are in the first window.
+    monkeypatch.setattr(search, "RANK_WINDOW", 1)
+    assert set(ids_of(archive, "火 OR 港口 until:2025-11-02")) == {news["g7_tw"], news["g7"]}
+    assert ids_of(archive, "火 OR 港口 until:2025-11-01") == [news["g7"]]
+    monkeypatch.setattr(search, "RANK_WINDOW", 2)
     by_site = ids_of(archive, "火 site:法广")
     assert set(by_site) == {news["fire"], news["g7"]} and (by_site[0] == news["fire"] or not windows)
     # A cursor from nowhere (a window far past the last) ends the list rather than searching on.

@@ -673,7 +673,7 @@ class PostgresStore(
         ).fetchall()
         return [(int(row[0]), float(row[1])) for row in rows]
 
-    def _match_at(self, match: str, offset: int) -> int | None:
+    def _match_at(self, match: str, where: list[str], params: list[Any], offset: int) -> int | None:
         # One window holds every match here: a GIN bitmap has no order, so finding where a
         # window begins costs what ranking all the matches costs (measured: twice the time).
         return None

@@ -29,8 +29,8 @@ class _Windows:
     """Where each window of a query's matches begins (the article id of its newest match,
     None past the last), found as they are needed."""
 
-    def __init__(self, queries: SearchQueries, match: str) -> None:
-        self._queries, self._match = queries, match
+    def __init__(self, queries: SearchQueries, match: str, where: list[str], params: list[Any]) -> None:
+        self._queries, self._match, self._where, self._params = queries, match, where, params
         self._tops: list[int | None] = [_NEWEST]
 
     def top(self, window: int) -> int | None:
@@ -39,7 +39,9 @@ class _Windows:
         while len(self._tops) <= window:
             if self._tops and self._tops[-1] is None:
                 return None
-            self._tops.append(self._queries._match_at(self._match, len(self._tops) * RANK_WINDOW))
+            self._tops.append(
+                self._queries._match_at(self._match, self._where, self._params, len(self._tops) * RANK_WINDOW)
+            )
         return self._tops[window]
 
     def of(self, article_id: int) -> int:
@@ -69,9 +71,10 @@ class SearchQueries(Queries):
         ``keyset`` a condition on ``score`` and ``id``, ``params`` the parameters of both."""
         raise NotImplementedError
 
-    def _match_at(self, match: str, offset: int) -> int | None:
+    def _match_at(self, match: str, where: list[str], params: list[Any], offset: int) -> int | None:
         """The article id of the match at ``offset`` counted from the last archived (0: the
-        last archived match itself); None if there are not that many."""
+        last archived match itself) among those that meet the conditions ``where`` on the
+        article ``a`` (with ``params``); None if there are not that many."""
         raise NotImplementedError
 
     def _scores(self, match: str, article_ids: list[int]) -> dict[int, float]:
@@ -131,7 +134,9 @@ class SearchQueries(Queries):
                 for article_id in self._newest(match, where, params, after[2] if after else None, candidates)
             ]
         else:
-            windows = _Windows(self, match)
+            # Windows of the matches the filters keep: a site's few among a common word's many
+            # are one walk, not a window after window of others.
+            windows = _Windows(self, match, where, params)
             number = 0 if after is None else min(max(0, math.ceil(after[0] / TIER)), 1 << 20)
             ranked = []
             while len(ranked) < candidates and (top := windows.top(number)) is not None:

@@ -196,9 +196,12 @@ class SQLiteStore(
             [base, match, top, *([below] if below is not None else []), *params, candidates],
         )
 
-    def _match_at(self, match: str, offset: int) -> int | None:
+    def _match_at(self, match: str, where: list[str], params: list[Any], offset: int) -> int | None:
+        joins = " JOIN articles a ON a.id = search.rowid" if where else ""
         rows = self._fts(
-            "SELECT rowid FROM search WHERE search MATCH ? ORDER BY rowid DESC LIMIT 1 OFFSET ?", [match, offset]
+            f"SELECT search.rowid FROM search{joins} WHERE {' AND '.join(['search MATCH ?', *where])}"
+            " ORDER BY search.rowid DESC LIMIT 1 OFFSET ?",
+            [match, *params, offset],
         )
         return int(rows[0][0]) if rows else None
 
