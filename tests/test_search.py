@@ -193,6 +193,14 @@ def test_relevance_ranks_a_window_of_matches_at_a_time_newest_window_first(archi
     if windows:
         assert seen[0] in (news["dup_a"], news["dup_b"])
         assert set(seen[1:3]) == {news["en"], news["fire"]} and set(seen[3:]) == {news["g7"], news["g7_tw"]}
+    else:  # PostgreSQL: windows of article ids, doubling as they go back: (5, 6], (3, 5], (-1, 3]
+        from tidings.store import postgres
+
+        monkeypatch.setattr(postgres, "WINDOW_IDS", 1)
+        seen = paged(archive, "火 OR 港口 OR ceasefire")
+        assert seen[:2] == [news["dup_b"], news["en"]] and set(seen[2:]) == {news["g7"], news["g7_tw"], news["fire"]}
+        assert len(seen) == 5  # dup_a: the same story as dup_b, shown once
+        monkeypatch.setattr(postgres, "WINDOW_IDS", 20_000)
     # Windows are cut among the matches the filters keep: an old day's are in the first window.
     monkeypatch.setattr(search, "RANK_WINDOW", 1)
     assert set(ids_of(archive, "火 OR 港口 until:2025-11-02")) == {news["g7_tw"], news["g7"]}

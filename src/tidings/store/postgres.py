@@ -46,6 +46,7 @@ from .feeds import FeedQueries
 from .history import HistoryQueries
 from .media import MediaQueries
 from .postgres_schema import MIGRATIONS
+from . import search as search_module
 from .search import SearchQueries
 
 __all__ = ["MIGRATIONS", "PostgresStore", "document_vector", "fts_to_tsquery", "is_postgres_url"]
@@ -202,6 +203,9 @@ def fts_to_tsquery(match: str) -> str:
             out.append({"AND": "&", "OR": "|", "NOT": "& !"}[operator])
     return " ".join(out)
 
+
+#: Article ids in PostgreSQL's first relevance window (see PostgresStore._match_at).
+WINDOW_IDS = 20_000
 
 #: Milliseconds the host (the parameter) asked every worker to wait; NULL: not at all.
 _HOST_WAIT = (
@@ -674,9 +678,16 @@ class PostgresStore(
         return [(int(row[0]), float(row[1])) for row in rows]
 
     def _match_at(self, match: str, where: list[str], params: list[Any], offset: int) -> int | None:
-        # One window holds every match here: a GIN bitmap has no order, so finding where a
-        # window begins costs what ranking all the matches costs (measured: twice the time).
-        return None
+        # A GIN bitmap has no order: finding the match at an offset costs what ranking every
+        # match costs. So windows here are ranges of article ids instead, doubling as they
+        # go back (the newest WINDOW_IDS ids, the WINDOW_IDS * 2 before, ...): each window's
+        # matches are the GIN bitmap and a range of the primary key, and a rare word is a
+        # few windows, not one per range.
+        window = offset // search_module.RANK_WINDOW
+        row = self._db.execute("SELECT max(article_id) FROM search_rows").fetchone()
+        newest = int(row[0]) if row and row[0] is not None else 0
+        bound = newest - WINDOW_IDS * ((1 << window) - 1)
+        return bound if bound > 0 else None
 
     def _newest(
         self, match: str, where: list[str], params: list[Any], before: int | None, candidates: int
