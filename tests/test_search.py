@@ -313,3 +313,33 @@ def test_the_derive_stage_in_worker_processes_stores_what_one_process_stores(arc
 
         direct = sqlite3.connect(archive.store.path).execute("SELECT clean_html, text FROM revisions LIMIT 1").fetchone()
         assert all(isinstance(value, bytes) and value.startswith(MARK) for value in direct)
+
+
+def test_compact_packs_what_an_older_tidings_stored_as_text_and_reads_the_same(tmp_path: Path, pg_url):
+    import sqlite3
+
+    path = tmp_path / "old.sqlite3"
+    body = "<p>" + "七国外长会议呼吁停火，港口吞吐量创新高。" * 40 + "</p>"
+    with tidings.open_archive(path) as archive:
+        ids = [add(archive, "法广", str(n), f"https://rfi.example/{n}", f"第{n}号", body + f"<p>{n}</p>", T0) for n in range(30)]
+        archive.derive()
+        before = [(r.content_html, r.clean_html, r.text) for i in ids for r in archive.store.revisions(i)]
+    # As an older tidings wrote them: every long text stored as text.
+    db = sqlite3.connect(path)
+    for row_id, in db.execute("SELECT id FROM revisions").fetchall():
+        content, clean, text = before[row_id - 1]
+        db.execute("UPDATE revisions SET content_html = ?, clean_html = ?, text = ? WHERE id = ?", (content, clean, text, row_id))
+    db.commit()
+    db.close()
+    with tidings.open_archive(path) as archive:
+        packed, size_before, size_after = archive.compact()
+        assert packed == 90 and size_after < size_before
+        assert [(r.content_html, r.clean_html, r.text) for i in ids for r in archive.store.revisions(i)] == before
+        assert len(archive.search("外长会议").hits) == 20
+    result = CliRunner().invoke(cli, ["--db", str(path), "compact"])
+    assert result.exit_code == 0 and result.stdout.startswith("0 texts packed"), result.output  # nothing left
+    db = sqlite3.connect(path)
+    assert db.execute("SELECT count(*) FROM revisions WHERE typeof(content_html) = 'text'").fetchone()[0] == 0
+    db.close()
+    result = CliRunner().invoke(cli, ["--db", pg_url, "compact"])
+    assert result.exit_code == 0 and "PostgreSQL compresses" in result.stdout

@@ -444,6 +444,12 @@ class Archive(Fetching):
         self.reindex(workers=workers)
         return done
 
+    def compact(self) -> tuple[int, int, int] | None:
+        """Pack the long texts an older tidings stored unpacked and give the space back
+        (SQLite; it needs free space the size of the database while it runs): (texts
+        packed, bytes before, bytes after). None on PostgreSQL, which compresses itself."""
+        return self.store.compact()
+
     def reindex(
         self, *, progress: Callable[[int], None] | None = None, workers: int | None = None
     ) -> int:

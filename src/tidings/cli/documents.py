@@ -260,6 +260,26 @@ def reindex_command(ctx: click.Context) -> None:
     click.echo(f"{count} articles indexed in {seconds:.1f} s")
 
 
+@cli.command("compact")
+@click.pass_context
+def compact_command(ctx: click.Context) -> None:
+    """Pack the long texts an older tidings stored unpacked, and give the space back.
+
+    SQLite only (PostgreSQL compresses long values itself); needs free disk space the size
+    of the database while it runs. Nothing is lost: every text reads back the same."""
+    with open_from_context(ctx) as archive:
+        started = time.perf_counter()
+        result = archive.compact()
+        seconds = time.perf_counter() - started
+    if result is None:
+        click.echo("nothing to do: PostgreSQL compresses long values itself")
+        return
+    packed, before, after = result
+    click.echo(
+        f"{packed} texts packed in {seconds:.1f} s; the database went from {before / 1e6:.1f} MB to {after / 1e6:.1f} MB"
+    )
+
+
 @cli.command("reclean")
 @click.pass_context
 def reclean_command(ctx: click.Context) -> None:

@@ -384,6 +384,11 @@ class Store(Protocol):
         """Run a prepared FTS5 expression, best first or (``newest``) last archived first;
         see :meth:`tidings.store.search.SearchQueries.search` for the row shape."""
 
+    def compact(self) -> tuple[int, int, int] | None:
+        """Pack the long texts written before they were packed and give the space back:
+        (texts packed, bytes before, bytes after); None where the database compresses long
+        values itself (PostgreSQL)."""
+
     def index_missing(self) -> bool:
         """Whether the search index is empty while derived text exists (to be rebuilt)."""
 

@@ -677,6 +677,9 @@ class PostgresStore(
         ).fetchall()
         return [(int(row[0]), float(row[1])) for row in rows]
 
+    def compact(self) -> tuple[int, int, int] | None:
+        return None  # long values are compressed by PostgreSQL itself (TOAST)
+
     def _match_at(self, match: str, where: list[str], params: list[Any], offset: int) -> int | None:
         # A GIN bitmap has no order: finding the match at an offset costs what ranking every
         # match costs. So windows here are ranges of article ids instead, doubling as they

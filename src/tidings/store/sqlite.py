@@ -23,9 +23,17 @@ from .documents import DocumentQueries
 from .feeds import FeedQueries
 from .history import HistoryQueries
 from .media import MediaQueries
-from .packing import pack, unpack_row
+from .packing import LONG, pack, unpack_row
 from .search import SearchQueries
 from .sqlite_schema import MIGRATIONS
+
+#: The columns whose long texts are stored packed (see :mod:`tidings.store.packing`).
+_PACKED_COLUMNS = (
+    ("revisions", "content_html"),
+    ("revisions", "clean_html"),
+    ("revisions", "text"),
+    ("raw_contents", "content_html"),
+)
 
 __all__ = ["MIGRATIONS", "SQLiteStore"]
 
@@ -235,6 +243,36 @@ class SQLiteStore(
                 match,
             )
         )
+
+    @wrap_errors
+    def compact(self) -> tuple[int, int, int] | None:
+        before = self._bytes_on_disk()
+        packed = 0
+        for table, column in _PACKED_COLUMNS:
+            after_id = 0
+            while True:
+                # Long values still stored as text (written before texts were packed).
+                rows = self._db.execute(
+                    f"SELECT id, {column} FROM {table} WHERE id > ? AND typeof({column}) = 'text'"
+                    f" AND length({column}) >= ? ORDER BY id LIMIT 500",
+                    (after_id, LONG),
+                ).fetchall()
+                if not rows:
+                    break
+                after_id = rows[-1][0]
+                with self.transaction():
+                    self._db.executemany(
+                        f"UPDATE {table} SET {column} = ? WHERE id = ?", [(pack(text), row_id) for row_id, text in rows]
+                    )
+                packed += len(rows)
+        self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        self._db.execute("VACUUM")
+        self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        return packed, before, self._bytes_on_disk()
+
+    def _bytes_on_disk(self) -> int:
+        files = [Path(self.path), Path(f"{self.path}-wal")]
+        return sum(path.stat().st_size for path in files if path.exists())
 
     @wrap_errors
     def index_size(self) -> tuple[int, int]:
