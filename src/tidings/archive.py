@@ -508,13 +508,10 @@ class Archive(Fetching):
         ``cursor`` for the next page. QueryError (a ValueError) explains a query it
         cannot read.
         """
-        from .query import SORTS, QueryError, parse_query
+        from .query import parse_query
         from .snippet import make_snippet
 
-        parsed = parse_query(query)
-        if sort is not None and sort not in SORTS:
-            raise QueryError(f"sort is relevance or new, not {sort!r}")
-        newest = (sort or parsed.sort) == "new"
+        parsed = parse_query(query, sort)
         self._require_site(parsed.site)
         if not 1 <= limit <= 1000:
             raise InvalidInputError("limit must be between 1 and 1000")
@@ -528,7 +525,7 @@ class Archive(Fetching):
             until=parsed.until,
             lang=parsed.lang,
             after=after,
-            newest=newest,
+            newest=parsed.sort == "new",
         )
         hits = []
         for article_id, site, url, published, score, title, text, sources in rows[:limit]:

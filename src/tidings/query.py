@@ -68,8 +68,9 @@ def _date(value: str, name: str, end: bool) -> datetime:
     return moment + timedelta(days=1) if end else moment
 
 
-def parse_query(text: str) -> Query:
-    """Parse a search query (see the module docstring)."""
+def parse_query(text: str, sort: str | None = None) -> Query:
+    """Parse a search query (see the module docstring); ``sort``, when given, overrides
+    the query's ``sort:``."""
     if text.count('"') % 2:
         raise QueryError('the query has an unmatched "')
     groups: list[list[str]] = [[]]
@@ -124,9 +125,10 @@ def parse_query(text: str) -> Query:
     expression = " OR ".join("(" + " AND ".join(group) + ")" for group in positive)
     if negatives:
         expression = f"({expression}) NOT ({' OR '.join(negatives)})"
-    sort = filters.get("sort", "relevance").lower()
+    given = sort if sort is not None else filters.get("sort", "relevance")
+    sort = given.lower()
     if sort not in SORTS:
-        raise QueryError(f"sort: is relevance or new, not {filters['sort']!r}")
+        raise QueryError(f"sort: is relevance or new, not {given!r}")
     feed = filters.get("feed")
     if feed is not None and not feed.isdigit():
         raise QueryError(f"feed: needs a feed number (see tidings feeds), not {feed!r}")

@@ -272,9 +272,9 @@ class Store(Protocol):
         enclosures). Inside a transaction on a shared database, locked until it ends, and
         those another worker has locked are passed over."""
 
-    def list_revision_images(self, items: list[tuple[int, list[str]]]) -> int:
+    def list_revision_images(self, items: list[tuple[int, list[str]]]) -> None:
         """Record which images (by URL, in order) each revision uses, and that it was looked
-        at; how many images were new."""
+        at."""
 
     def images_due(
         self,

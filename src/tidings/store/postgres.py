@@ -46,7 +46,6 @@ from .feeds import FeedQueries
 from .history import HistoryQueries
 from .media import MediaQueries
 from .postgres_schema import MIGRATIONS
-from . import search as search_module
 from .search import SearchQueries
 
 __all__ = ["MIGRATIONS", "PostgresStore", "document_vector", "fts_to_tsquery", "is_postgres_url"]
@@ -204,7 +203,7 @@ def fts_to_tsquery(match: str) -> str:
     return " ".join(out)
 
 
-#: Article ids in PostgreSQL's first relevance window (see PostgresStore._match_at).
+#: Article ids in PostgreSQL's first relevance window (see PostgresStore._window_top).
 WINDOW_IDS = 20_000
 
 #: Milliseconds the host (the parameter) asked every worker to wait; NULL: not at all.
@@ -680,13 +679,12 @@ class PostgresStore(
     def compact(self) -> tuple[int, int, int] | None:
         return None  # long values are compressed by PostgreSQL itself (TOAST)
 
-    def _match_at(self, match: str, where: list[str], params: list[Any], offset: int) -> int | None:
+    def _window_top(self, match: str, where: list[str], params: list[Any], window: int) -> int | None:
         # A GIN bitmap has no order: finding the match at an offset costs what ranking every
         # match costs. So windows here are ranges of article ids instead, doubling as they
         # go back (the newest WINDOW_IDS ids, the WINDOW_IDS * 2 before, ...): each window's
         # matches are the GIN bitmap and a range of the primary key, and a rare word is a
         # few windows, not one per range.
-        window = offset // search_module.RANK_WINDOW
         row = self._db.execute("SELECT max(article_id) FROM search_rows").fetchone()
         newest = int(row[0]) if row and row[0] is not None else 0
         bound = newest - WINDOW_IDS * ((1 << window) - 1)

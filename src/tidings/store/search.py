@@ -34,14 +34,11 @@ class _Windows:
         self._tops: list[int | None] = [_NEWEST]
 
     def top(self, window: int) -> int | None:
-        if window == 0:
-            return _NEWEST  # no bound to look up: the first window starts at the newest match
+        # The first window starts at the newest match: no bound to look up.
         while len(self._tops) <= window:
-            if self._tops and self._tops[-1] is None:
+            if self._tops[-1] is None:
                 return None
-            self._tops.append(
-                self._queries._match_at(self._match, self._where, self._params, len(self._tops) * RANK_WINDOW)
-            )
+            self._tops.append(self._queries._window_top(self._match, self._where, self._params, len(self._tops)))
         return self._tops[window]
 
     def of(self, article_id: int) -> int:
@@ -71,10 +68,10 @@ class SearchQueries(Queries):
         ``keyset`` a condition on ``score`` and ``id``, ``params`` the parameters of both."""
         raise NotImplementedError
 
-    def _match_at(self, match: str, where: list[str], params: list[Any], offset: int) -> int | None:
-        """The article id of the match at ``offset`` counted from the last archived (0: the
-        last archived match itself) among those that meet the conditions ``where`` on the
-        article ``a`` (with ``params``); None if there are not that many."""
+    def _window_top(self, match: str, where: list[str], params: list[Any], window: int) -> int | None:
+        """The highest article id of relevance window ``window`` (1 or more) among the
+        matches that meet the conditions ``where`` on the article ``a`` (with ``params``);
+        None past the last window."""
         raise NotImplementedError
 
     def _scores(self, match: str, article_ids: list[int]) -> dict[int, float]:

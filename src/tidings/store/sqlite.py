@@ -24,6 +24,7 @@ from .feeds import FeedQueries
 from .history import HistoryQueries
 from .media import MediaQueries
 from .packing import LONG, pack, unpack_row
+from . import search as search_module
 from .search import SearchQueries
 from .sqlite_schema import MIGRATIONS
 
@@ -204,12 +205,13 @@ class SQLiteStore(
             [base, match, top, *([below] if below is not None else []), *params, candidates],
         )
 
-    def _match_at(self, match: str, where: list[str], params: list[Any], offset: int) -> int | None:
+    def _window_top(self, match: str, where: list[str], params: list[Any], window: int) -> int | None:
+        # The match RANK_WINDOW * window back from the last archived one, by rowid.
         joins = " JOIN articles a ON a.id = search.rowid" if where else ""
         rows = self._fts(
             f"SELECT search.rowid FROM search{joins} WHERE {' AND '.join(['search MATCH ?', *where])}"
             " ORDER BY search.rowid DESC LIMIT 1 OFFSET ?",
-            [match, *params, offset],
+            [match, *params, window * search_module.RANK_WINDOW],
         )
         return int(rows[0][0]) if rows else None
 
