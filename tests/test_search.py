@@ -290,7 +290,7 @@ def test_an_archive_from_before_the_prefix_index_gets_it_and_is_searchable_after
 
 def test_the_derive_stage_in_worker_processes_stores_what_one_process_stores(archive, monkeypatch, tmp_path):
     from tidings import derive
-    from tidings.store.packing import MARK
+    from tidings.store.packing import MARK_AGAINST, pack
     from tidings.store.sqlite import SQLiteStore
 
     body = "<p>" + "七国外长会议呼吁停火，港口吞吐量创新高。" * 30 + "</p><script>x()</script>"
@@ -312,11 +312,15 @@ def test_the_derive_stage_in_worker_processes_stores_what_one_process_stores(arc
         import sqlite3
 
         direct = sqlite3.connect(archive.store.path).execute("SELECT clean_html, text FROM revisions LIMIT 1").fetchone()
-        assert all(isinstance(value, bytes) and value.startswith(MARK) for value in direct)
+        assert all(isinstance(value, bytes) and value.startswith(MARK_AGAINST) for value in direct)
+        # Packed against the HTML they repeat: far smaller than packed alone.
+        assert all(len(value) < len(pack(plain)) for value, plain in zip(direct, got[0])), [len(v) for v in direct]
 
 
 def test_compact_packs_what_an_older_tidings_stored_as_text_and_reads_the_same(tmp_path: Path, pg_url):
     import sqlite3
+
+    from tidings.store.packing import MARK_AGAINST, pack
 
     path = tmp_path / "old.sqlite3"
     body = "<p>" + "七国外长会议呼吁停火，港口吞吐量创新高。" * 40 + "</p>"
@@ -340,6 +344,17 @@ def test_compact_packs_what_an_older_tidings_stored_as_text_and_reads_the_same(t
     assert result.exit_code == 0 and result.stdout.startswith("0 texts packed"), result.output  # nothing left
     db = sqlite3.connect(path)
     assert db.execute("SELECT count(*) FROM revisions WHERE typeof(content_html) = 'text'").fetchone()[0] == 0
+    # As the first packing tidings wrote them: clean HTML and text packed alone.
+    for row_id in range(1, 11):
+        _content, clean, text = before[row_id - 1]
+        db.execute("UPDATE revisions SET clean_html = ?, text = ? WHERE id = ?", (pack(clean), pack(text), row_id))
+    db.commit()
+    db.close()
+    with tidings.open_archive(path) as archive:
+        assert archive.compact()[0] == 20
+        assert [(r.content_html, r.clean_html, r.text) for i in ids for r in archive.store.revisions(i)] == before
+    db = sqlite3.connect(path)
+    assert {bytes(v[:4]) for row in db.execute("SELECT clean_html, text FROM revisions") for v in row} == {MARK_AGAINST}
     db.close()
     result = CliRunner().invoke(cli, ["--db", pg_url, "compact"])
     assert result.exit_code == 0 and "PostgreSQL compresses" in result.stdout

@@ -644,6 +644,47 @@ def test_sqlite_keeps_long_texts_compressed_and_gives_them_back_exactly(tmp_path
     reopened.close()
 
 
+def test_sqlite_packs_clean_html_and_text_against_their_html_and_every_reader_gets_them_back(tmp_path: Path) -> None:
+    import random
+
+    from tidings.store.packing import MARK, MARK_AGAINST, pack
+
+    rng = random.Random(3)
+    words = "七国外长会议一致主张加沙停火港口吞吐量创新高經濟與社會🕊déjà"
+    text = "\n\n".join("".join(rng.choice(words) for _ in range(120)) for _ in range(12))
+    html = "".join(f'<p class="x">{p}</p><script>track({n})</script>\r\n' for n, p in enumerate(text.split("\n\n")))
+    clean = html.replace('<p class="x">', "<p>").replace("<script>", "").replace("</script>", "")
+    path = tmp_path / "db.sqlite3"
+    store = SQLiteStore(path)
+    with store.transaction():
+        site = store.site("法广")
+        article = store.add_article(site.id, "1", "https://x.example/1", T0, T0)
+        store.add_revision(article.id, NewRevision(T0, "长", html, RevisionSource.FEED))
+        bare = store.add_article(site.id, "2", "https://x.example/2", T0, T0)
+        store.add_revision(bare.id, NewRevision(T0, "空", "", RevisionSource.FEED))
+        short = store.add_article(site.id, "3", "https://x.example/3", T0, T0)
+        store.add_revision(short.id, NewRevision(T0, "短", "<p>短</p>", RevisionSource.FEED))
+    ids = {a: store.revisions(a)[0].id for a in (article.id, bare.id, short.id)}
+    with store.transaction():
+        store.save_derived([(ids[article.id], clean, text), (ids[bare.id], clean, text), (ids[short.id], clean, text)])
+        store.write_index([], [(a, "t", "b", ids[a], ids[a]) for a in ids])
+    for article_id in ids:
+        [revision] = store.revisions(article_id)
+        assert (revision.clean_html, revision.text) == (clean, text)
+        assert store.index_sources([article_id])[article_id][3] == text
+        assert store.indexed_sources([article_id])[article_id][3] == text
+    assert sorted(html for _rid, html, _e in store.unlisted_image_revisions(10)) == [clean] * 3
+    store.close()
+    db = sqlite3.connect(path)
+    stored = {title: (c, t) for title, c, t in db.execute("SELECT title, clean_html, text FROM revisions")}
+    db.close()
+    # Against the HTML they repeat: a fraction of what packing alone takes.
+    assert all(v.startswith(MARK_AGAINST) for v in stored["长"])
+    assert len(stored["长"][0]) * 4 < len(pack(clean)) and len(stored["长"][1]) * 4 < len(pack(text))
+    assert all(v.startswith(MARK) for v in stored["空"])  # no HTML to pack against: alone
+    assert all(v.startswith(MARK_AGAINST) for v in stored["短"])  # a short HTML still serves
+
+
 def test_sqlite_database_is_in_wal_mode(tmp_path: Path) -> None:
     path = tmp_path / "db.sqlite3"
     SQLiteStore(path).close()

@@ -15,7 +15,7 @@ from ..model import (
     NewRevision,
     Revision,
 )
-from .common import ARTICLE_COLUMNS, IN_CHUNK, Queries, REVISION_COLUMNS, article_row, dt_required, ms, ms_required, revision_row, rows_in, time_range, wrap_errors
+from .common import ARTICLE_COLUMNS, IN_CHUNK, Queries, article_row, dt_required, ms, ms_required, revision_row, rows_in, time_range, wrap_errors
 
 __all__ = ["ArticleQueries"]
 
@@ -138,8 +138,8 @@ class ArticleQueries(Queries):
                 json.dumps(list(revision.enclosures), ensure_ascii=False),
                 revision.language,
                 revision.source.value,
-                self._packed(revision.clean_html),
-                self._packed(revision.text),
+                self._packed(revision.clean_html, revision.content_html),
+                self._packed(revision.text, revision.content_html),
                 revision.fingerprint,
                 json.dumps(list(revision.changed)),
             ),
@@ -188,14 +188,14 @@ class ArticleQueries(Queries):
 
     def _revision(self, revision_id: int) -> Revision:
         row = self._db.execute(
-            f"SELECT {REVISION_COLUMNS} FROM revisions r WHERE r.id = ?", (revision_id,)
+            f"SELECT {self._revision_columns} FROM revisions r WHERE r.id = ?", (revision_id,)
         ).fetchone()
         return revision_row(row)
 
     @wrap_errors
     def revisions(self, article_id: int) -> list[Revision]:
         rows = self._db.execute(
-            f"SELECT {REVISION_COLUMNS} FROM revisions r WHERE r.article_id = ? ORDER BY r.id",
+            f"SELECT {self._revision_columns} FROM revisions r WHERE r.article_id = ? ORDER BY r.id",
             (article_id,),
         ).fetchall()
         return [revision_row(row) for row in rows]
@@ -225,7 +225,7 @@ class ArticleQueries(Queries):
             params.append(site)
         if latest_only:
             where.append("r.id IN (SELECT current_revision_id FROM articles)")
-        query = f"SELECT {REVISION_COLUMNS} FROM revisions r"
+        query = f"SELECT {self._revision_columns} FROM revisions r"
         if where:
             query += " WHERE " + " AND ".join(where)
         cursor = self._db.execute(query + " ORDER BY r.article_id, r.id", params)
@@ -239,7 +239,7 @@ class ArticleQueries(Queries):
 
     @wrap_errors
     def revisions_by_id(self, revision_ids: list[int]) -> list[Revision]:
-        rows = self._rows_in(f"SELECT {REVISION_COLUMNS} FROM revisions r WHERE r.id IN ({{marks}})", revision_ids)
+        rows = self._rows_in(f"SELECT {self._revision_columns} FROM revisions r WHERE r.id IN ({{marks}})", revision_ids)
         return sorted((revision_row(row) for row in rows), key=lambda r: r.id)
 
     @wrap_errors

@@ -29,7 +29,7 @@ __all__ = [
     "FEED_COLUMNS",
     "IN_CHUNK",
     "Queries",
-    "REVISION_COLUMNS",
+    "revision_columns",
     "article_row",
     "document_file_row",
     "dt",
@@ -120,10 +120,20 @@ ARTICLE_COLUMNS = (
     "a.id, s.name, a.key, a.url, a.first_seen, a.last_seen, a.published, a.state, a.feed_id,"
     " a.current_revision_id, a.state_since"
 )
-REVISION_COLUMNS = (
-    "r.id, r.article_id, r.seen, r.title, r.content_html, r.content_hash, r.source,"
-    " r.author, r.summary, r.enclosures, r.language, r.clean_html, r.text, r.fingerprint, r.changed"
-)
+
+
+@functools.cache
+def revision_columns(read_derived: str = "{0}") -> str:
+    """The columns :func:`revision_row` reads, a revision's clean HTML and text read as
+    ``read_derived`` says (see :attr:`Queries.READ_DERIVED`)."""
+    clean = read_derived.format("r.clean_html", "r.content_html")
+    text = read_derived.format("r.text", "r.content_html")
+    return (
+        "r.id, r.article_id, r.seen, r.title, r.content_html, r.content_hash, r.source,"
+        f" r.author, r.summary, r.enclosures, r.language, {clean}, {text}, r.fingerprint, r.changed"
+    )
+
+
 FEED_COLUMNS = (
     "f.id, f.url, s.name, f.title, f.etag, f.last_modified, f.interval_s, f.next_fetch,"
     " f.last_fetch, f.last_success, f.error_count, f.error_kind, f.error_message, f.state,"
@@ -252,6 +262,19 @@ class Queries:
     #: What makes a SELECT inside a transaction lock the rows it returns and pass over rows
     #: another transaction holds (nothing on SQLite, whose writers take turns).
     SKIP_LOCKED = ""
+    #: How a query reads a revision's clean HTML or text: ``{0}`` the column, ``{1}`` the
+    #: revision's HTML as received, which SQLite packs them against (see
+    #: :mod:`tidings.store.packing`).
+    READ_DERIVED = "{0}"
+    #: How a statement writes one: ``{0}`` the value, ``{1}`` the revision's HTML column.
+    WRITE_DERIVED = "{0}"
+
+    @property
+    def _revision_columns(self) -> str:
+        return revision_columns(self.READ_DERIVED)
+
+    def _read_derived(self, column: str, html: str) -> str:
+        return self.READ_DERIVED.format(column, html)
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
@@ -291,9 +314,10 @@ class Queries:
         ROLLBACK."""
         self._db.execute("COMMIT" if commit else "ROLLBACK")
 
-    def _packed(self, text: str | None) -> Any:
-        """How a long text (a revision's HTML or text) is written: as it is, or in the
-        database's compressed form (SQLite, see :mod:`tidings.store.packing`)."""
+    def _packed(self, text: str | None, html: str | None = None) -> Any:
+        """How a long text (a revision's HTML, or with ``html`` its clean HTML or text) is
+        written: as it is, or in the database's compressed form (SQLite, see
+        :mod:`tidings.store.packing`)."""
         return text
 
     def after_copy(self, table: str) -> None:

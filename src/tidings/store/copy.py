@@ -63,6 +63,13 @@ def _after(key: tuple[str, ...]) -> str:
     return f"({', '.join(key)}) > ({', '.join('?' * len(key))})"
 
 
+def _read(store: Any, table: str, columns: list[str]) -> str:
+    """The columns as a SELECT reads their values (a revision's clean HTML and text
+    through the store's unpacking; see :attr:`Queries.READ_DERIVED`)."""
+    derived = ("clean_html", "text") if table == "revisions" else ()
+    return ", ".join(store._read_derived(c, "content_html") if c in derived else c for c in columns)
+
+
 def copy_tables(source: Any, target: Any, *, batch: int = 1000, progress: Progress | None = None) -> CopyReport:
     """Copy every table from ``source`` to ``target`` (stores of :mod:`tidings.store`)."""
     copied: dict[str, int] = {}
@@ -84,7 +91,7 @@ def copy_tables(source: Any, target: Any, *, batch: int = 1000, progress: Progre
         while True:
             where = f" WHERE {_after(key)}" if start is not None else ""
             rows = source._db.execute(
-                f"SELECT {listed} FROM {table}{where} ORDER BY {order} LIMIT ?",
+                f"SELECT {_read(source, table, columns)} FROM {table}{where} ORDER BY {order} LIMIT ?",
                 [*(start or ()), batch],
             ).fetchall()
             if not rows:
@@ -100,10 +107,10 @@ def copy_tables(source: Any, target: Any, *, batch: int = 1000, progress: Progre
     return CopyReport(copied=copied, present=present)
 
 
-def _digest(db: Any, table: str, columns: list[str], key: tuple[str, ...]) -> tuple[int, str]:
+def _digest(store: Any, table: str, columns: list[str], key: tuple[str, ...]) -> tuple[int, str]:
     digest = hashlib.sha256()
     count = 0
-    cursor = db.execute(f"SELECT {', '.join(columns)} FROM {table} ORDER BY {', '.join(key)}")
+    cursor = store._db.execute(f"SELECT {_read(store, table, columns)} FROM {table} ORDER BY {', '.join(key)}")
     while True:
         rows = cursor.fetchmany(2000)
         if not rows:
@@ -123,8 +130,8 @@ def verify_tables(source: Any, target: Any) -> dict[str, tuple[int, str]]:
         theirs = _columns(source._db, table)
         ours = set(_columns(target._db, table))
         columns = [c for c in theirs if c in ours]
-        mine = _digest(source._db, table, columns, key)
-        copy = _digest(target._db, table, columns, key)
+        mine = _digest(source, table, columns, key)
+        copy = _digest(target, table, columns, key)
         if mine != copy:
             differ.append(f"{table} ({mine[0]} rows here, {copy[0]} there)")
         found[table] = mine

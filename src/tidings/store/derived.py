@@ -7,7 +7,7 @@ from typing import Any
 from ..model import (
     Revision,
 )
-from .common import Queries, REVISION_COLUMNS, revision_row, wrap_errors
+from .common import Queries, revision_row, wrap_errors
 
 __all__ = ["DerivedQueries"]
 
@@ -18,7 +18,7 @@ class DerivedQueries(Queries):
     @wrap_errors
     def underived_revisions(self, limit: int, after_id: int = 0) -> list[Revision]:
         rows = self._db.execute(
-            f"SELECT {REVISION_COLUMNS} FROM revisions r WHERE r.text IS NULL AND r.id > ?"
+            f"SELECT {self._revision_columns} FROM revisions r WHERE r.text IS NULL AND r.id > ?"
             " ORDER BY r.id LIMIT ?",
             (after_id, limit),
         ).fetchall()
@@ -31,7 +31,7 @@ class DerivedQueries(Queries):
     @wrap_errors
     def revision_batch(self, after_id: int, limit: int) -> list[Revision]:
         rows = self._db.execute(
-            f"SELECT {REVISION_COLUMNS} FROM revisions r WHERE r.id > ? ORDER BY r.id LIMIT ?",
+            f"SELECT {self._revision_columns} FROM revisions r WHERE r.id > ? ORDER BY r.id LIMIT ?",
             (after_id, limit),
         ).fetchall()
         return [revision_row(row) for row in rows]
@@ -39,13 +39,13 @@ class DerivedQueries(Queries):
     @wrap_errors
     def save_derived(self, items: list[tuple[int, str, str]]) -> None:
         # A fingerprint is taken from the clean HTML: cleaned again, it is taken again when needed.
+        write = self.WRITE_DERIVED
         self._db.executemany(
-            "UPDATE revisions SET clean_html = ?, text = ?,"
-            " fingerprint = CASE WHEN clean_html IS NOT DISTINCT FROM ? THEN fingerprint END WHERE id = ?",
-            [
-                (packed, self._packed(text), packed, revision_id)
-                for revision_id, packed, text in ((r, self._packed(c), t) for r, c, t in items)
-            ],
+            f"UPDATE revisions SET clean_html = {write.format('?', 'content_html')},"
+            f" text = {write.format('?', 'content_html')}, fingerprint = CASE"
+            f" WHEN {self._read_derived('clean_html', 'content_html')} IS NOT DISTINCT FROM ? THEN fingerprint END"
+            " WHERE id = ?",
+            [(clean, text, clean, revision_id) for revision_id, clean, text in items],
         )
 
     @wrap_errors
@@ -102,8 +102,10 @@ class DerivedQueries(Queries):
         """What each article's index row should hold: (title revision, title, body
         revision, body text): the current revision's title, and the text of the newest
         extracted revision if there is one, else the current revision's."""
+        read = self._read_derived
         sql = (
-            "SELECT a.id, c.id, c.title, coalesce(x.id, c.id), coalesce(x.text, c.text)"
+            "SELECT a.id, c.id, c.title, coalesce(x.id, c.id),"
+            f" coalesce({read('x.text', 'x.content_html')}, {read('c.text', 'c.content_html')})"
             " FROM articles a JOIN revisions c ON c.id = a.current_revision_id"
             " LEFT JOIN revisions x ON x.id = (SELECT max(id) FROM revisions"
             "   WHERE article_id = a.id AND source = 'extracted' AND text IS NOT NULL)"
@@ -125,7 +127,7 @@ class DerivedQueries(Queries):
     def indexed_sources(self, article_ids: list[int]) -> dict[int, tuple[int, str, int, str]]:
         """What each article's index row holds now (same shape as index_sources)."""
         sql = (
-            "SELECT i.article_id, t.id, t.title, b.id, b.text FROM search_rows i"
+            f"SELECT i.article_id, t.id, t.title, b.id, {self._read_derived('b.text', 'b.content_html')} FROM search_rows i"
             " JOIN revisions t ON t.id = i.title_revision JOIN revisions b ON b.id = i.body_revision"
             " WHERE i.article_id IN ({marks})"
         )

@@ -19,7 +19,8 @@ class MediaQueries(Queries):
     @wrap_errors
     def unlisted_image_revisions(self, limit: int) -> list[tuple[int, str, tuple[dict[str, object], ...]]]:
         rows = self._db.execute(
-            "SELECT id, clean_html, enclosures FROM revisions WHERE images_listed = 0 AND clean_html IS NOT NULL"
+            f"SELECT id, {self._read_derived('clean_html', 'content_html')}, enclosures FROM revisions"
+            " WHERE images_listed = 0 AND clean_html IS NOT NULL"
             f" ORDER BY id LIMIT ?{self.SKIP_LOCKED}",
             (limit,),
         ).fetchall()

@@ -7,8 +7,15 @@ connection's row factory (:func:`unpack_row`) turns every BLOB that carries the 
 into its text; tidings keeps no other BLOB in SQLite. Shorter values, and values written
 before, stay text, and read the same.
 
-Compressing the same text gives the same bytes (one level, no dictionary), so a stored
-value can be compared with a packed parameter in SQL.
+A revision's clean HTML and text are packed against the revision's HTML as received
+(:data:`MARK_AGAINST`: a zstd frame whose dictionary is that HTML): they repeat most of
+it, so they take a tenth of the room they take packed alone. Such a value is read
+through the SQL function ``tidings_text(value, html)`` (:func:`unpack_against`), which
+SQLite's store registers and puts in every query that reads them; the HTML a value was
+packed against never changes (a revision is kept as received).
+
+Compressing the same text gives the same bytes (one level, the same dictionary), so a
+stored value can be compared with a packed parameter in SQL.
 """
 
 from __future__ import annotations
@@ -18,10 +25,12 @@ from typing import Any
 
 import zstandard
 
-__all__ = ["LONG", "MARK", "pack", "unpack", "unpack_row"]
+__all__ = ["LONG", "MARK", "MARK_AGAINST", "pack", "pack_against", "unpack", "unpack_against", "unpack_row"]
 
 #: What a packed value begins with (no text does: a text is never a BLOB).
 MARK = b"\x00tz1"
+#: What a value packed against its revision's HTML begins with.
+MARK_AGAINST = b"\x00tz2"
 #: Texts of this many characters or more are packed.
 LONG = 256
 _LEVEL = 3
@@ -47,6 +56,43 @@ def pack(value: str | None) -> str | bytes | None:
     if value is None or len(value) < LONG:
         return value
     return MARK + _compressor().compress(value.encode("utf-8", "surrogatepass"))
+
+
+def _dictionary(html: Any) -> zstandard.ZstdCompressionDict | None:
+    """The dictionary a revision's HTML (as stored, packed or not) makes; None for no HTML.
+    The last one made is kept: a revision's clean HTML and text are read and written together."""
+    if not html:
+        return None
+    cached: tuple[Any, zstandard.ZstdCompressionDict | None] | None = getattr(_local, "dictionary", None)
+    if cached is not None and type(cached[0]) is type(html) and cached[0] == html:
+        return cached[1]
+    data = unpack(html).encode("utf-8", "surrogatepass")
+    made = zstandard.ZstdCompressionDict(data, dict_type=zstandard.DICT_TYPE_RAWCONTENT) if data else None
+    _local.dictionary = (html, made)
+    return made
+
+
+def pack_against(value: str | None, html: Any) -> str | bytes | None:
+    """What is stored for a revision's clean HTML or text: packed against the revision's
+    HTML (``html`` as stored, packed or not) when there is one, else as :func:`pack`."""
+    if value is None or len(value) < LONG:
+        return value
+    dictionary = _dictionary(html)
+    if dictionary is None:
+        return pack(value)
+    frame = zstandard.ZstdCompressor(level=_LEVEL, dict_data=dictionary).compress(value.encode("utf-8", "surrogatepass"))
+    return MARK_AGAINST + frame
+
+
+def unpack_against(value: Any, html: Any) -> Any:
+    """The text a stored clean HTML or text holds, given its revision's HTML as stored."""
+    if type(value) is bytes and value.startswith(MARK_AGAINST):
+        dictionary = _dictionary(html)
+        if dictionary is None:
+            raise ValueError("a value packed against its revision's HTML, read without that HTML")
+        data = zstandard.ZstdDecompressor(dict_data=dictionary).decompress(value[len(MARK_AGAINST) :])
+        return data.decode("utf-8", "surrogatepass")
+    return unpack(value)
 
 
 def unpack(value: Any) -> Any:

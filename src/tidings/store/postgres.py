@@ -31,7 +31,6 @@ from ..model import Feed, Revision, Stats, iso_utc
 from .articles import ArticleQueries
 from .common import (
     FEED_COLUMNS,
-    REVISION_COLUMNS,
     dt_required,
     feed_row,
     first_line,
@@ -408,7 +407,7 @@ class PostgresStore(
         :meth:`end_derive`, or with the session)."""
         while True:
             rows = self._db.execute(
-                f"SELECT {REVISION_COLUMNS} FROM revisions r WHERE r.text IS NULL AND r.id > ?"
+                f"SELECT {self._revision_columns} FROM revisions r WHERE r.text IS NULL AND r.id > ?"
                 " ORDER BY r.id LIMIT ?",
                 (after_id, limit * 2),
             ).fetchall()

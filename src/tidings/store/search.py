@@ -199,7 +199,8 @@ class SearchQueries(Queries):
             if len(chosen) == limit:
                 break
         texts = dict(self._rows_in("SELECT id, title FROM revisions WHERE id IN ({marks})", [row[4] for row in chosen]))
-        bodies = dict(self._rows_in("SELECT id, text FROM revisions WHERE id IN ({marks})", [row[5] for row in chosen]))
+        body = self._read_derived("text", "content_html")
+        bodies = dict(self._rows_in(f"SELECT id, {body} FROM revisions WHERE id IN ({{marks}})", [row[5] for row in chosen]))
         return [
             (
                 row[0],

@@ -23,17 +23,18 @@ from .documents import DocumentQueries
 from .feeds import FeedQueries
 from .history import HistoryQueries
 from .media import MediaQueries
-from .packing import LONG, pack, unpack_row
+from .packing import LONG, MARK, pack, pack_against, unpack_against, unpack_row
 from . import search as search_module
 from .search import SearchQueries
 from .sqlite_schema import MIGRATIONS
 
-#: The columns whose long texts are stored packed (see :mod:`tidings.store.packing`).
+#: The columns whose long texts are stored packed (see :mod:`tidings.store.packing`), and
+#: the HTML column each is packed against (None: alone).
 _PACKED_COLUMNS = (
-    ("revisions", "content_html"),
-    ("revisions", "clean_html"),
-    ("revisions", "text"),
-    ("raw_contents", "content_html"),
+    ("revisions", "content_html", None),
+    ("revisions", "clean_html", "content_html"),
+    ("revisions", "text", "content_html"),
+    ("raw_contents", "content_html", None),
 )
 
 __all__ = ["MIGRATIONS", "SQLiteStore"]
@@ -47,9 +48,11 @@ class SQLiteStore(
     """The :class:`~tidings.store.Store` on a SQLite file."""
 
     BEGIN = "BEGIN IMMEDIATE"
+    READ_DERIVED = "tidings_text({0}, {1})"
+    WRITE_DERIVED = "tidings_pack({0}, {1})"
 
-    def _packed(self, text: str | None) -> Any:
-        return pack(text)
+    def _packed(self, text: str | None, html: str | None = None) -> Any:
+        return pack(text) if html is None else pack_against(text, html)
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path)
@@ -62,6 +65,9 @@ class SQLiteStore(
         except (OSError, sqlite3.Error) as exc:
             raise StorageError(f"cannot open database {path}: {exc}") from exc
         self._db.row_factory = unpack_row
+        self._db.create_function("tidings_text", 2, unpack_against, deterministic=True)
+        self._db.create_function("tidings_pack", 2, pack_against, deterministic=True)
+        self._db.create_function("tidings_pack", 1, pack, deterministic=True)
         self._depth = 0
         self._site_ids: dict[str, int] = {}
         try:
@@ -250,23 +256,27 @@ class SQLiteStore(
     def compact(self) -> tuple[int, int, int] | None:
         before = self._bytes_on_disk()
         packed = 0
-        for table, column in _PACKED_COLUMNS:
+        for table, column, html in _PACKED_COLUMNS:
+            # Long values still stored as text (written before texts were packed), and
+            # clean HTML and text packed alone (before they were packed against their HTML).
+            unpacked = f"(typeof({column}) = 'text' AND length({column}) >= {LONG})"
+            if html is not None:
+                unpacked += f" OR substr({column}, 1, {len(MARK)}) = x'{MARK.hex()}'"
+            value = self.WRITE_DERIVED.format(self.READ_DERIVED.format(column, html), html) if html else f"tidings_pack({column})"
             after_id = 0
             while True:
-                # Long values still stored as text (written before texts were packed).
-                rows = self._db.execute(
-                    f"SELECT id, {column} FROM {table} WHERE id > ? AND typeof({column}) = 'text'"
-                    f" AND length({column}) >= ? ORDER BY id LIMIT 500",
-                    (after_id, LONG),
-                ).fetchall()
-                if not rows:
-                    break
-                after_id = rows[-1][0]
-                with self.transaction():
-                    self._db.executemany(
-                        f"UPDATE {table} SET {column} = ? WHERE id = ?", [(pack(text), row_id) for row_id, text in rows]
+                ids = [
+                    row[0]
+                    for row in self._db.execute(
+                        f"SELECT id FROM {table} WHERE id > ? AND ({unpacked}) ORDER BY id LIMIT 500", (after_id,)
                     )
-                packed += len(rows)
+                ]
+                if not ids:
+                    break
+                after_id = ids[-1]
+                with self.transaction():
+                    self._run_in(f"UPDATE {table} SET {column} = {value} WHERE id IN ({{marks}})", ids)
+                packed += len(ids)
         self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         self._db.execute("VACUUM")
         self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
