@@ -685,6 +685,34 @@ def test_sqlite_packs_clean_html_and_text_against_their_html_and_every_reader_ge
     assert all(v.startswith(MARK_AGAINST) for v in stored["短"])  # a short HTML still serves
 
 
+def test_sqlite_gives_back_the_pages_a_derive_stage_freed(tmp_path: Path) -> None:
+    path = tmp_path / "db.sqlite3"
+    store = SQLiteStore(path)
+    assert store._db.execute("PRAGMA auto_vacuum").fetchone()[0] == 2  # incremental
+    with store.transaction():  # pages used, then freed (as merged index segments are)
+        store._db.execute("CREATE TABLE scratch(x)")
+        store._db.executemany("INSERT INTO scratch VALUES (randomblob(3000))", [()] * 2000)
+    with store.transaction():
+        store._db.execute("DROP TABLE scratch")
+    assert store._db.execute("PRAGMA freelist_count").fetchone()[0] > 1500
+    store.end_derive()
+    assert store._db.execute("PRAGMA freelist_count").fetchone()[0] == 0
+    store._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    assert path.stat().st_size < 1_000_000
+    store.close()
+    # An archive made before: incremental once compacted.
+    old = tmp_path / "old.sqlite3"
+    db = sqlite3.connect(old)
+    db.execute("CREATE TABLE t(x)")
+    db.commit()
+    db.close()
+    store = SQLiteStore(old)
+    assert store._db.execute("PRAGMA auto_vacuum").fetchone()[0] == 0
+    store.compact()
+    assert store._db.execute("PRAGMA auto_vacuum").fetchone()[0] == 2
+    store.close()
+
+
 def test_sqlite_database_is_in_wal_mode(tmp_path: Path) -> None:
     path = tmp_path / "db.sqlite3"
     SQLiteStore(path).close()

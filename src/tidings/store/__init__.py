@@ -253,7 +253,8 @@ class Store(Protocol):
 
     def end_derive(self) -> None:
         """The derive stage of this process is over: let go of what it claimed and did
-        not save (PostgreSQL, where workers share the stage)."""
+        not save (PostgreSQL, where workers share the stage); give back to the file
+        system the pages it freed, when they are many (SQLite)."""
 
     def underived_count(self) -> int:
         """How many revisions have no derived text yet."""
