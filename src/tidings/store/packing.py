@@ -59,17 +59,9 @@ def pack(value: str | None) -> str | bytes | None:
 
 
 def _dictionary(html: Any) -> zstandard.ZstdCompressionDict | None:
-    """The dictionary a revision's HTML (as stored, packed or not) makes; None for no HTML.
-    The last one made is kept: a revision's clean HTML and text are read and written together."""
-    if not html:
-        return None
-    cached: tuple[Any, zstandard.ZstdCompressionDict | None] | None = getattr(_local, "dictionary", None)
-    if cached is not None and type(cached[0]) is type(html) and cached[0] == html:
-        return cached[1]
-    data = unpack(html).encode("utf-8", "surrogatepass")
-    made = zstandard.ZstdCompressionDict(data, dict_type=zstandard.DICT_TYPE_RAWCONTENT) if data else None
-    _local.dictionary = (html, made)
-    return made
+    """The dictionary a revision's HTML (as stored, packed or not) makes; None for no HTML."""
+    data = unpack(html).encode("utf-8", "surrogatepass") if html else b""
+    return zstandard.ZstdCompressionDict(data, dict_type=zstandard.DICT_TYPE_RAWCONTENT) if data else None
 
 
 def pack_against(value: str | None, html: Any) -> str | bytes | None:
@@ -77,16 +69,26 @@ def pack_against(value: str | None, html: Any) -> str | bytes | None:
     HTML (``html`` as stored, packed or not) when there is one, else as :func:`pack`."""
     if value is None or len(value) < LONG:
         return value
-    dictionary = _dictionary(html)
-    if dictionary is None:
+    # The last compressor made is kept: a revision's clean HTML and text are written together.
+    cached: tuple[Any, zstandard.ZstdCompressor | None] | None = getattr(_local, "against", None)
+    if cached is not None and type(cached[0]) is type(html) and cached[0] == html:
+        compressor = cached[1]
+    else:
+        dictionary = _dictionary(html)
+        compressor = None if dictionary is None else zstandard.ZstdCompressor(level=_LEVEL, dict_data=dictionary)
+        _local.against = (html, compressor)
+    if compressor is None:
         return pack(value)
-    frame = zstandard.ZstdCompressor(level=_LEVEL, dict_data=dictionary).compress(value.encode("utf-8", "surrogatepass"))
-    return MARK_AGAINST + frame
+    return MARK_AGAINST + compressor.compress(value.encode("utf-8", "surrogatepass"))
 
 
 def unpack_against(value: Any, html: Any) -> Any:
     """The text a stored clean HTML or text holds, given its revision's HTML as stored."""
     if type(value) is bytes and value.startswith(MARK_AGAINST):
+        if type(html) is bytes and html.startswith(MARK):
+            # The HTML's frame then this one: one reused context, no dictionary to make.
+            chain: list[bytes | bytearray | memoryview] = [html[len(MARK) :], value[len(MARK_AGAINST) :]]
+            return _decompressor().decompress_content_dict_chain(chain).decode("utf-8", "surrogatepass")
         dictionary = _dictionary(html)
         if dictionary is None:
             raise ValueError("a value packed against its revision's HTML, read without that HTML")
