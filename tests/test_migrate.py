@@ -37,6 +37,9 @@ def filled(path: Path, tmp_path: Path, extra: int = 0) -> Path:
                 store.add_revision(article.id, NewRevision(when, f"外長會議 {n}", f"<p>外長呼籲停火 {n}\x00</p>", RevisionSource.FEED))
                 store.add_revision(article.id, NewRevision(when + timedelta(hours=1), f"外長會議 {n} 更新", "<p>更新</p>", RevisionSource.FEED))
             store.change_state(article.id, ArticleState.DELETED, FIXED_NOW + timedelta(days=1), {"status": 404})
+            long_one = store.add_article(site, "long", "https://cna.example/long", FIXED_NOW, FIXED_NOW)
+            body = "".join(f"<p>第{n}段：外長呼籲停火，港口吞吐量創新高。</p>" for n in range(40))
+            store.add_revision(long_one.id, NewRevision(FIXED_NOW, "長文", body, RevisionSource.FEED))
         archive.add_feed("https://cna.example/feed.xml", site="中央社")
         archive.derive()
     return path
@@ -76,6 +79,19 @@ def test_sqlite_to_postgresql_and_back_keeps_everything(tmp_path: Path, pg_url: 
     assert "verified" in result.output
     assert snapshot(back)[: len(expected)] == expected  # and the article added on PostgreSQL after them
     assert len(snapshot(back)) == len(expected) + 1
+    # Written into SQLite in its packed form, as tidings writes it (nothing left for compact).
+    import sqlite3
+
+    from tidings.store.packing import MARK, MARK_AGAINST
+
+    db = sqlite3.connect(back)
+    kinds = db.execute(
+        "SELECT substr(content_html, 1, 4), substr(text, 1, 4), typeof(text), length(text) FROM revisions"
+    ).fetchall()
+    db.close()
+    assert sum(1 for html, *_ in kinds if html == MARK) > 0, kinds
+    assert sum(1 for _h, text, *_ in kinds if text == MARK_AGAINST) > 0
+    assert not [row for row in kinds if row[2] == "text" and row[3] >= 256]
 
 
 def test_a_killed_migration_goes_on_where_it_stopped(tmp_path: Path, pg_url: str) -> None:

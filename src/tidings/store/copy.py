@@ -70,6 +70,29 @@ def _read(store: Any, table: str, columns: list[str]) -> str:
     return ", ".join(store._read_derived(c, "content_html") if c in derived else c for c in columns)
 
 
+#: Per table, the HTML column and the columns packed against it (see Queries._packed).
+_LONG_TEXTS = {"revisions": ("content_html", ("clean_html", "text")), "raw_contents": ("content_html", ())}
+
+
+def _stored(target: Any, table: str, columns: list[str]) -> Callable[[tuple[Any, ...]], tuple[Any, ...]]:
+    """What the target writes for a row read from the source: its long texts in the
+    target's stored form (packed on SQLite), the rest as read."""
+    if table not in _LONG_TEXTS:
+        return tuple
+    html_column, against = _LONG_TEXTS[table]
+    html = columns.index(html_column)
+    derived = [columns.index(c) for c in against if c in columns]
+
+    def stored(row: tuple[Any, ...]) -> tuple[Any, ...]:
+        values = list(row)
+        values[html] = target._packed(row[html])
+        for place in derived:
+            values[place] = target._packed(row[place], row[html])
+        return tuple(values)
+
+    return stored
+
+
 def copy_tables(source: Any, target: Any, *, batch: int = 1000, progress: Progress | None = None) -> CopyReport:
     """Copy every table from ``source`` to ``target`` (stores of :mod:`tidings.store`)."""
     copied: dict[str, int] = {}
@@ -84,6 +107,7 @@ def copy_tables(source: Any, target: Any, *, batch: int = 1000, progress: Progre
         listed = ", ".join(columns)
         order = ", ".join(key)
         places = [columns.index(k) for k in key]
+        stored = _stored(target, table, columns)
         insert = (
             f"INSERT INTO {table}({listed}) VALUES ({', '.join('?' * len(columns))})"
             f" ON CONFLICT ({order}) DO NOTHING"
@@ -97,7 +121,7 @@ def copy_tables(source: Any, target: Any, *, batch: int = 1000, progress: Progre
             if not rows:
                 break
             with target.transaction():
-                target._db.executemany(insert, [tuple(row) for row in rows])
+                target._db.executemany(insert, [stored(tuple(row)) for row in rows])
             copied[table] += len(rows)
             start = tuple(rows[-1][i] for i in places)
             if progress is not None:
