@@ -502,7 +502,7 @@ class Archive(Fetching):
         """Search the archive (see :mod:`tidings.query` for the language).
 
         Results are best first (BM25, the title weighing ten times the body, ties
-        broken by recency; the newest 2,048 matches ranked first, then the next 2,048, see
+        broken by recency; the newest 1,024 matches ranked first, then the next 1,024, see
         :mod:`tidings.store.search`), one per story; with ``sort="new"`` (or ``sort:new`` in
         the query, which ``sort`` overrides) the last archived first. Pass ``next_cursor`` as
         ``cursor`` for the next page. QueryError (a ValueError) explains a query it

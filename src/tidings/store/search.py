@@ -19,7 +19,7 @@ from .common import Queries, time_range, wrap_errors
 __all__ = ["RANK_WINDOW", "TIER", "SearchQueries"]
 
 #: Matches ranked together: the newest this many, then the next this many, ...
-RANK_WINDOW = 2048
+RANK_WINDOW = 1024
 #: The score distance between two windows.
 TIER = 1_000_000.0
 _NEWEST = (1 << 63) - 1  # above every article id
