@@ -13,7 +13,7 @@ common and rare terms both exist) in steps (default 10,000, 50,000 and
   the last archived first;
 
 and, on the first size, recall and precision against ground truth (articles
-whose folded title or text contains the query string): CJK strings of 2–6
+whose folded title or text contains the query string): CJK strings of 1–6
 characters cut from the corpus (also asked in the other script: Traditional
 for Simplified text and the reverse), and English words.
 With ``--postgres`` the same articles are also archived in PostgreSQL (a throwaway cluster,
@@ -133,7 +133,7 @@ def quality(archive: tidings.Archive, rng: random.Random, queries: int) -> None:
             word = rng.choice(WORDS_EN)
             query, truth_needle, kind = word, word, "English word"
         else:
-            length = rng.randint(2, 6)
+            length = rng.randint(1, 6)
             runs = [run for run in text.replace("。", "\n").split("\n") if len(run) >= length]
             if not runs:
                 continue

@@ -262,18 +262,18 @@ def test_update_makes_new_articles_searchable(tmp_path: Path):
         assert [h.title for h in archive.search("颱風").hits] == ["台风逼近"]
 
 
-def test_an_archive_from_before_the_prefix_index_gets_it_and_is_searchable_after_the_next_derive(tmp_path: Path):
+def test_an_archive_from_before_the_character_columns_gets_them_and_is_searchable_after_the_next_derive(tmp_path: Path):
     import sqlite3
 
     path = tmp_path / "old.sqlite3"
     with tidings.open_archive(path) as archive:
         add(archive, "法广", "1", "https://rfi.example/g7", "七国外长会议", "<p>农民呼吁停火。</p>", T0)
         archive.derive()
-    # As the archive was before migration 12: an index without one-character prefixes.
+    # As the archive was before migration 13: one-character prefixes of every token.
     db = sqlite3.connect(path)
     db.executescript(
         "DROP TABLE search; CREATE VIRTUAL TABLE search USING fts5(title, body, content='', detail=full,"
-        " tokenize='unicode61 remove_diacritics 2'); PRAGMA user_version = 11;"
+        " tokenize='unicode61 remove_diacritics 2', prefix='1'); PRAGMA user_version = 12;"
     )
     db.close()
     with tidings.open_archive(path) as archive:
@@ -284,8 +284,23 @@ def test_an_archive_from_before_the_prefix_index_gets_it_and_is_searchable_after
         assert [h.title for h in archive.search("农").hits] == ["七国外长会议"]
         assert [h.title for h in archive.search("外长会议").hits] == ["七国外长会议"]
     db = sqlite3.connect(path)
-    assert "prefix='1'" in db.execute("SELECT sql FROM sqlite_master WHERE name = 'search'").fetchone()[0]
+    sql = db.execute("SELECT sql FROM sqlite_master WHERE name = 'search'").fetchone()[0]
     db.close()
+    assert "title_chars" in sql and "prefix" not in sql
+
+
+def test_a_single_chinese_character_is_found_in_titles_and_bodies_titles_first(archive):
+    body_only = add(archive, "法广", "1", "https://rfi.example/1", "港口吞吐量", "<p>农民呼吁停火，农业减产。</p>", T0)
+    title_only = add(archive, "法广", "2", "https://rfi.example/2", "農業新聞", "<p>港口吞吐量创新高。</p>", T0 - timedelta(hours=1))
+    run_end = add(archive, "法广", "3", "https://rfi.example/3", "其他", "<p>今年的收成不如农</p>", T0 - timedelta(hours=2))
+    neither = add(archive, "法广", "4", "https://rfi.example/4", "其他", "<p>港口吞吐量创新高。</p>", T0 - timedelta(hours=3))
+    archive.derive()
+    found = ids_of(archive, "农")
+    assert found[0] == title_only and set(found) == {body_only, title_only, run_end}
+    assert set(ids_of(archive, "港 OR 农")) == {body_only, title_only, run_end, neither}
+    assert set(ids_of(archive, "农 -港")) == {run_end}
+    assert set(ids_of(archive, "農 吞")) == {body_only, title_only}
+    assert [h.article_id for h in archive.search("农", sort="new").hits] == [run_end, title_only, body_only]  # last archived first
 
 
 def test_the_derive_stage_in_worker_processes_stores_what_one_process_stores(archive, monkeypatch, tmp_path):

@@ -18,10 +18,9 @@ from __future__ import annotations
 import re
 import unicodedata
 from functools import lru_cache
+from typing import Any
 
-import opencc
-
-__all__ = ["fold", "prepare", "prepare_query_run", "term_expression", "is_cjk"]
+__all__ = ["characters_match", "cjk_characters", "fold", "prepare", "prepare_query_run", "term_expression", "is_cjk"]
 
 _CJK_CLASS = (
     "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff"
@@ -29,14 +28,21 @@ _CJK_CLASS = (
 )
 _CJK_RUN = re.compile(f"[{_CJK_CLASS}]+")
 _CJK_CHAR = re.compile(f"[{_CJK_CLASS}]")
-_CONVERTER = opencc.OpenCC("t2s.json")
+
+
+@lru_cache(maxsize=1)
+def _converter() -> Any:
+    """OpenCC's Traditional-to-Simplified converter, loaded on first use (~12 ms)."""
+    import opencc
+
+    return opencc.OpenCC("t2s.json")
 
 
 def fold(text: str) -> str:
     """NFKC, case folding and Traditional→Simplified folding."""
     folded = unicodedata.normalize("NFKC", text).casefold()
     if _CJK_CHAR.search(folded):
-        folded = _CONVERTER.convert(folded)
+        folded = _converter().convert(folded)
     return folded
 
 
@@ -65,6 +71,22 @@ def prepare(text: str | None) -> str:
     if not _CJK_CHAR.search(folded):
         return folded
     return _CJK_RUN.sub(_expand, folded)
+
+
+def cjk_characters(prepared: str) -> str:
+    """The distinct CJK characters of a prepared text, in code point order, space-separated:
+    what a single-character query looks up (each once per text, so the list is short)."""
+    return " ".join(_CJK_CHAR.findall("".join(sorted(set(prepared)))))
+
+
+_ONE_CHARACTER_TERM = re.compile(f'"([{_CJK_CLASS}])" \\*')
+
+
+def characters_match(expression: str, columns: str) -> str:
+    """An FTS5 expression as :func:`term_expression` writes them, each single CJK character
+    (a prefix of every token it begins) looked up in ``columns`` of :func:`cjk_characters`
+    instead. (A token never holds a quote, so ``"X" *`` is only ever such a term.)"""
+    return _ONE_CHARACTER_TERM.sub(lambda m: f'({{{columns}}} : "{m.group(1)}")', expression)
 
 
 def cjk_grams(text: str) -> str:

@@ -78,6 +78,10 @@ class SearchQueries(Queries):
         """The scores of these articles for ``match`` (those that match)."""
         raise NotImplementedError
 
+    def _index_match(self, match: str) -> str:
+        """The expression as this database's index runs it (see SQLite's)."""
+        return match
+
     def _newest(
         self, match: str, where: list[str], params: list[Any], before: int | None, candidates: int
     ) -> list[int]:
@@ -109,6 +113,7 @@ class SearchQueries(Queries):
         words; only the few candidates of the page are then joined to their articles and
         grouped by story.
         """
+        match = self._index_match(match)
         where: list[str] = []
         params: list[Any] = []
         if site is not None:

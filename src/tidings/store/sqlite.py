@@ -16,6 +16,7 @@ from typing import Any
 
 from ..errors import SchemaVersionError, StorageError
 from ..model import Feed, FeedState, Stats
+from ..textindex import characters_match, cjk_characters
 from .articles import ArticleQueries
 from .common import register_errors, wrap_errors
 from .derived import DerivedQueries
@@ -178,15 +179,16 @@ class SQLiteStore(
         revisions they came from)."""
         if removals:
             self._db.executemany(
-                "INSERT INTO search(search, rowid, title, body) VALUES ('delete', ?, ?, ?)", removals
+                "INSERT INTO search(search, rowid, title, body, title_chars, body_chars) VALUES ('delete', ?, ?, ?, ?, ?)",
+                [(a, t, b, cjk_characters(t), cjk_characters(b)) for a, t, b in removals],
             )
             self._db.executemany(
                 "DELETE FROM search_rows WHERE article_id = ?", [(r[0],) for r in removals]
             )
         if additions:
             self._db.executemany(
-                "INSERT INTO search(rowid, title, body) VALUES (?, ?, ?)",
-                [(a, t, b) for a, t, b, _tr, _br in additions],
+                "INSERT INTO search(rowid, title, body, title_chars, body_chars) VALUES (?, ?, ?, ?, ?)",
+                [(a, t, b, cjk_characters(t), cjk_characters(b)) for a, t, b, _tr, _br in additions],
             )
             self._db.executemany(
                 "INSERT OR REPLACE INTO search_rows(article_id, title_revision, body_revision)"
@@ -213,7 +215,7 @@ class SQLiteStore(
         joins = " JOIN articles a ON a.id = search.rowid" if where else ""
         conditions = ["search MATCH ?", "search.rowid <= ?", *(["search.rowid > ?"] if below is not None else []), *where]
         return self._fts(
-            "SELECT id, score FROM (SELECT search.rowid AS id, ? + bm25(search, 10.0, 1.0) AS score"
+            "SELECT id, score FROM (SELECT search.rowid AS id, ? + bm25(search, 10.0, 1.0, 10.0, 1.0) AS score"
             f" FROM search{joins} WHERE {' AND '.join(conditions)}) {keyset}"
             " ORDER BY score, id DESC LIMIT ?",
             [base, match, top, *([below] if below is not None else []), *params, candidates],
@@ -228,6 +230,10 @@ class SQLiteStore(
             [match, *params, window * search_module.RANK_WINDOW],
         )
         return int(rows[0][0]) if rows else None
+
+    def _index_match(self, match: str) -> str:
+        # A single Chinese character: the columns of distinct characters (migration 13).
+        return characters_match(match, "title_chars body_chars")
 
     def _fts(self, sql: str, params: list[Any]) -> list[Any]:
         """Rows of a query on the index; StorageError for a query FTS5 cannot run."""
@@ -254,7 +260,7 @@ class SQLiteStore(
     def _scores(self, match: str, article_ids: list[int]) -> dict[int, float]:
         return dict(
             self._rows_in(
-                "SELECT rowid, bm25(search, 10.0, 1.0) FROM search WHERE search MATCH ? AND rowid IN ({marks})",
+                "SELECT rowid, bm25(search, 10.0, 1.0, 10.0, 1.0) FROM search WHERE search MATCH ? AND rowid IN ({marks})",
                 article_ids,
                 match,
             )
