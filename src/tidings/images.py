@@ -145,11 +145,10 @@ async def archive_images(
             sha256=sha256, media_type=kind, size=len(data), http_status=response.status,
         )
 
-    fetcher = Fetcher(image_limits(limits), transport=transport)  # type: ignore[arg-type]
     try:
-        async with fetcher:
-            tasks = [asyncio.ensure_future(one(job)) for job in chosen]
-            if tasks:
+        if chosen:  # (a client costs ~10 ms to make: none for nothing to fetch)
+            async with Fetcher(image_limits(limits), transport=transport) as fetcher:  # type: ignore[arg-type]
+                tasks = [asyncio.ensure_future(one(job)) for job in chosen]
                 remaining = max(0.0, budget - (time.perf_counter() - started))
                 done, pending = await asyncio.wait(tasks, timeout=remaining)
                 for task in pending:
