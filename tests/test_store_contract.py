@@ -850,3 +850,22 @@ def test_text_comes_back_exactly_even_with_nul_and_rare_characters(store: Store)
     (read,) = store.revisions(article.id)
     assert (read.title, read.content_html, read.content_hash) == (title, html, revision.content_hash)
     assert store.get_article(article.id).site == "法广\x00"
+
+
+def test_sqlite_refuses_to_read_a_text_packed_against_its_html_without_the_html(tmp_path: Path) -> None:
+    from tidings.store.packing import MARK_AGAINST, unpack_row
+
+    html = "<p>" + "七国外长会议一致主张加沙停火。" * 40 + "</p>"
+    store = SQLiteStore(tmp_path / "db.sqlite3")
+    with store.transaction():
+        article = store.add_article(store.site("法广").id, "1", "https://x.example/1", T0, T0)
+        store.add_revision(article.id, NewRevision(T0, "长", html, RevisionSource.FEED))
+    [revision] = store.revisions(article.id)
+    store.save_derived([(revision.id, html, "七国外长会议" * 100)])
+    with pytest.raises(ValueError, match="packed against"):  # never its frame taken for the text
+        store._db.execute("SELECT text FROM revisions").fetchone()
+    store._db.row_factory = None
+    assert store._db.execute("SELECT text FROM revisions").fetchone()[0].startswith(MARK_AGAINST)
+    store._db.row_factory = unpack_row
+    assert store.revisions(article.id)[0].text == "七国外长会议" * 100
+    store.close()

@@ -98,9 +98,14 @@ def unpack_against(value: Any, html: Any) -> Any:
 
 
 def unpack(value: Any) -> Any:
-    """The text a stored value holds (anything that is not packed comes back as it is)."""
-    if type(value) is bytes and value.startswith(MARK):
-        return _decompressor().decompress(value[len(MARK) :]).decode("utf-8", "surrogatepass")
+    """The text a stored value holds (anything that is not packed comes back as it is).
+    A value packed against its revision's HTML cannot be read alone: ValueError, never
+    its bytes taken for text (a query must read it through ``tidings_text``)."""
+    if type(value) is bytes:
+        if value.startswith(MARK):
+            return _decompressor().decompress(value[len(MARK) :]).decode("utf-8", "surrogatepass")
+        if value.startswith(MARK_AGAINST):
+            raise ValueError("a clean HTML or text packed against its revision's HTML, read without it")
     return value
 
 
