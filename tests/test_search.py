@@ -276,6 +276,8 @@ def test_an_archive_from_before_the_character_columns_gets_them_and_is_searchabl
         " tokenize='unicode61 remove_diacritics 2', prefix='1'); PRAGMA user_version = 12;"
     )
     db.close()
+    result = CliRunner().invoke(cli, ["--db", str(path), "search", "农"])
+    assert result.exit_code == 0 and "no results" in result.stdout and "tidings reindex" in result.stderr
     with tidings.open_archive(path) as archive:
         assert archive.search("农").hits == ()  # the new index is empty until the derive stage
         assert archive.store.index_missing()
@@ -287,6 +289,8 @@ def test_an_archive_from_before_the_character_columns_gets_them_and_is_searchabl
     sql = db.execute("SELECT sql FROM sqlite_master WHERE name = 'search'").fetchone()[0]
     db.close()
     assert "title_chars" in sql and "prefix" not in sql
+    result = CliRunner().invoke(cli, ["--db", str(path), "search", "农"])
+    assert result.exit_code == 0 and "七国外长会议" in result.stdout and result.stderr == ""
 
 
 def test_a_single_chinese_character_is_found_in_titles_and_bodies_titles_first(archive):

@@ -167,6 +167,9 @@ def search_command(
     site:NAME feed:ID lang:zh since:2023-11-01 until:2023-11-30 sort:new."""
     with open_from_context(ctx) as archive:
         page = archive.search(" ".join(query), limit=limit, cursor=cursor, sort=sort)
+        if not page.hits and archive.store.index_missing():
+            # A new kind of index came with an upgrade: empty until the next derive stage.
+            click.echo("the search index is empty until it is built again: run `tidings reindex`", err=True)
     if as_json:
         print_json(
             {
