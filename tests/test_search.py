@@ -278,6 +278,12 @@ def test_an_archive_from_before_the_character_columns_gets_them_and_is_searchabl
     db.close()
     result = CliRunner().invoke(cli, ["--db", str(path), "search", "农"])
     assert result.exit_code == 0 and "no results" in result.stdout and "tidings reindex" in result.stderr
+    from starlette.testclient import TestClient
+
+    from tidings.web import create_app
+
+    with TestClient(create_app(path)) as client:
+        assert "tidings reindex" in client.get("/search", params={"q": "农"}).text
     with tidings.open_archive(path) as archive:
         assert archive.search("农").hits == ()  # the new index is empty until the derive stage
         assert archive.store.index_missing()
@@ -291,6 +297,9 @@ def test_an_archive_from_before_the_character_columns_gets_them_and_is_searchabl
     assert "title_chars" in sql and "prefix" not in sql
     result = CliRunner().invoke(cli, ["--db", str(path), "search", "农"])
     assert result.exit_code == 0 and "七国外长会议" in result.stdout and result.stderr == ""
+    with TestClient(create_app(path)) as client:
+        page = client.get("/search", params={"q": "农"}).text
+        assert "七国外长会议" in page and "tidings reindex" not in page
 
 
 def test_a_single_chinese_character_is_found_in_titles_and_bodies_titles_first(archive):

@@ -140,6 +140,8 @@ def page_routes(web: WebContext) -> list[BaseRoute]:
             next_cursor=result.next_cursor,
             error=None,
             sort=request.query_params.get("sort") or "",
+            # A new kind of index came with an upgrade: empty until the next derive stage.
+            index_missing=not result.hits and web.archive().store.index_missing(),
         )
 
     def changes_page(request: Request) -> Response:
