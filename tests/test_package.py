@@ -165,3 +165,6 @@ def test_importing_tidings_and_its_cli_loads_no_heavy_library():
         assert _modules_after(code) & set(HEAVY) == set(), code
     # ... and they do load when used.
     assert {"lxml"} <= _modules_after("import tidings; tidings.parse_feed")
+    # An update pass loads the parser, the cleaner and the site rules on the first body it
+    # reads: an all-304 pass needs none of them.
+    assert _modules_after("import tidings.update, tidings.fetching") & {"lxml", "nh3", "opencc", "trafilatura"} == set()

@@ -44,13 +44,11 @@ from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from .errors import FeedParseError, FetchError, StorageError
 from .failures import MAX_ENTRIES_PER_DOCUMENT, failure_kind, failure_message, feed_problem, problems_note
-from .clean import Cleaner
-from .extract import extract_article, is_short_summary
 from .fetch import Limits, Response
 from .fetch.retrieve import Fetcher
 from .identity import Planned, canonical_url, entry_content, entry_key, plan_entries
@@ -72,11 +70,12 @@ from .model import (
     RecheckSummary,
     RevisionSource,
 )
-from .parse import parse_feed
-from .parse.common import html_to_text
 from .rules import compile_rules, entry_allowed
 from .schedule import next_after_failure, next_after_success
-from .siterules import SiteRules, load_site_rules
+
+if TYPE_CHECKING:
+    from .clean import Cleaner
+    from .siterules import SiteRules
 from .store import Store
 
 __all__ = ["FeedOutcome", "UpdateSummary", "Updater"]
@@ -114,9 +113,16 @@ _REFUSED_KINDS = ("private_address", "redirect_private")
 def wants_full_text(mode: str, entry: ParsedEntry, content: str) -> bool:
     """Whether an entry's article page is to be fetched for its full text (``full_text`` mode
     ``always``, or ``auto`` for an entry with no full content and a short summary)."""
-    return mode == "always" or (
-        mode == "auto" and entry.content is None and is_short_summary(html_to_text(content))
-    )
+    if mode == "always":
+        return True
+    if mode != "auto" or entry.content is not None:
+        return False
+    # The parser, the cleaner and the extractor load when a body is read (an all-304 pass
+    # needs none of them).
+    from .extract import is_short_summary
+    from .parse.common import html_to_text
+
+    return is_short_summary(html_to_text(content))
 
 
 def awaits_full_text(first_seen: datetime, previous_success: datetime | None) -> bool:
@@ -142,10 +148,11 @@ class Updater:
         limits: Limits = Limits(),
         rng: random.Random | None = None,
         transport: Any = None,
-        site_rules: tuple[SiteRules, ...] | None = None,
+        site_rules: tuple[SiteRules, ...] | Callable[[], tuple[SiteRules, ...]] | None = None,
     ) -> None:
         self.store = store
-        self.site_rules = site_rules if site_rules is not None else load_site_rules()
+        # Site rules (or what gives them) are loaded when an article page is first read.
+        self._site_rules = site_rules
         self.clock = clock
         self.limits = limits
         self.rng = rng or random.Random()
@@ -378,6 +385,8 @@ class Updater:
         status = page.status if page is not None else (error.status if error is not None else None)
         found = None
         if page is not None:
+            from .extract import extract_article
+
             try:
                 found = extract_article(
                     page.content, url=page.url, content_type=page.content_type, site_rules=self.site_rules
@@ -439,6 +448,8 @@ class Updater:
 
     def _store_extracted(self, candidate: _Candidate, page: Response) -> bool:
         """Store the full text of an article page as a revision beside the feed's."""
+        from .extract import extract_article
+
         try:
             found = extract_article(
                 page.content,
@@ -534,6 +545,8 @@ class Updater:
     def _fetched(
         self, feed: Feed, response: Response, now: datetime, elapsed: float
     ) -> tuple[FeedOutcome, list[_Candidate]]:
+        from .parse import parse_feed
+
         base = response.url
         parsed = parse_feed(
             response.content,
@@ -665,8 +678,20 @@ class Updater:
         return new, changed, chosen, len(chosen) < len(waiting) + len(candidates)
 
     @property
+    def site_rules(self) -> tuple[SiteRules, ...]:
+        if self._site_rules is None:
+            from .siterules import load_site_rules
+
+            self._site_rules = load_site_rules()
+        elif callable(self._site_rules):
+            self._site_rules = self._site_rules()
+        return self._site_rules
+
+    @property
     def cleaner(self) -> Cleaner:
         if self._cleaner is None:
+            from .clean import Cleaner
+
             self._cleaner = Cleaner(site_rules=self.site_rules)
         return self._cleaner
 
