@@ -404,17 +404,20 @@ class Archive(Fetching):
         """Derive clean HTML and text for every revision that has none yet (on every
         core when there are many), until done or ``stopped()``; returns how many.
         Updates and imports call it; what a stop leaves, the next call finishes."""
-        from .derive import BATCH, derive_revisions
-
         store = self.store
         if store.index_missing():
             self.reindex(workers=workers)
         try:
+            expected = store.underived_count()
+            if not expected:
+                return 0  # (without loading the cleaner: a pass that stored nothing new)
+            from .derive import BATCH, derive_revisions
+
             return derive_revisions(
                 store,
                 lambda after: store.underived_revisions(BATCH, after),
                 cleaner=self.cleaner,
-                expected=store.underived_count(),
+                expected=expected,
                 workers=workers,
                 progress=progress,
                 stopped=stopped,
