@@ -61,10 +61,7 @@ class SharedSlots:
             if kept.timer is not None:
                 kept.timer.cancel()
                 kept.timer = None
-            waiting = self._gate.wait_seconds(host)  # a value at most a moment old
-            if waiting > 0:
-                self._gate.release(host, kept.slot)
-                raise LeftAlone(waiting)
+            self._unless_left_alone(host, kept.slot)  # a value at most a moment old
             return kept
         waiting = self._gate.wait_seconds(host)
         if waiting > 0:
@@ -75,11 +72,15 @@ class SharedSlots:
             pause = min(pause * 1.5, 0.2)
         # Taking a slot reads the host's back-off afresh: the slot may have come free
         # because the host just asked everybody to wait.
+        self._unless_left_alone(host, slot)
+        return _Kept(slot, 0)
+
+    def _unless_left_alone(self, host: str, slot: int) -> None:
+        """Give ``slot`` back and raise :class:`LeftAlone` if the host asked every worker to wait."""
         waiting = self._gate.wait_seconds(host)
         if waiting > 0:
             self._gate.release(host, slot)
             raise LeftAlone(waiting)
-        return _Kept(slot, 0)
 
     def give_back(self, host: str, kept: _Kept, *, retry_after: float | None = None) -> None:
         """The request holding ``kept`` is over; ``retry_after``: the host answered 429/503

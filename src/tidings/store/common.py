@@ -101,19 +101,26 @@ def dt_required(value: int) -> datetime:
     return _EPOCH + value * _MILLISECOND
 
 
-def rows_in(db: Any, sql: str, values: list[Any], *before: Any) -> Iterator[tuple[Any, ...]]:
-    """Rows of ``sql`` (whose ``{marks}`` stands for an IN list) for all ``values``, queried
+def _chunks(sql: str, values: list[Any], before: tuple[Any, ...]) -> Iterator[tuple[str, tuple[Any, ...]]]:
+    """``sql`` (whose ``{marks}`` stands for an IN list) and its parameters, for ``values``
     in chunks; ``before`` are parameters that come ahead of the list."""
     for start in range(0, len(values), IN_CHUNK):
         chunk = values[start : start + IN_CHUNK]
-        yield from db.execute(sql.format(marks=",".join("?" * len(chunk))), (*before, *chunk))
+        yield sql.format(marks=",".join("?" * len(chunk))), (*before, *chunk)
+
+
+def rows_in(db: Any, sql: str, values: list[Any], *before: Any) -> Iterator[tuple[Any, ...]]:
+    """Rows of ``sql`` (whose ``{marks}`` stands for an IN list) for all ``values``, queried
+    in chunks; ``before`` are parameters that come ahead of the list."""
+    for statement, params in _chunks(sql, values, before):
+        yield from db.execute(statement, params)
 
 
 def run_in(db: Any, sql: str, values: list[Any], *before: Any) -> None:
-    """Run ``sql``, which returns no rows, for all ``values`` as :func:`rows_in` does."""
-    for start in range(0, len(values), IN_CHUNK):
-        chunk = values[start : start + IN_CHUNK]
-        db.execute(sql.format(marks=",".join("?" * len(chunk))), (*before, *chunk))
+    """Run ``sql``, which returns no rows, for all ``values`` as :func:`rows_in` does (no
+    rows read: on PostgreSQL nothing waits for them)."""
+    for statement, params in _chunks(sql, values, before):
+        db.execute(statement, params)
 
 
 ARTICLE_COLUMNS = (

@@ -45,7 +45,7 @@ from .feeds import FeedQueries
 from .history import HistoryQueries
 from .media import MediaQueries
 from .postgres_schema import MIGRATIONS
-from .search import SearchQueries
+from .search import SearchQueries, Window
 
 __all__ = ["MIGRATIONS", "PostgresStore", "document_vector", "fts_to_tsquery", "is_postgres_url"]
 
@@ -204,6 +204,8 @@ def fts_to_tsquery(match: str) -> str:
 
 #: Article ids in PostgreSQL's first relevance window (see PostgresStore._window_top).
 WINDOW_IDS = 20_000
+#: The articles of index rows, joined when a search has conditions on them.
+_ARTICLES = " JOIN articles a ON a.id = r.article_id"
 
 #: Milliseconds the host (the parameter) asked every worker to wait; NULL: not at all.
 _HOST_WAIT = (
@@ -656,11 +658,11 @@ class PostgresStore(
         params: list[Any],
         keyset: str,
         candidates: int,
-        window: tuple[int, int | None, float],
+        window: Window,
     ) -> list[tuple[int, float]]:
         top, below, base = window
         query = fts_to_tsquery(match)
-        joins = " JOIN articles a ON a.id = r.article_id" if where else ""
+        joins = _ARTICLES if where else ""
         conditions = [
             "r.document @@ CAST(? AS tsquery)",
             "r.article_id <= ?",
@@ -692,7 +694,7 @@ class PostgresStore(
     def _newest(
         self, match: str, where: list[str], params: list[Any], before: int | None, candidates: int
     ) -> list[int]:
-        joins = " JOIN articles a ON a.id = r.article_id" if where else ""
+        joins = _ARTICLES if where else ""
         conditions = [
             "r.document @@ CAST(? AS tsquery)", *(["r.article_id < ?"] if before is not None else []), *where
         ]

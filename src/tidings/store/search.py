@@ -16,13 +16,16 @@ from typing import Any
 
 from .common import Queries, time_range, wrap_errors
 
-__all__ = ["RANK_WINDOW", "TIER", "SearchQueries"]
+__all__ = ["RANK_WINDOW", "TIER", "SearchQueries", "Window"]
 
 #: Matches ranked together: the newest this many, then the next this many, ...
 RANK_WINDOW = 1024
 #: The score distance between two windows.
 TIER = 1_000_000.0
 _NEWEST = (1 << 63) - 1  # above every article id
+#: A relevance window: the article id of its newest match, that of the next window's
+#: newest (None: no next window), and what its scores start from.
+Window = tuple[int, int | None, float]
 
 
 class _Windows:
@@ -59,12 +62,10 @@ class SearchQueries(Queries):
         params: list[Any],
         keyset: str,
         candidates: int,
-        window: tuple[int, int | None, float],
+        window: Window,
     ) -> list[tuple[int, float]]:
-        """(article id, score) of the best ``candidates`` matches of a window, best (lowest
-        score) first, ties to the article archived last. ``window`` is (the id of its newest
-        match, the id of the next window's newest or None, what its scores start from);
-        ``where`` are conditions on the article ``a`` (joined only when there are any) and
+        """(article id, score) of the best ``candidates`` matches of a :data:`Window`, best
+        (lowest score) first, ties to the article archived last. ``where`` are conditions on the article ``a`` (joined only when there are any) and
         ``keyset`` a condition on ``score`` and ``id``, ``params`` the parameters of both."""
         raise NotImplementedError
 

@@ -26,7 +26,7 @@ from .history import HistoryQueries
 from .media import MediaQueries
 from .packing import LONG, MARK, pack, pack_against, unpack_against, unpack_row
 from . import search as search_module
-from .search import SearchQueries
+from .search import SearchQueries, Window
 from .sqlite_schema import MIGRATIONS
 
 #: The columns whose long texts are stored packed (see :mod:`tidings.store.packing`), and
@@ -39,6 +39,11 @@ _PACKED_COLUMNS = (
 )
 
 __all__ = ["MIGRATIONS", "SQLiteStore"]
+
+#: The articles of index rows, joined when a search has conditions on them.
+_ARTICLES = " JOIN articles a ON a.id = search.rowid"
+#: BM25 with the title (and its characters) weighing ten times the body.
+_BM25 = "bm25(search, 10.0, 1.0, 10.0, 1.0)"
 
 register_errors(sqlite3.Error)
 
@@ -209,13 +214,13 @@ class SQLiteStore(
         params: list[Any],
         keyset: str,
         candidates: int,
-        window: tuple[int, int | None, float],
+        window: Window,
     ) -> list[tuple[int, float]]:
         top, below, base = window
-        joins = " JOIN articles a ON a.id = search.rowid" if where else ""
+        joins = _ARTICLES if where else ""
         conditions = ["search MATCH ?", "search.rowid <= ?", *(["search.rowid > ?"] if below is not None else []), *where]
         return self._fts(
-            "SELECT id, score FROM (SELECT search.rowid AS id, ? + bm25(search, 10.0, 1.0, 10.0, 1.0) AS score"
+            f"SELECT id, score FROM (SELECT search.rowid AS id, ? + {_BM25} AS score"
             f" FROM search{joins} WHERE {' AND '.join(conditions)}) {keyset}"
             " ORDER BY score, id DESC LIMIT ?",
             [base, match, top, *([below] if below is not None else []), *params, candidates],
@@ -223,7 +228,7 @@ class SQLiteStore(
 
     def _window_top(self, match: str, where: list[str], params: list[Any], window: int) -> int | None:
         # The match RANK_WINDOW * window back from the last archived one, by rowid.
-        joins = " JOIN articles a ON a.id = search.rowid" if where else ""
+        joins = _ARTICLES if where else ""
         rows = self._fts(
             f"SELECT search.rowid FROM search{joins} WHERE {' AND '.join(['search MATCH ?', *where])}"
             " ORDER BY search.rowid DESC LIMIT 1 OFFSET ?",
@@ -248,7 +253,7 @@ class SQLiteStore(
     def _newest(
         self, match: str, where: list[str], params: list[Any], before: int | None, candidates: int
     ) -> list[int]:
-        joins = " JOIN articles a ON a.id = search.rowid" if where else ""
+        joins = _ARTICLES if where else ""
         conditions = ["search MATCH ?", *(["search.rowid < ?"] if before is not None else []), *where]
         rows = self._fts(
             f"SELECT search.rowid FROM search{joins} WHERE {' AND '.join(conditions)}"
@@ -260,7 +265,7 @@ class SQLiteStore(
     def _scores(self, match: str, article_ids: list[int]) -> dict[int, float]:
         return dict(
             self._rows_in(
-                "SELECT rowid, bm25(search, 10.0, 1.0, 10.0, 1.0) FROM search WHERE search MATCH ? AND rowid IN ({marks})",
+                f"SELECT rowid, {_BM25} FROM search WHERE search MATCH ? AND rowid IN ({{marks}})",
                 article_ids,
                 match,
             )
@@ -276,7 +281,7 @@ class SQLiteStore(
             unpacked = f"(typeof({column}) = 'text' AND length({column}) >= {LONG})"
             if html is not None:
                 unpacked += f" OR substr({column}, 1, {len(MARK)}) = x'{MARK.hex()}'"
-            value = self.WRITE_DERIVED.format(self.READ_DERIVED.format(column, html), html) if html else f"tidings_pack({column})"
+            value = self.WRITE_DERIVED.format(self._read_derived(column, html), html) if html else f"tidings_pack({column})"
             after_id = 0
             while True:
                 ids = [
