@@ -221,6 +221,37 @@ def test_a_published_mirror_shows_every_archived_image_from_disk(archived, tmp_p
     assert publish(archive, out, search=False).written == 0
 
 
+def test_a_dead_image_host_costs_a_few_tries_not_one_per_image(tmp_path, outlet):
+    import ipaddress
+    import socket
+
+    # A host that refuses every connection: a port on 127.0.0.3 nothing listens on.
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.3", 0))
+        dead = f"http://127.0.0.3:{probe.getsockname()[1]}"
+    tags = "".join(f'&lt;img src="{dead}/{n}.jpg"&gt;' for n in range(30))
+    tags += f'&lt;img src="{outlet.url("/a.jpg")}"&gt;'
+    outlet.route("/a.jpg", static(JPEG, "image/jpeg"))
+    document = (
+        f'<?xml version="1.0"?><rss version="2.0"><channel><title>Outlet</title><link>{outlet.url("/")}</link>'
+        f"<item><title>Story</title><link>{outlet.url('/story')}</link>"
+        f"<description>&lt;p&gt;Thirty-one pictures.&lt;/p&gt;{tags}</description></item></channel></rss>"
+    )
+    url = outlet.route("/feed.xml", static(document, "application/rss+xml"))
+    both = {ipaddress.ip_address("127.0.0.2"), ipaddress.ip_address("127.0.0.3")}
+    limits = Limits(connect_timeout=2, read_timeout=1, total_timeout=1.5, per_host=3, is_public=lambda a: a in both)
+    archive = tidings.open_archive(tmp_path / "news.sqlite3", clock=lambda: FIXED_NOW)
+    archive.add_feed(url, site="Outlet")
+    summary = asyncio.run(archive.update_async(due_only=False, limits=limits, transport=LoopbackOnly()))
+    images = summary.images
+    assert images is not None and images.archived == 1  # the live host's image is kept
+    # The dead host is tried by its three runners at most, then left alone for the pass.
+    assert 1 <= images.failed <= 3 and images.deferred == 30 - images.failed
+    again = archive.archive_images(limits=limits)  # the next pass: a few tries more, no more
+    assert again is not None and 1 <= again.failed <= 3 and again.deferred == 30 - images.failed - again.failed
+    archive.close()
+
+
 def test_image_urls_and_sniffing_are_strict():
     html = (
         '<img src="https://a.example/x.jpg?a=1&amp;b=2" srcset="https://a.example/x2.jpg 2x, https://a.example/x.jpg?a=1&amp;b=2 1x">'

@@ -8,8 +8,10 @@ every redirect hop). What comes back is judged by its bytes (:func:`~tidings.med
 a raster image is kept once in the media folder by its SHA-256, anything else is refused
 with the reason. A failure (a timeout, a 404) is recorded and tried again on a later pass,
 at most :data:`MAX_ATTEMPTS` times; a refusal (not an image, too large, a forbidden
-address) is final. A host that does not answer is left alone for the rest of the pass,
-and each feed gets at most :data:`PER_FEED` images per pass, so one outlet's images
+address) is final. Each host's images are taken in turn by as many runners as the host may
+have fetches at once, and a host that does not answer (no address, no connection, no TLS,
+or :data:`_HOST_TIMEOUTS` timeouts) is left alone for the rest of the pass: a dead image
+host costs a few tries a pass, not one per image. Each feed gets at most :data:`PER_FEED` images per pass, so one outlet's images
 cannot hold a pass; an image never holds its article, which is stored already.
 """
 
@@ -17,7 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, timedelta
@@ -44,8 +46,10 @@ _LIST_BATCH = 500
 _CLAIM_BATCH = 500
 _DUE_LIMIT = 20_000
 _WRITE_BATCH = 200
-#: Failures after which a host is left alone for the rest of the pass.
-_HOST_DOWN = ("timeout", "dns", "connect", "tls")
+#: Failures after which a host is left alone for the rest of the pass: it does not answer.
+_HOST_DOWN = ("dns", "connect", "tls")
+#: Timeouts after which a host is left alone too (one slow image is not a dead host).
+_HOST_TIMEOUTS = 3
 #: Failures that are final: the image will never be kept.
 _FINAL = ("private_address", "redirect_private", "too_large", "url", "redirects", "not_found", "http_404", "http_410")
 
@@ -102,6 +106,7 @@ async def archive_images(
     counts: Counter[str] = Counter()
     spent: Counter[int | None] = Counter()
     down: set[str] = set()
+    timeouts: Counter[str] = Counter()
     # What each try gave, written in batches: one transaction per image would make the
     # database, not the network, the limit.
     results: list[tuple[int, str, dict[str, object]]] = []
@@ -119,15 +124,16 @@ async def archive_images(
         if len(results) >= _WRITE_BATCH:
             flush()
 
-    async def one(job: ImageJob) -> None:
-        host = (urlsplit(job.url).hostname or "").lower()
+    async def one(job: ImageJob, host: str) -> None:
         if host in down or spent[job.feed_id] >= bytes_per_feed:
             counts["deferred"] += 1
             return
         try:
             response = await fetcher.fetch(job.url, linked_from=job.linked_from, keep=limits.keeps(job.feed_id))
         except FetchError as exc:
-            if exc.kind in _HOST_DOWN:
+            if exc.kind == "timeout":
+                timeouts[host] += 1
+            if exc.kind in _HOST_DOWN or timeouts[host] >= _HOST_TIMEOUTS:
                 down.add(host)
             status = "refused" if exc.kind in _FINAL else "failed"
             record(job.image_id, status, status, reason=_reason(exc), http_status=_status_of(exc))
@@ -145,16 +151,35 @@ async def archive_images(
             sha256=sha256, media_type=kind, size=len(data), http_status=response.status,
         )
 
+    # Each host's images wait in their own queue, taken by as many runners as the host may
+    # have fetches at once: a host found dead costs those few tries, not one per image.
+    queues: dict[str, deque[ImageJob]] = {}
+    for job in chosen:
+        queues.setdefault((urlsplit(job.url).hostname or "").lower(), deque()).append(job)
+
+    async def run(host: str, queue: deque[ImageJob]) -> None:
+        while queue:
+            job = queue.popleft()
+            try:
+                await one(job, host)
+            except OSError as exc:  # the media folder refused it (full, read-only): next pass
+                record(job.image_id, "failed", "failed", reason=f"not stored: {exc}"[:300])
+            counts["handled"] += 1
+
     try:
         if chosen:  # (a client costs ~10 ms to make: none for nothing to fetch)
             async with Fetcher(image_limits(limits), transport=transport) as fetcher:  # type: ignore[arg-type]
-                tasks = [asyncio.ensure_future(one(job)) for job in chosen]
+                tasks = [
+                    asyncio.ensure_future(run(host, queue))
+                    for host, queue in queues.items()
+                    for _ in range(min(len(queue), max(1, limits.per_host)))
+                ]
                 remaining = max(0.0, budget - (time.perf_counter() - started))
-                done, pending = await asyncio.wait(tasks, timeout=remaining)
+                _done, pending = await asyncio.wait(tasks, timeout=remaining)
                 for task in pending:
                     task.cancel()
                 await asyncio.gather(*tasks, return_exceptions=True)
-                counts["deferred"] += len(pending)
+                counts["deferred"] += len(chosen) - counts["handled"]
     finally:
         flush()  # recorded before they are let go: another worker then finds them done
         store.release("image", claimed)
