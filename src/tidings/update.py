@@ -40,7 +40,7 @@ import dataclasses
 import logging
 import random
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
@@ -256,27 +256,41 @@ class Updater:
             if progress is not None:
                 progress(len(outcomes), total, outcome)
 
+        # Each finished task (and the stop signal) lands in one queue: the loop handles one
+        # at a time, never scanning every task again (a pass of thousands of feeds).
+        finished: asyncio.Queue[asyncio.Future[Any]] = asyncio.Queue()
+        tasks: list[asyncio.Future[None]] = []
+
+        def start(chosen: Iterable[Feed]) -> None:
+            for feed in chosen:
+                task = asyncio.ensure_future(one(feed))
+                task.add_done_callback(finished.put_nowait)
+                tasks.append(task)
+
         async with fetcher:
-            tasks = [asyncio.ensure_future(one(feed)) for feed in feeds]
+            start(feeds)
+            running = len(tasks)
             stopper = asyncio.ensure_future(stop.wait()) if stop is not None else None
+            if stopper is not None:
+                stopper.add_done_callback(finished.put_nowait)
             try:
                 while not (stop is not None and stop.is_set()):
-                    pending = {task for task in tasks if not task.done()}
-                    if more is not None and len(pending) <= self.limits.concurrency:
+                    if more is not None and running <= self.limits.concurrency:
                         extra = list(await loop.run_in_executor(writer, more))
                         if extra:
                             total += len(extra)
-                            tasks.extend(asyncio.ensure_future(one(feed)) for feed in extra)
+                            start(extra)
+                            running += len(extra)
                             continue
                         more = None
-                    if not pending:
+                    if not running:
                         break
-                    done, _ = await asyncio.wait(
-                        pending | ({stopper} if stopper is not None else set()), return_when=asyncio.FIRST_COMPLETED
-                    )
-                    for task in done:
-                        if task is not stopper and task.exception() is not None:
-                            raise task.exception()  # type: ignore[misc]
+                    task = await finished.get()
+                    if task is stopper:
+                        break
+                    running -= 1
+                    if not task.cancelled() and task.exception() is not None:
+                        raise task.exception()  # type: ignore[misc]
             finally:
                 if stopper is not None:
                     stopper.cancel()

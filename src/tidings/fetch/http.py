@@ -47,6 +47,7 @@ import httpx
 from ..errors import FetchError
 from ..version import __version__
 from .addresses import Address, literal_address, resolve
+from . import netio
 from .base import Exchange, Limits, Response, cache_lifetime, retry_after_seconds
 from .decode import ACCEPT_ENCODING, BoundedDecoder
 from .slots import LeftAlone, SharedSlots
@@ -131,16 +132,15 @@ class HttpFetcher:
 
     def __init__(self, limits: Limits = Limits(), *, transport: httpx.AsyncBaseTransport | None = None) -> None:
         self.limits = limits
+        pool = httpx.Limits(max_connections=limits.concurrency, max_keepalive_connections=limits.concurrency)
         self._client = httpx.AsyncClient(
             timeout=httpx.Timeout(
                 limits.read_timeout, connect=limits.connect_timeout, pool=limits.total_timeout
             ),
-            limits=httpx.Limits(
-                max_connections=limits.concurrency, max_keepalive_connections=limits.concurrency
-            ),
+            limits=pool,
             headers={"User-Agent": limits.user_agent or USER_AGENT, "Accept": ACCEPT, "Accept-Encoding": ACCEPT_ENCODING},
             follow_redirects=False,
-            transport=transport,
+            transport=transport if transport is not None else netio.transport(_tls(), pool),
             verify=_tls(),
         )
         self._all = asyncio.Semaphore(limits.concurrency)
