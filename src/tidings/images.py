@@ -10,8 +10,9 @@ with the reason. A failure (a timeout, a 404) is recorded and tried again on a l
 at most :data:`MAX_ATTEMPTS` times; a refusal (not an image, too large, a forbidden
 address) is final. Each host's images are taken in turn by as many runners as the host may
 have fetches at once, and a host that does not answer (no address, no connection, no TLS,
-or :data:`_HOST_TIMEOUTS` timeouts) is left alone for the rest of the pass: a dead image
-host costs a few tries a pass, not one per image. Each feed gets at most :data:`PER_FEED` images per pass, so one outlet's images
+or :data:`_HOST_TIMEOUTS` timeouts) is left alone for the rest of the pass, its other images
+failing untried: a dead image host costs a few connections a pass, not one per image, and
+its images are given up after :data:`MAX_ATTEMPTS` passes like any that fail. Each feed gets at most :data:`PER_FEED` images per pass, so one outlet's images
 cannot hold a pass; an image never holds its article, which is stored already.
 """
 
@@ -105,7 +106,7 @@ async def archive_images(
     claimed = [job.image_id for job in chosen]
     counts: Counter[str] = Counter()
     spent: Counter[int | None] = Counter()
-    down: set[str] = set()
+    down: dict[str, str] = {}  # host -> why it is left alone
     timeouts: Counter[str] = Counter()
     # What each try gave, written in batches: one transaction per image would make the
     # database, not the network, the limit.
@@ -125,7 +126,10 @@ async def archive_images(
             flush()
 
     async def one(job: ImageJob, host: str) -> None:
-        if host in down or spent[job.feed_id] >= bytes_per_feed:
+        if host in down:  # counted as a try that failed: after MAX_ATTEMPTS passes, final
+            record(job.image_id, "failed", "failed", reason=f"not tried, its host did not answer ({down[host]})"[:300])
+            return
+        if spent[job.feed_id] >= bytes_per_feed:
             counts["deferred"] += 1
             return
         try:
@@ -134,7 +138,7 @@ async def archive_images(
             if exc.kind == "timeout":
                 timeouts[host] += 1
             if exc.kind in _HOST_DOWN or timeouts[host] >= _HOST_TIMEOUTS:
-                down.add(host)
+                down.setdefault(host, exc.kind)
             status = "refused" if exc.kind in _FINAL else "failed"
             record(job.image_id, status, status, reason=_reason(exc), http_status=_status_of(exc))
             return
