@@ -4,12 +4,13 @@
 Generates ``--revisions`` news articles (scripts/benchdata.py: 2-8 KB bodies with share
 bars, scripts, tracking pixels, promo blocks, ~60% Chinese), stores them as revisions
 of a fresh SQLite archive through the store, and times ``Archive.derive(workers=1)``
-over them: one core, so the figure is CPU per revision. With ``--baseline COMMIT`` the
+over them: one core, so the figure is CPU per revision (``--workers 2``: as an update runs
+it on two cores, the writer in the calling process). With ``--baseline COMMIT`` the
 same revisions are derived by that commit of tidings too (checked out with
 ``git worktree`` into a temporary folder), each side in its own subprocess, alternating,
 and the ratio of the medians is printed.
 
-Usage: scripts/bench_derive.py [--revisions 3000] [--rounds 3] [--baseline bf9539d]
+Usage: scripts/bench_derive.py [--revisions 3000] [--rounds 3] [--workers 1] [--baseline bf9539d]
 """
 
 from __future__ import annotations
@@ -51,15 +52,17 @@ with store.transaction():
                         source=RevisionSource.FEED, language=language),
         )
 start = time.perf_counter()
-derived = archive.derive(workers=1)
+derived = archive.derive(workers={workers})
 seconds = time.perf_counter() - start
 print(json.dumps({{"derived": derived, "seconds": seconds}}))
 """
 
 
-def one_side(src: Path, revisions: int) -> float:
+def one_side(src: Path, revisions: int, workers: int) -> float:
     with tempfile.TemporaryDirectory() as folder:
-        code = ONE_SIDE.format(src=str(src), scripts=str(HERE), db=str(Path(folder) / "a.sqlite3"), revisions=revisions)
+        code = ONE_SIDE.format(
+            src=str(src), scripts=str(HERE), db=str(Path(folder) / "a.sqlite3"), revisions=revisions, workers=workers
+        )
         out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
         if out.returncode:
             raise SystemExit(f"the derive run under {src} failed:\n{out.stderr[-3000:]}")
@@ -74,6 +77,9 @@ def main() -> None:
     parser.add_argument("--revisions", type=int, default=3000)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--baseline", help="a commit to compare with (e.g. bf9539d)")
+    parser.add_argument(
+        "--workers", type=int, default=1, help="worker processes (1: all in one process; more need >= 2000 revisions)"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         sides = {"this tree": ROOT / "src"}
@@ -87,11 +93,12 @@ def main() -> None:
             times: dict[str, list[float]] = {name: [] for name in sides}
             for _ in range(args.rounds):
                 for name, src in sides.items():
-                    times[name].append(one_side(src, args.revisions))
+                    times[name].append(one_side(src, args.revisions, args.workers))
         finally:
             if args.baseline:
                 subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(tree)], check=False)
-    print(f"derive stage, one core, {args.revisions} generated revisions, {args.rounds} rounds alternating")
+    cores = "one core" if args.workers <= 1 else f"{args.workers} worker processes"
+    print(f"derive stage, {cores}, {args.revisions} generated revisions, {args.rounds} rounds alternating")
     medians = {name: statistics.median(values) for name, values in times.items()}
     for name, median in medians.items():
         runs = ", ".join(f"{value:.2f}" for value in times[name])

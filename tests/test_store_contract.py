@@ -27,7 +27,7 @@ from tidings.model import (
     RevisionSource,
     Stats,
 )
-from tidings.store import Store
+from tidings.store import IndexRow, Store
 from tidings.store.sqlite import MIGRATIONS, SQLiteStore
 
 UTC = timezone.utc
@@ -667,17 +667,28 @@ def test_sqlite_packs_clean_html_and_text_against_their_html_and_every_reader_ge
     ids = {a: store.revisions(a)[0].id for a in (article.id, bare.id, short.id)}
     with store.transaction():
         store.save_derived([(ids[article.id], clean, text), (ids[bare.id], clean, text), (ids[short.id], clean, text)])
-        store.write_index([], [(a, "t", "b", ids[a], ids[a]) for a in ids])
+        store.write_index([], [IndexRow(a, "t", "b", ids[a], ids[a]) for a in ids])
+    # What a derive worker packs with the store's packer is kept as it is, the same bytes.
+    packer = store.derived_packer()
+    assert packer is not None
+    with store.transaction():
+        again = store.add_article(site.id, "4", "https://x.example/4", T0, T0)
+        store.add_revision(again.id, NewRevision(T0, "再", html, RevisionSource.FEED))
+    [fresh] = store.revisions(again.id)
+    with store.transaction():
+        store.save_derived([(fresh.id, packer(clean, html), packer(text, html))])
+    assert store.revisions(again.id)[0].clean_html == clean and store.revisions(again.id)[0].text == text
     for article_id in ids:
         [revision] = store.revisions(article_id)
         assert (revision.clean_html, revision.text) == (clean, text)
         assert store.index_sources([article_id])[article_id][3] == text
         assert store.indexed_sources([article_id])[article_id][3] == text
-    assert sorted(html for _rid, html, _e in store.unlisted_image_revisions(10)) == [clean] * 3
+    assert sorted(html for _rid, html, _e in store.unlisted_image_revisions(10)) == [clean] * 4
     store.close()
     db = sqlite3.connect(path)
     stored = {title: (c, t) for title, c, t in db.execute("SELECT title, clean_html, text FROM revisions")}
     db.close()
+    assert stored["再"] == stored["长"]
     # Against the HTML they repeat: a fraction of what packing alone takes.
     assert all(v.startswith(MARK_AGAINST) for v in stored["长"])
     assert len(stored["长"][0]) * 4 < len(pack(clean)) and len(stored["长"][1]) * 4 < len(pack(text))

@@ -18,6 +18,7 @@ revisions it came from (``search_rows``); rebuilding clears the index first.
 
 from __future__ import annotations
 
+import functools
 import multiprocessing
 import os
 from collections import deque
@@ -29,8 +30,8 @@ from typing import Any, TypeVar
 
 from .clean import Cleaner
 from .model import Revision
-from .store import Store
-from .textindex import prepare
+from .store import IndexRow, Store
+from .textindex import cjk_characters, prepare
 
 __all__ = ["derive_revisions", "rebuild_index", "update_index"]
 
@@ -39,7 +40,9 @@ BATCH = 400
 PARALLEL_FROM = 2000
 
 Item = tuple[int, int, str, str | None]  # revision id, article id, html, article url
-Result = tuple[int, int, str, str, str]  # revision id, article id, clean html, text, prepared text
+# revision id, article id, clean html and text (as the store keeps them), prepared text, its CJK characters
+Result = tuple[int, int, Any, Any, str, str]
+Packer = Callable[[str | None, Any], Any]
 Source = tuple[int, int, str, int, str]  # article id, title revision, title, body revision, body
 
 T = TypeVar("T")
@@ -53,18 +56,26 @@ def _start_worker(rules_dir: Path | None) -> None:
     _worker_cleaner = Cleaner(rules_dir=rules_dir)
 
 
-def _clean_items(items: list[Item], cleaner: Cleaner | None = None) -> list[Result]:
+def _clean_items(items: list[Item], cleaner: Cleaner | None = None, pack: Packer | None = None) -> list[Result]:
+    """Clean a batch, and do here (in a worker when there are workers) all that can be done
+    without the database: packing as the store keeps them, preparing for the index."""
     cleaner = cleaner or _worker_cleaner
     assert cleaner is not None
-    out = []
+    out: list[Result] = []
     for revision_id, article_id, html, url in items:
         cleaned = cleaner.clean(html, base_url=url, site_url=url)
-        out.append((revision_id, article_id, cleaned.html, cleaned.text, prepare(cleaned.text)))
+        prepared = prepare(cleaned.text)
+        clean, text = (cleaned.html, cleaned.text) if pack is None else (pack(cleaned.html, html), pack(cleaned.text, html))
+        out.append((revision_id, article_id, clean, text, prepared, cjk_characters(prepared)))
     return out
 
 
-def _prepare_sources(sources: list[Source], _cleaner: Cleaner | None = None) -> list[tuple[int, str, str, int, int]]:
-    return [(a, prepare(title), prepare(body), tr, br) for a, tr, title, br, body in sources]
+def _prepare_sources(sources: list[Source], _cleaner: Cleaner | None = None) -> list[IndexRow]:
+    rows = []
+    for article_id, title_revision, title, body_revision, body in sources:
+        prepared = prepare(body)
+        rows.append(IndexRow(article_id, prepare(title), prepared, title_revision, body_revision, cjk_characters(prepared)))
+    return rows
 
 
 def _until(batches: Iterable[list[T]], stopped: Callable[[], bool]) -> Iterator[list[T]]:
@@ -115,10 +126,11 @@ def _run(
             save(work(batch, cleaner))
 
 
-def update_index(store: Store, article_ids: list[int], prepared: dict[int, str] | None = None) -> None:
+def update_index(store: Store, article_ids: list[int], prepared: dict[int, tuple[str, str]] | None = None) -> None:
     """Bring the index rows of these articles in line with their revisions.
 
-    ``prepared`` holds already prepared body texts by revision id (from workers).
+    ``prepared`` holds already prepared body texts and their CJK characters by revision id
+    (from workers).
     """
     prepared = prepared or {}
     wanted = store.index_sources(article_ids)
@@ -131,10 +143,11 @@ def update_index(store: Store, article_ids: list[int], prepared: dict[int, str] 
             continue
         if old is not None:
             removals.append((article_id, prepare(old[1]), prepare(old[3])))
-        body_prepared = prepared.get(body_rev)
-        additions.append(
-            (article_id, prepare(title), body_prepared if body_prepared is not None else prepare(body), title_rev, body_rev)
-        )
+        known = prepared.get(body_rev)
+        if known is not None:
+            additions.append(IndexRow(article_id, prepare(title), known[0], title_rev, body_rev, known[1]))
+        else:
+            additions.append(IndexRow(article_id, prepare(title), prepare(body), title_rev, body_rev))
     store.write_index(removals, additions)
 
 
@@ -167,19 +180,19 @@ def derive_revisions(
     def save(results: list[Result]) -> None:
         nonlocal done
         with store.transaction():
-            store.save_derived([(rid, html, text) for rid, _aid, html, text, _prep in results])
+            store.save_derived([(rid, html, text) for rid, _aid, html, text, _prep, _chars in results])
             if index:
                 update_index(
                     store,
                     sorted({result[1] for result in results}),
-                    {result[0]: result[4] for result in results},
+                    {result[0]: (result[4], result[5]) for result in results},
                 )
         done += len(results)
         if progress is not None:
             progress(done)
 
     _run(
-        _clean_items,
+        functools.partial(_clean_items, pack=store.derived_packer()),
         _revision_items(store, next_batch),
         save,
         cleaner=cleaner,

@@ -11,7 +11,7 @@ they are committed together when the block ends, or not at all.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -34,8 +34,9 @@ from ..model import (
     StateChange,
     Stats,
 )
+from .common import IndexRow
 
-__all__ = ["Store"]
+__all__ = ["IndexRow", "Store"]
 
 
 class Store(Protocol):
@@ -262,9 +263,14 @@ class Store(Protocol):
     def revision_batch(self, after_id: int, limit: int) -> list[Revision]:
         """Up to ``limit`` revisions with ids above ``after_id``, by id."""
 
-    def save_derived(self, items: list[tuple[int, str, str]]) -> None:
-        """Store derived (revision id, clean HTML, text) triples; a revision whose clean HTML
-        changes loses its fingerprint (it is taken again from the new one when needed)."""
+    def save_derived(self, items: list[tuple[int, Any, Any]]) -> None:
+        """Store derived (revision id, clean HTML, text) triples, each value as it is or as
+        :meth:`derived_packer` made it; a revision whose clean HTML changes loses its
+        fingerprint (it is taken again from the new one when needed)."""
+
+    def derived_packer(self) -> Callable[[str | None, Any], Any] | None:
+        """The function that packs a clean HTML or text against its revision's HTML as this
+        store keeps it, or None when it keeps them as they are (run by derive workers)."""
 
     # archived images
 
@@ -357,11 +363,8 @@ class Store(Protocol):
     def indexed_sources(self, article_ids: list[int]) -> dict[int, tuple[int, str, int, str]]:
         """What each article's index row holds now (same shape as index_sources)."""
 
-    def write_index(
-        self, removals: list[tuple[int, str, str]], additions: list[tuple[int, str, str, int, int]]
-    ) -> None:
-        """Remove rows (id, prepared title, prepared body as added) and add rows
-        (id, prepared title, prepared body, title revision, body revision)."""
+    def write_index(self, removals: list[tuple[int, str, str]], additions: list[IndexRow]) -> None:
+        """Remove rows (id, prepared title, prepared body as added) and add rows."""
 
     def clear_index(self) -> None:
         """Empty the search index (the archive is untouched)."""

@@ -9,7 +9,7 @@ import json
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta, timezone
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, NamedTuple, ParamSpec, TypeVar
 
 from ..errors import StorageError
 from ..model import (
@@ -28,6 +28,7 @@ __all__ = [
     "ARTICLE_COLUMNS",
     "FEED_COLUMNS",
     "IN_CHUNK",
+    "IndexRow",
     "Queries",
     "revision_columns",
     "article_row",
@@ -44,6 +45,18 @@ __all__ = [
     "time_range",
     "wrap_errors",
 ]
+
+
+class IndexRow(NamedTuple):
+    """One article's row of the search index, as the derive stage hands it to a store."""
+
+    article_id: int
+    title: str  #: prepared (tidings.textindex.prepare)
+    body: str  #: prepared
+    title_revision: int
+    body_revision: int
+    #: The body's distinct CJK characters (textindex.cjk_characters) when already known.
+    body_characters: str | None = None
 
 #: Values per IN list: well under SQLite's limit on bound parameters.
 IN_CHUNK = 500
@@ -275,6 +288,13 @@ class Queries:
     READ_DERIVED = "{0}"
     #: How a statement writes one: ``{0}`` the value, ``{1}`` the revision's HTML column.
     WRITE_DERIVED = "{0}"
+
+    def derived_packer(self) -> Callable[[str | None, Any], Any] | None:
+        """The function that turns a clean HTML or text and its revision's HTML into the form
+        this store keeps (None: kept as it is). The derive stage's workers call it, so that
+        :meth:`save_derived` gets values already packed (a module-level function: it goes
+        to worker processes)."""
+        return None
 
     @property
     def _revision_columns(self) -> str:

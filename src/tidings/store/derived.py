@@ -37,13 +37,15 @@ class DerivedQueries(Queries):
         return [revision_row(row) for row in rows]
 
     @wrap_errors
-    def save_derived(self, items: list[tuple[int, str, str]]) -> None:
+    def save_derived(self, items: list[tuple[int, Any, Any]]) -> None:
         # A fingerprint is taken from the clean HTML: cleaned again, it is taken again when needed.
+        # (Values may come packed: compared as texts, and only when there was a clean HTML.)
         write = self.WRITE_DERIVED
         self._db.executemany(
             f"UPDATE revisions SET clean_html = {write.format('?', 'content_html')},"
-            f" text = {write.format('?', 'content_html')}, fingerprint = CASE"
-            f" WHEN {self._read_derived('clean_html', 'content_html')} IS NOT DISTINCT FROM ? THEN fingerprint END"
+            f" text = {write.format('?', 'content_html')}, fingerprint = CASE WHEN clean_html IS NULL THEN NULL"
+            f" WHEN {self._read_derived('clean_html', 'content_html')}"
+            f" IS NOT DISTINCT FROM {self._read_derived('?', 'content_html')} THEN fingerprint END"
             " WHERE id = ?",
             [(clean, text, clean, revision_id) for revision_id, clean, text in items],
         )

@@ -64,10 +64,11 @@ def _dictionary(html: Any) -> zstandard.ZstdCompressionDict | None:
     return zstandard.ZstdCompressionDict(data, dict_type=zstandard.DICT_TYPE_RAWCONTENT) if data else None
 
 
-def pack_against(value: str | None, html: Any) -> str | bytes | None:
+def pack_against(value: str | bytes | None, html: Any) -> str | bytes | None:
     """What is stored for a revision's clean HTML or text: packed against the revision's
-    HTML (``html`` as stored, packed or not) when there is one, else as :func:`pack`."""
-    if value is None or len(value) < LONG:
+    HTML (``html`` as stored, packed or not) when there is one, else as :func:`pack`. A
+    value packed already (bytes: a derive worker packed it) is returned as it is."""
+    if value is None or isinstance(value, bytes) or len(value) < LONG:
         return value
     # The last compressor made is kept: a revision's clean HTML and text are written together.
     cached: tuple[Any, zstandard.ZstdCompressor | None] | None = getattr(_local, "against", None)

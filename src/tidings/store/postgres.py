@@ -30,6 +30,7 @@ from ..errors import SchemaVersionError, StorageError
 from ..model import Feed, Revision, Stats, iso_utc
 from .articles import ArticleQueries
 from .common import (
+    IndexRow,
     FEED_COLUMNS,
     dt_required,
     feed_row,
@@ -431,7 +432,7 @@ class PostgresStore(
             after_id = ids[-1]  # all taken by others: look further
 
     @wrap_errors
-    def save_derived(self, items: list[tuple[int, str, str]]) -> None:
+    def save_derived(self, items: list[tuple[int, Any, Any]]) -> None:
         super().save_derived(items)
         done = [revision_id for revision_id, _html, _text in items if revision_id in self._claimed]
         if done:
@@ -629,7 +630,7 @@ class PostgresStore(
     def write_index(
         self,
         removals: list[tuple[int, str, str]],
-        additions: list[tuple[int, str, str, int, int]],
+        additions: list[IndexRow],
     ) -> None:
         if removals:
             self._db.executemany("DELETE FROM search_rows WHERE article_id = ?", [(r[0],) for r in removals])
@@ -639,7 +640,7 @@ class PostgresStore(
                 " VALUES (?, ?, ?, CAST(? AS tsvector)) ON CONFLICT (article_id) DO UPDATE SET"
                 " title_revision = excluded.title_revision, body_revision = excluded.body_revision,"
                 " document = excluded.document",
-                [(a, tr, br, document_vector(t, b)) for a, t, b, tr, br in additions],
+                [(r.article_id, r.title_revision, r.body_revision, document_vector(r.title, r.body)) for r in additions],
             )
 
     @wrap_errors

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,7 @@ from ..errors import SchemaVersionError, StorageError
 from ..model import Feed, FeedState, Stats
 from ..textindex import characters_match, cjk_characters
 from .articles import ArticleQueries
-from .common import register_errors, wrap_errors
+from .common import IndexRow, register_errors, wrap_errors
 from .derived import DerivedQueries
 from .documents import DocumentQueries
 from .feeds import FeedQueries
@@ -59,6 +60,9 @@ class SQLiteStore(
 
     def _packed(self, text: str | None, html: str | None = None) -> Any:
         return pack(text) if html is None else pack_against(text, html)
+
+    def derived_packer(self) -> Callable[[str | None, Any], Any] | None:
+        return pack_against
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path)
@@ -177,7 +181,7 @@ class SQLiteStore(
     def write_index(
         self,
         removals: list[tuple[int, str, str]],
-        additions: list[tuple[int, str, str, int, int]],
+        additions: list[IndexRow],
     ) -> None:
         """Remove index rows (article id and exactly the prepared title and body they were
         added with), then add rows (article id, prepared title, prepared body, and the
@@ -193,12 +197,16 @@ class SQLiteStore(
         if additions:
             self._db.executemany(
                 "INSERT INTO search(rowid, title, body, title_chars, body_chars) VALUES (?, ?, ?, ?, ?)",
-                [(a, t, b, cjk_characters(t), cjk_characters(b)) for a, t, b, _tr, _br in additions],
+                [
+                    (row.article_id, row.title, row.body, cjk_characters(row.title),
+                     cjk_characters(row.body) if row.body_characters is None else row.body_characters)
+                    for row in additions
+                ],
             )
             self._db.executemany(
                 "INSERT OR REPLACE INTO search_rows(article_id, title_revision, body_revision)"
                 " VALUES (?, ?, ?)",
-                [(a, tr, br) for a, _t, _b, tr, br in additions],
+                [(row.article_id, row.title_revision, row.body_revision) for row in additions],
             )
 
     @wrap_errors
