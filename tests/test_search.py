@@ -227,6 +227,21 @@ def test_index_follows_new_revisions_and_rebuilds(archive, news):
     assert ids_of(archive, "扑灭") == [news["fire"]]
 
 
+def test_a_new_feed_revision_keeps_the_extracted_full_text_as_the_indexed_body(archive, news):
+    store = archive.store
+    page = "<p>记者在现场看到消防飞机洒水。</p>"
+    with store.transaction():
+        store.add_revision(news["fire"], NewRevision(T0 + timedelta(days=1), "山火", page, RevisionSource.EXTRACTED), current=False)
+    archive.derive()
+    assert ids_of(archive, "消防飞机") == [news["fire"]]
+    with store.transaction():  # the feed's new title and summary: derived in a batch without the page
+        store.add_revision(news["fire"], NewRevision(T0 + timedelta(days=2), "山火仍在燃烧", "<p>简讯。</p>", RevisionSource.FEED))
+    archive.derive()
+    assert ids_of(archive, "消防飞机") == [news["fire"]]  # the body is still the page's full text
+    assert ids_of(archive, "仍在燃烧") == [news["fire"]] and ids_of(archive, "简讯") == []
+    assert archive.reindex() == 6 and ids_of(archive, "消防飞机") == [news["fire"]]
+
+
 def test_search_command(tmp_path: Path, archive, news):
     db = archive.store.path
     archive.close()

@@ -133,7 +133,12 @@ def update_index(store: Store, article_ids: list[int], prepared: dict[int, tuple
     (from workers).
     """
     prepared = prepared or {}
-    wanted = store.index_sources(article_ids)
+    # Bodies are read (and unpacked) only for rows whose body text the workers did not prepare.
+    wanted = store.index_sources(article_ids, bodies=not prepared)
+    if prepared:
+        unknown = [article_id for article_id, source in wanted.items() if source[2] not in prepared]
+        if unknown:
+            wanted.update(store.index_sources(unknown))
     current = store.indexed_sources(list(wanted))
     removals = []
     additions = []

@@ -357,8 +357,9 @@ class Store(Protocol):
 
     # the search index (rows hold text prepared by tidings.textindex)
 
-    def index_sources(self, article_ids: list[int]) -> dict[int, tuple[int, str, int, str]]:
-        """What each article's index row should hold: (title revision, title, body revision, body text)."""
+    def index_sources(self, article_ids: list[int], *, bodies: bool = True) -> dict[int, tuple[int, str, int, str]]:
+        """What each article's index row should hold: (title revision, title, body revision, body
+        text; "" without ``bodies``)."""
 
     def indexed_sources(self, article_ids: list[int]) -> dict[int, tuple[int, str, int, str]]:
         """What each article's index row holds now (same shape as index_sources)."""

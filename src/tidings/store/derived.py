@@ -100,14 +100,15 @@ class DerivedQueries(Queries):
         return [(row[0], row[1], row[2]) for row in self._db.execute(query + " ORDER BY r.id", params)]
 
     @wrap_errors
-    def index_sources(self, article_ids: list[int]) -> dict[int, tuple[int, str, int, str]]:
+    def index_sources(self, article_ids: list[int], *, bodies: bool = True) -> dict[int, tuple[int, str, int, str]]:
         """What each article's index row should hold: (title revision, title, body
         revision, body text): the current revision's title, and the text of the newest
-        extracted revision if there is one, else the current revision's."""
+        extracted revision if there is one, else the current revision's ("" without
+        ``bodies``: nothing to unpack when the caller has them)."""
         read = self._read_derived
+        body = f"coalesce({read('x.text', 'x.content_html')}, {read('c.text', 'c.content_html')})" if bodies else "''"
         sql = (
-            "SELECT a.id, c.id, c.title, coalesce(x.id, c.id),"
-            f" coalesce({read('x.text', 'x.content_html')}, {read('c.text', 'c.content_html')})"
+            f"SELECT a.id, c.id, c.title, coalesce(x.id, c.id), {body}"
             " FROM articles a JOIN revisions c ON c.id = a.current_revision_id"
             " LEFT JOIN revisions x ON x.id = (SELECT max(id) FROM revisions"
             "   WHERE article_id = a.id AND source = 'extracted' AND text IS NOT NULL)"
