@@ -17,6 +17,7 @@ from that buffer and the end-of-stream flag, and upgrades to TLS with
 from __future__ import annotations
 
 import asyncio
+import os
 import socket
 import ssl
 from collections.abc import Iterable
@@ -197,7 +198,7 @@ class AsyncioBackend(httpcore.AsyncNetworkBackend):
         except TimeoutError as exc:
             raise httpcore.ConnectTimeout(f"no connection to {host}:{port} within {timeout:g} s") from exc
         except OSError as exc:
-            raise httpcore.ConnectError(str(exc) or type(exc).__name__) from exc
+            raise httpcore.ConnectError(_why(exc)) from exc
         return _stream(transport, protocol, socket_options)
 
     async def connect_unix_socket(
@@ -210,11 +211,17 @@ class AsyncioBackend(httpcore.AsyncNetworkBackend):
         except TimeoutError as exc:
             raise httpcore.ConnectTimeout(f"no connection to {path} within {timeout:g} s") from exc
         except OSError as exc:
-            raise httpcore.ConnectError(str(exc) or type(exc).__name__) from exc
+            raise httpcore.ConnectError(_why(exc)) from exc
         return _stream(transport, protocol, socket_options)
 
     async def sleep(self, seconds: float) -> None:
         await asyncio.sleep(seconds)
+
+
+def _why(exc: OSError) -> str:
+    """Why a connection failed, in the system's words ("Connection refused"); the address is
+    the caller's to name (asyncio's own message repeats it)."""
+    return os.strerror(exc.errno) if exc.errno else str(exc) or type(exc).__name__
 
 
 def _stream(transport: asyncio.BaseTransport, protocol: _Protocol, options: Iterable[Any] | None) -> AsyncioStream:
