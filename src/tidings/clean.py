@@ -272,13 +272,60 @@ def html_text(root: Any) -> str:
                 add(f" {alt} ")
         if node.tail and node is not root:
             add(node.tail)
-    paragraphs = []
-    for block in "".join(parts).split(_PARAGRAPH):
-        lines = [" ".join(line.split()) for line in block.split(_LINE)]
-        text = "\n".join(line for line in lines if line)
-        if text:
-            paragraphs.append(text)
-    return "\n\n".join(paragraphs)
+    return _paragraphs("".join(parts))
+
+
+# What each element that marks the text leaves there: a paragraph break around a
+# block, a line break after a br, the alt text (empty here: read per image) after an img.
+_MARKS = dict.fromkeys(BLOCK_TAGS, _PARAGRAPH) | {"br": _LINE, "img": ""}
+_NOT_ELEMENTS = (etree.Comment, etree.ProcessingInstruction, etree.Entity)
+
+
+def _consume_text(root: Any) -> str:
+    """:func:`html_text` of a tree that is not needed afterwards (the same string): the
+    markers are written into the tree itself, in one pass over its elements, and the
+    marked text is then read by libxml2 in one call. Comments, processing instructions
+    and entities (whose text, and for the first two their tails, html_text leaves out)
+    send it the other way."""
+    if next(root.iter(*_NOT_ELEMENTS), None) is not None:
+        return html_text(root)
+    marks = _MARKS
+    close = ""  # what ends the root itself (its tail is not its text)
+    for node in root.iter():
+        mark = marks.get(node.tag)
+        if mark is None:
+            continue
+        if mark is _PARAGRAPH:
+            text = node.text
+            node.text = _PARAGRAPH + text if text else _PARAGRAPH
+        elif not mark:
+            alt = node.get("alt")
+            alt = alt.strip() if alt else ""
+            if not alt:
+                continue
+            mark = f" {alt} "
+        if node is root:
+            close = mark
+        else:
+            tail = node.tail
+            node.tail = mark + tail if tail else mark
+    return _paragraphs(etree.tostring(root, method="text", encoding="unicode", with_tail=False) + close)
+
+
+def _paragraphs(marked: str) -> str:
+    """Text with paragraph and line markers as paragraphs (blank line between) and lines,
+    whitespace collapsed within each, empty ones left out.
+
+    Whitespace is collapsed over the whole text at once; the spaces left next to a marker
+    are the ends of its lines, dropped; then runs of markers are the breaks."""
+    text = " ".join(marked.split())
+    text = text.replace(" " + _PARAGRAPH, _PARAGRAPH).replace(_PARAGRAPH + " ", _PARAGRAPH)
+    if _LINE not in text:
+        return "\n\n".join(filter(None, text.split(_PARAGRAPH)))
+    text = text.replace(" " + _LINE, _LINE).replace(_LINE + " ", _LINE)
+    return "\n\n".join(
+        filter(None, ["\n".join(filter(None, block.split(_LINE))) for block in text.split(_PARAGRAPH)])
+    )
 
 
 class Cleaner:
@@ -319,7 +366,7 @@ class Cleaner:
             self._fix_urls(root, base_url)
             self._remove_empty(root)
             markup = inner_html(root)
-            return Cleaned(self._sanitiser.clean(markup).strip(), html_text(root))
+            return Cleaned(self._sanitiser.clean(markup).strip(), _consume_text(root))
         except (etree.LxmlError, ValueError, TypeError, RecursionError):
             return Cleaned("", "")
 
