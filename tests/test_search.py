@@ -418,3 +418,23 @@ def _prepare_reference(text: str) -> str:
 @given(_MIXED)
 def test_prepare_is_the_plain_bigram_rule(text):
     assert prepare(text) == _prepare_reference(text)
+
+
+def _characters_reference(text: str) -> str:
+    import re
+
+    from tidings.textindex import _CJK_CLASS
+
+    return " ".join(sorted(set(re.findall(f"[{_CJK_CLASS}]", text))))
+
+
+@settings(max_examples=1000, deadline=None)
+@given(_MIXED)
+def test_cjk_characters_of_prepared_and_of_any_text(text):
+    from tidings.textindex import cjk_characters
+
+    assert cjk_characters(prepare(text)) == _characters_reference(prepare(text))
+    # not only prepared texts: stretches that are not a run's bigrams are read whole
+    assert cjk_characters(text) == _characters_reference(text)
+    squeezed = " ".join(text.split())
+    assert cjk_characters(squeezed) == _characters_reference(squeezed)

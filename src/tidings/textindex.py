@@ -94,10 +94,26 @@ def prepare(text: str | None) -> str:
     return "".join(parts)
 
 
+# A stretch of CJK characters and single spaces: in a prepared text, the bigrams of one run.
+_CJK_STRETCH = re.compile(f"[{_CJK_CLASS}](?:[{_CJK_CLASS} ]*[{_CJK_CLASS}])?")
+
+
 def cjk_characters(prepared: str) -> str:
     """The distinct CJK characters of a prepared text, in code point order, space-separated:
-    what a single-character query looks up (each once per text, so the list is short)."""
-    return " ".join(_CJK_CHAR.findall("".join(sorted(set(prepared)))))
+    what a single-character query looks up (each once per text, so the list is short).
+
+    A run's bigrams ``ab bc cd d`` hold every character at a position 0 (mod 3); those at 1
+    repeat the next ones at 0 and those at 2 are spaces, which is checked before only
+    every third character of the stretch is looked at (any other string: all of it)."""
+    pieces = [
+        stretch[::3] if stretch[1::3] == stretch[3::3] and not stretch[2::3].strip(" ") else stretch
+        for stretch in _CJK_STRETCH.findall(prepared)
+    ]
+    if not pieces:
+        return ""
+    codes = set(memoryview("".join(pieces).encode("utf-32-le")).cast("I"))
+    codes.discard(ord(" "))
+    return " ".join(map(chr, sorted(codes)))
 
 
 _ONE_CHARACTER_TERM = re.compile(f'"([{_CJK_CLASS}])" \\*')
