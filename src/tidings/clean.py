@@ -102,11 +102,8 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _TREE_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _EMBED = re.compile(r"</?embed\b[^>]*>", re.IGNORECASE)
 
-# Everything dropped whole: candidates found in one pass, then checked in Python
-# (cheaper than one XPath class test per class name per element).
-_DROP_CANDIDATES = etree.XPath(
-    "//*[@class or @data-root-share or @data-o-ads-name or @*[starts-with(name(), 'data-selfpromo')]]"
-)
+# Everything dropped whole is found by one pass over the document's elements in Python
+# (cheaper than an XPath attribute test per element, or a class test per class name).
 _DROP_CLASSES = frozenset(
     "share-bar sharebar social-share share-buttons sharing-buttons o-ads addthis_toolbox a2a_kit"
     " sharedaddy jp-relatedposts o-self-promo".split()
@@ -124,11 +121,15 @@ def _is_global_boilerplate(element: Any) -> bool:
 
 
 _LINKS = etree.XPath("//a[@href]")
-# Links, images and the elements whose own text mentions the feedx footer or
-# "appeared first on": everything the boilerplate rules look at, in one pass.
-_SCAN = etree.XPath(
-    "//a[@href] | //img | //text()[contains(., '获取更多RSS') or contains(., 'first on')]/.."
-)
+# The boilerplate rules look at links, images and the elements whose own text mentions
+# the feedx footer or "appeared first on". The texts are searched (by XPath, per text
+# node) only when the document's text holds the phrase at all.
+_FIRST_ON = "first on"
+_TEXT_PARENTS = {
+    (True, False): etree.XPath("//text()[contains(., '获取更多RSS')]/.."),
+    (False, True): etree.XPath("//text()[contains(., 'first on')]/.."),
+    (True, True): etree.XPath("//text()[contains(., '获取更多RSS') or contains(., 'first on')]/.."),
+}
 _NODES_WITH_URLS = etree.XPath("//*[@src or @srcset or @poster or @cite]")
 
 
@@ -393,10 +394,12 @@ class Cleaner:
     def _remove_boilerplate(self, root: Any, site_url: str | None) -> None:
         for element in list(root.iter(*DROP_WITH_CONTENT)):
             _drop(element)
-        for element in _DROP_CANDIDATES(root):
-            if _is_global_boilerplate(element):
-                _drop(element)
-        for element in _SCAN(root):
+        # Both passes cover the whole document, as "//" does (not only the wrapper: markup
+        # can close it early), each found before anything of it is dropped.
+        document = root.getroottree().getroot()
+        for element in [e for e in document.iter(etree.Element) if e.attrib and _is_global_boilerplate(e)]:
+            _drop(element)
+        for element in self._scan(document, root):
             tag = element.tag
             if tag == "a":
                 if _SHARE_LINK.search(element.get("href", "")):
@@ -416,6 +419,19 @@ class Cleaner:
         rules = rules_for(self.site_rules, site_url)
         if rules is not None:
             rules.apply(root, _drop)
+
+    @staticmethod
+    def _scan(document: Any, root: Any) -> list[Any]:
+        """The links (with an href), images and elements with a text node of their own
+        that mentions the feedx footer or "first on", in document order."""
+        text = etree.tostring(document, method="text", encoding="unicode")
+        which = (_FEEDX_FOOTER in text, _FIRST_ON in text)
+        mentions = set(_TEXT_PARENTS[which](root)) if any(which) else ()
+        return [
+            element
+            for element in document.iter(etree.Element)
+            if ((tag := element.tag) == "a" and element.get("href") is not None) or tag == "img" or element in mentions
+        ]
 
     @staticmethod
     def _share_bar(link: Any, root: Any) -> Any:
