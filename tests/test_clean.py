@@ -1101,3 +1101,22 @@ def test_cleaned_text_is_the_text_of_the_cleaned_tree(html):
     cleaner._fix_urls(root, "https://outlet.example/a/b.html")
     cleaner._remove_empty(root)
     assert result.text == html_text(root)
+
+
+_SHARE_PIECES = st.sampled_from(
+    [
+        "https://", "www.", "facebook.com/", "sharer", "FACEBOOK.COM/dialog/send", "twitter.com/", "x.com/", "intent", "share",
+        "whatsapp:", "WhatsApp:", "wa.me/", "t.me/share", "telegram.me/", "linkedin.com/sharing", "weibo.com/share",
+        "reddit.com/submit", "pinterest.com/pin/create", "line.me/R/msg", "social-plugins.line.me", "del.icio.us/post",
+        "getpocket.com/edit", "plus.google.com/share", "mailto:?", "subject=", "news.example/", "?u=", "ſ", "K", "ı", "İ", "é",
+    ]
+)  # fmt: skip
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.lists(_SHARE_PIECES, max_size=5).map("".join))
+def test_share_link_hints_never_miss_a_share_link(href):
+    """The quick look for a share link's hint gives up only where the search would find nothing."""
+    from tidings.clean import _SHARE_LINK, _is_share_link
+
+    assert _is_share_link(href) == (_SHARE_LINK.search(href) is not None)

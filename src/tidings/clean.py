@@ -84,6 +84,27 @@ _SHARE_LINK = re.compile(
     r"|mailto:\?(subject|body)=)",
     re.IGNORECASE,
 )
+# Something every share link holds (each alternative above has one of these in it, in any
+# case): an ASCII href without any of them is not one, which is quicker to see than a
+# search. (Other hrefs, where case-insensitive matching is Unicode's, are searched.)
+_SHARE_HINTS = (
+    "facebook.com/", "x.com/", "twitter.com/", "whatsapp", "wa.me/", ".me/share", "linkedin.com/",
+    "weibo.com/share", "reddit.com/submit", "pinterest.com/pin/create", "line.me", "del.icio.us/post",
+    "getpocket.com/", "plus.google.com/share", "mailto:?",
+)  # fmt: skip
+
+
+def _is_share_link(href: str) -> bool:
+    if href.isascii():
+        lowered = href.lower()
+        for hint in _SHARE_HINTS:
+            if hint in lowered:
+                break
+        else:
+            return False
+    return _SHARE_LINK.search(href) is not None
+
+
 _TRACKER_HOSTS = re.compile(
     r"(^|\.)(feeds\.feedburner\.com|feedproxy\.google\.com|pixel\.wp\.com|stats\.wordpress\.com"
     r"|google-analytics\.com|doubleclick\.net|feedsportal\.com|pixel\.quantserve\.com"
@@ -402,7 +423,7 @@ class Cleaner:
         for element in self._scan(document, root):
             tag = element.tag
             if tag == "a":
-                if _SHARE_LINK.search(element.get("href", "")):
+                if _is_share_link(element.get("href", "")):
                     _drop(self._share_bar(element, root))
             elif tag == "img":
                 if _is_tracking_pixel(element):
@@ -444,7 +465,7 @@ class Cleaner:
                 t for t in parent.itertext() if t.strip()
             )
             own = "".join(
-                "".join(a.itertext()) for a in parent.iter("a") if _SHARE_LINK.search(a.get("href", ""))
+                "".join(a.itertext()) for a in parent.iter("a") if _is_share_link(a.get("href", ""))
             )
             if len(label) - len(own) > 20:
                 break
