@@ -1008,3 +1008,115 @@ def test_fuzz_plain_text_keeps_its_words(text):
     (only whitespace normalised)."""
     result = FUZZ_CLEANER.clean(text)
     assert result.text.split() == text.split()
+
+
+# --------------------------------------------------------------------------- plain text: the fast reading agrees with the walk
+
+_TREE_TAGS = ["p", "div", "li", "td", "h2", "span", "b", "a", "br", "img", "o_p", "section", "em"]
+_TREE_TEXTS = st.one_of(
+    st.none(),
+    st.sampled_from(["", " ", "a", " b c ", "中文", "\n\t", "\u3000", "\xa0x\xa0", "\ue000", "\ue001", "𠀀"]),
+    st.text(alphabet=_PRINTABLE, max_size=12),
+)
+
+
+@st.composite
+def _trees(draw, depth=0):
+    """A tree built element by element (so that it holds what no parser makes: text in a
+    br, an img with children, alt text of spaces), sometimes with comments and PIs."""
+    from lxml import etree
+
+    tag = draw(st.sampled_from(_TREE_TAGS))
+    element = etree.Element(tag)
+    if tag == "img" or draw(st.booleans()):
+        alt = draw(st.sampled_from([None, "", "  ", " photo ", "中 文", "\u3000x\u3000"]))
+        if alt is not None:
+            element.set("alt", alt)
+    element.text = draw(_TREE_TEXTS)
+    for _ in range(draw(st.integers(0, 3 if depth < 3 else 0))):
+        kind = draw(st.integers(0, 9))
+        if kind == 0:
+            child = etree.Comment(draw(st.sampled_from(["c", " note "])))
+        elif kind == 1:
+            child = etree.ProcessingInstruction("pi", "x")
+        else:
+            child = draw(_trees(depth + 1))
+        element.append(child)
+        child.tail = draw(_TREE_TEXTS)
+    return element
+
+
+@settings(max_examples=500, deadline=None)
+@given(_trees(), _TREE_TEXTS)
+def test_text_read_in_place_is_the_text_of_the_walk(tree, root_tail):
+    import copy
+
+    from lxml import etree
+
+    from tidings.clean import _consume_text, html_text
+
+    holder = etree.Element("div")
+    holder.append(tree)
+    tree.tail = root_tail  # never part of the text
+    expected = html_text(tree)
+    assert _consume_text(copy.deepcopy(holder)[0]) == expected
+
+
+def _paragraphs_reference(marked: str) -> str:
+    paragraphs = []
+    for block in marked.split("\ue000"):
+        lines = [" ".join(line.split()) for line in block.split("\ue001")]
+        text = "\n".join(line for line in lines if line)
+        if text:
+            paragraphs.append(text)
+    return "\n\n".join(paragraphs)
+
+
+@settings(max_examples=1000, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("ab 中\n\t\r\x0b\x1c\x85\xa0\u2028\u3000\ue000\ue001")), max_size=40))
+def test_paragraphs_and_lines_from_markers(marked):
+    from tidings.clean import _paragraphs
+
+    assert _paragraphs(marked) == _paragraphs_reference(marked)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(_fragments())
+def test_cleaned_text_is_the_text_of_the_cleaned_tree(html):
+    """The cleaner reads the text off its tree in place: the same as the walk over that tree."""
+    from lxml import etree
+
+    from tidings.clean import html_text
+
+    cleaner = FUZZ_CLEANER
+    result = cleaner.clean(html, base_url="https://outlet.example/a/b.html")
+    try:
+        root = cleaner._tree(html) if html.strip() else None
+    except (etree.LxmlError, ValueError, TypeError, RecursionError):
+        return
+    if root is None:
+        assert result.text == ""
+        return
+    cleaner._remove_boilerplate(root, "https://outlet.example/a/b.html")
+    cleaner._fix_urls(root, "https://outlet.example/a/b.html")
+    cleaner._remove_empty(root)
+    assert result.text == html_text(root)
+
+
+_SHARE_PIECES = st.sampled_from(
+    [
+        "https://", "www.", "facebook.com/", "sharer", "FACEBOOK.COM/dialog/send", "twitter.com/", "x.com/", "intent", "share",
+        "whatsapp:", "WhatsApp:", "wa.me/", "t.me/share", "telegram.me/", "linkedin.com/sharing", "weibo.com/share",
+        "reddit.com/submit", "pinterest.com/pin/create", "line.me/R/msg", "social-plugins.line.me", "del.icio.us/post",
+        "getpocket.com/edit", "plus.google.com/share", "mailto:?", "subject=", "news.example/", "?u=", "ſ", "K", "ı", "İ", "é",
+    ]
+)  # fmt: skip
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.lists(_SHARE_PIECES, max_size=5).map("".join))
+def test_share_link_hints_never_miss_a_share_link(href):
+    """The quick look for a share link's hint gives up only where the search would find nothing."""
+    from tidings.clean import _SHARE_LINK, _is_share_link
+
+    assert _is_share_link(href) == (_SHARE_LINK.search(href) is not None)

@@ -401,3 +401,55 @@ def test_compact_packs_what_an_older_tidings_stored_as_text_and_reads_the_same(t
     db.close()
     result = CliRunner().invoke(cli, ["--db", pg_url, "compact"])
     assert result.exit_code == 0 and "PostgreSQL compresses" in result.stdout
+
+
+# --------------------------------------------------------------------------- preparation against plain references
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_MIXED = st.text(
+    alphabet=st.sampled_from(list("ab Z9 ,.\n\t\u3000。，ｱｂ") + ["中", "文", "字", "臺", "灣", "あ", "ア", "한", "𠀀", "𠀁", "ﬁ", "\ue000"]),
+    max_size=60,
+)
+
+
+def _prepare_reference(text: str) -> str:
+    """The module docstring's rule, written plainly: each folded CJK run as overlapping
+    bigrams and its last character, spaces around."""
+    import re
+
+    from tidings.textindex import _CJK_CLASS
+
+    def bigrams(match: re.Match[str]) -> str:
+        run = match.group(0)
+        grams = [run[i : i + 2] for i in range(len(run) - 1)] + [run[-1]]
+        return " " + " ".join(grams if len(run) > 1 else [run]) + " "
+
+    return re.sub(f"[{_CJK_CLASS}]+", bigrams, fold(text)) if text else ""
+
+
+@settings(max_examples=1000, deadline=None)
+@given(_MIXED)
+def test_prepare_is_the_plain_bigram_rule(text):
+    assert prepare(text) == _prepare_reference(text)
+
+
+def _characters_reference(text: str) -> str:
+    import re
+
+    from tidings.textindex import _CJK_CLASS
+
+    return " ".join(sorted(set(re.findall(f"[{_CJK_CLASS}]", text))))
+
+
+@settings(max_examples=1000, deadline=None)
+@given(_MIXED)
+def test_cjk_characters_of_prepared_and_of_any_text(text):
+    from tidings.textindex import cjk_characters
+
+    assert cjk_characters(prepare(text)) == _characters_reference(prepare(text))
+    # not only prepared texts: stretches that are not a run's bigrams are read whole
+    assert cjk_characters(text) == _characters_reference(text)
+    squeezed = " ".join(text.split())
+    assert cjk_characters(squeezed) == _characters_reference(squeezed)

@@ -84,6 +84,27 @@ _SHARE_LINK = re.compile(
     r"|mailto:\?(subject|body)=)",
     re.IGNORECASE,
 )
+# Something every share link holds (each alternative above has one of these in it, in any
+# case): an ASCII href without any of them is not one, which is quicker to see than a
+# search. (Other hrefs, where case-insensitive matching is Unicode's, are searched.)
+_SHARE_HINTS = (
+    "facebook.com/", "x.com/", "twitter.com/", "whatsapp", "wa.me/", ".me/share", "linkedin.com/",
+    "weibo.com/share", "reddit.com/submit", "pinterest.com/pin/create", "line.me", "del.icio.us/post",
+    "getpocket.com/", "plus.google.com/share", "mailto:?",
+)  # fmt: skip
+
+
+def _is_share_link(href: str) -> bool:
+    if href.isascii():
+        lowered = href.lower()
+        for hint in _SHARE_HINTS:
+            if hint in lowered:
+                break
+        else:
+            return False
+    return _SHARE_LINK.search(href) is not None
+
+
 _TRACKER_HOSTS = re.compile(
     r"(^|\.)(feeds\.feedburner\.com|feedproxy\.google\.com|pixel\.wp\.com|stats\.wordpress\.com"
     r"|google-analytics\.com|doubleclick\.net|feedsportal\.com|pixel\.quantserve\.com"
@@ -102,11 +123,8 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _TREE_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _EMBED = re.compile(r"</?embed\b[^>]*>", re.IGNORECASE)
 
-# Everything dropped whole: candidates found in one pass, then checked in Python
-# (cheaper than one XPath class test per class name per element).
-_DROP_CANDIDATES = etree.XPath(
-    "//*[@class or @data-root-share or @data-o-ads-name or @*[starts-with(name(), 'data-selfpromo')]]"
-)
+# Everything dropped whole is found by one pass over the document's elements in Python
+# (cheaper than an XPath attribute test per element, or a class test per class name).
 _DROP_CLASSES = frozenset(
     "share-bar sharebar social-share share-buttons sharing-buttons o-ads addthis_toolbox a2a_kit"
     " sharedaddy jp-relatedposts o-self-promo".split()
@@ -124,11 +142,15 @@ def _is_global_boilerplate(element: Any) -> bool:
 
 
 _LINKS = etree.XPath("//a[@href]")
-# Links, images and the elements whose own text mentions the feedx footer or
-# "appeared first on": everything the boilerplate rules look at, in one pass.
-_SCAN = etree.XPath(
-    "//a[@href] | //img | //text()[contains(., '获取更多RSS') or contains(., 'first on')]/.."
-)
+# The boilerplate rules look at links, images and the elements whose own text mentions
+# the feedx footer or "appeared first on". The texts are searched (by XPath, per text
+# node) only when the document's text holds the phrase at all.
+_FIRST_ON = "first on"
+_TEXT_PARENTS = {
+    (True, False): etree.XPath("//text()[contains(., '获取更多RSS')]/.."),
+    (False, True): etree.XPath("//text()[contains(., 'first on')]/.."),
+    (True, True): etree.XPath("//text()[contains(., '获取更多RSS') or contains(., 'first on')]/.."),
+}
 _NODES_WITH_URLS = etree.XPath("//*[@src or @srcset or @poster or @cite]")
 
 
@@ -272,13 +294,60 @@ def html_text(root: Any) -> str:
                 add(f" {alt} ")
         if node.tail and node is not root:
             add(node.tail)
-    paragraphs = []
-    for block in "".join(parts).split(_PARAGRAPH):
-        lines = [" ".join(line.split()) for line in block.split(_LINE)]
-        text = "\n".join(line for line in lines if line)
-        if text:
-            paragraphs.append(text)
-    return "\n\n".join(paragraphs)
+    return _paragraphs("".join(parts))
+
+
+# What each element that marks the text leaves there: a paragraph break around a
+# block, a line break after a br, the alt text (empty here: read per image) after an img.
+_MARKS = dict.fromkeys(BLOCK_TAGS, _PARAGRAPH) | {"br": _LINE, "img": ""}
+_NOT_ELEMENTS = (etree.Comment, etree.ProcessingInstruction, etree.Entity)
+
+
+def _consume_text(root: Any) -> str:
+    """:func:`html_text` of a tree that is not needed afterwards (the same string): the
+    markers are written into the tree itself, in one pass over its elements, and the
+    marked text is then read by libxml2 in one call. Comments, processing instructions
+    and entities (whose text, and for the first two their tails, html_text leaves out)
+    send it the other way."""
+    if next(root.iter(*_NOT_ELEMENTS), None) is not None:
+        return html_text(root)
+    marks = _MARKS
+    close = ""  # what ends the root itself (its tail is not its text)
+    for node in root.iter():
+        mark = marks.get(node.tag)
+        if mark is None:
+            continue
+        if mark is _PARAGRAPH:
+            text = node.text
+            node.text = _PARAGRAPH + text if text else _PARAGRAPH
+        elif not mark:
+            alt = node.get("alt")
+            alt = alt.strip() if alt else ""
+            if not alt:
+                continue
+            mark = f" {alt} "
+        if node is root:
+            close = mark
+        else:
+            tail = node.tail
+            node.tail = mark + tail if tail else mark
+    return _paragraphs(etree.tostring(root, method="text", encoding="unicode", with_tail=False) + close)
+
+
+def _paragraphs(marked: str) -> str:
+    """Text with paragraph and line markers as paragraphs (blank line between) and lines,
+    whitespace collapsed within each, empty ones left out.
+
+    Whitespace is collapsed over the whole text at once; the spaces left next to a marker
+    are the ends of its lines, dropped; then runs of markers are the breaks."""
+    text = " ".join(marked.split())
+    text = text.replace(" " + _PARAGRAPH, _PARAGRAPH).replace(_PARAGRAPH + " ", _PARAGRAPH)
+    if _LINE not in text:
+        return "\n\n".join(filter(None, text.split(_PARAGRAPH)))
+    text = text.replace(" " + _LINE, _LINE).replace(_LINE + " ", _LINE)
+    return "\n\n".join(
+        filter(None, ["\n".join(filter(None, block.split(_LINE))) for block in text.split(_PARAGRAPH)])
+    )
 
 
 class Cleaner:
@@ -319,7 +388,7 @@ class Cleaner:
             self._fix_urls(root, base_url)
             self._remove_empty(root)
             markup = inner_html(root)
-            return Cleaned(self._sanitiser.clean(markup).strip(), html_text(root))
+            return Cleaned(self._sanitiser.clean(markup).strip(), _consume_text(root))
         except (etree.LxmlError, ValueError, TypeError, RecursionError):
             return Cleaned("", "")
 
@@ -346,13 +415,15 @@ class Cleaner:
     def _remove_boilerplate(self, root: Any, site_url: str | None) -> None:
         for element in list(root.iter(*DROP_WITH_CONTENT)):
             _drop(element)
-        for element in _DROP_CANDIDATES(root):
-            if _is_global_boilerplate(element):
-                _drop(element)
-        for element in _SCAN(root):
+        # Both passes cover the whole document, as "//" does (not only the wrapper: markup
+        # can close it early), each found before anything of it is dropped.
+        document = root.getroottree().getroot()
+        for element in [e for e in document.iter(etree.Element) if e.attrib and _is_global_boilerplate(e)]:
+            _drop(element)
+        for element in self._scan(document, root):
             tag = element.tag
             if tag == "a":
-                if _SHARE_LINK.search(element.get("href", "")):
+                if _is_share_link(element.get("href", "")):
                     _drop(self._share_bar(element, root))
             elif tag == "img":
                 if _is_tracking_pixel(element):
@@ -371,6 +442,19 @@ class Cleaner:
             rules.apply(root, _drop)
 
     @staticmethod
+    def _scan(document: Any, root: Any) -> list[Any]:
+        """The links (with an href), images and elements with a text node of their own
+        that mentions the feedx footer or "first on", in document order."""
+        text = etree.tostring(document, method="text", encoding="unicode")
+        which = (_FEEDX_FOOTER in text, _FIRST_ON in text)
+        mentions = set(_TEXT_PARENTS[which](root)) if any(which) else ()
+        return [
+            element
+            for element in document.iter(etree.Element)
+            if ((tag := element.tag) == "a" and element.get("href") is not None) or tag == "img" or element in mentions
+        ]
+
+    @staticmethod
     def _share_bar(link: Any, root: Any) -> Any:
         """The widest container around a share link that holds nothing but sharing
         (links and a short label such as "分享 :" or "Share this")."""
@@ -381,7 +465,7 @@ class Cleaner:
                 t for t in parent.itertext() if t.strip()
             )
             own = "".join(
-                "".join(a.itertext()) for a in parent.iter("a") if _SHARE_LINK.search(a.get("href", ""))
+                "".join(a.itertext()) for a in parent.iter("a") if _is_share_link(a.get("href", ""))
             )
             if len(label) - len(own) > 20:
                 break

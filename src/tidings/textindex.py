@@ -27,6 +27,7 @@ _CJK_CLASS = (
     "\U00020000-\U0002fa1f"
 )
 _CJK_RUN = re.compile(f"[{_CJK_CLASS}]+")
+_CJK_RUN_SPLIT = re.compile(f"([{_CJK_CLASS}]+)")  # the text between runs, then a run, ...
 _CJK_CHAR = re.compile(f"[{_CJK_CLASS}]")
 
 
@@ -59,24 +60,60 @@ def _bigrams(run: str, trailing: bool) -> str:
     return " ".join(grams)
 
 
-def _expand(match: re.Match[str]) -> str:
-    return f" {_bigrams(match.group(0), True)} "
+_SPACE_UTF32 = " ".encode("utf-32-le")
+
+
+def _expanded_runs(runs: list[str]) -> list[str]:
+    """``_bigrams(run, True)`` of each of (one or more) runs, built together in C.
+
+    The runs are joined with NUL (never in a run) and the whole is laid out as
+    overlapping pairs in fixed-width (UTF-32) code units: character i, character i + 1,
+    space, for every i, then the last character. Split at the NULs, every other piece is
+    a run's bigrams, each after the first starting with the run's first character and a
+    space (the pair that began at the NUL)."""
+    joined = "\0".join(runs)
+    size = len(joined)
+    source = memoryview(joined.encode("utf-32-le")).cast("I")
+    laid = bytearray(_SPACE_UTF32 * (3 * size - 2))
+    units = memoryview(laid).cast("I")
+    units[0::3] = source
+    units[1::3] = source[1:]
+    pieces = laid.decode("utf-32-le").split("\0")[0::2]
+    pieces[1:] = [piece[2:] for piece in pieces[1:]]
+    return pieces
 
 
 def prepare(text: str | None) -> str:
     """The indexed form of a text (see the module docstring)."""
     if not text:
         return ""
-    folded = fold(text)
-    if not _CJK_CHAR.search(folded):
-        return folded
-    return _CJK_RUN.sub(_expand, folded)
+    parts = _CJK_RUN_SPLIT.split(fold(text))
+    if len(parts) == 1:
+        return parts[0]
+    parts[1::2] = [f" {grams} " for grams in _expanded_runs(parts[1::2])]
+    return "".join(parts)
+
+
+# A stretch of CJK characters and single spaces: in a prepared text, the bigrams of one run.
+_CJK_STRETCH = re.compile(f"[{_CJK_CLASS}](?:[{_CJK_CLASS} ]*[{_CJK_CLASS}])?")
 
 
 def cjk_characters(prepared: str) -> str:
     """The distinct CJK characters of a prepared text, in code point order, space-separated:
-    what a single-character query looks up (each once per text, so the list is short)."""
-    return " ".join(_CJK_CHAR.findall("".join(sorted(set(prepared)))))
+    what a single-character query looks up (each once per text, so the list is short).
+
+    A run's bigrams ``ab bc cd d`` hold every character at a position 0 (mod 3); those at 1
+    repeat the next ones at 0 and those at 2 are spaces, which is checked before only
+    every third character of the stretch is looked at (any other string: all of it)."""
+    pieces = [
+        stretch[::3] if stretch[1::3] == stretch[3::3] and not stretch[2::3].strip(" ") else stretch
+        for stretch in _CJK_STRETCH.findall(prepared)
+    ]
+    if not pieces:
+        return ""
+    codes = set(memoryview("".join(pieces).encode("utf-32-le")).cast("I"))
+    codes.discard(ord(" "))
+    return " ".join(map(chr, sorted(codes)))
 
 
 _ONE_CHARACTER_TERM = re.compile(f'"([{_CJK_CLASS}])" \\*')
@@ -93,8 +130,8 @@ def cjk_grams(text: str) -> str:
     """The CJK runs of ``text``, folded, as overlapping bigrams (and each run's last
     character), space-separated; "" when it has none. What a word-based index (a static
     site's) is handed so that any CJK substring is found whatever its word boundaries."""
-    folded = fold(text)
-    return " ".join(_bigrams(run, True) for run in _CJK_RUN.findall(folded))
+    runs = _CJK_RUN.findall(fold(text))
+    return " ".join(_expanded_runs(runs)) if runs else ""
 
 
 def prepare_query_run(run: str, trailing: bool) -> list[str]:
