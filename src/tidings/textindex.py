@@ -16,6 +16,7 @@ preparation (:func:`term_expression`).
 from __future__ import annotations
 
 import re
+import sys
 import unicodedata
 from functools import lru_cache
 from typing import Any
@@ -60,7 +61,9 @@ def _bigrams(run: str, trailing: bool) -> str:
     return " ".join(grams)
 
 
-_SPACE_UTF32 = " ".encode("utf-32-le")
+#: Fixed-width code units in this machine's byte order (memoryview.cast("I") reads them so).
+_UTF32 = "utf-32-le" if sys.byteorder == "little" else "utf-32-be"
+_SPACE_UTF32 = " ".encode(_UTF32)
 
 
 def _expanded_runs(runs: list[str]) -> list[str]:
@@ -73,12 +76,12 @@ def _expanded_runs(runs: list[str]) -> list[str]:
     space (the pair that began at the NUL)."""
     joined = "\0".join(runs)
     size = len(joined)
-    source = memoryview(joined.encode("utf-32-le")).cast("I")
+    source = memoryview(joined.encode(_UTF32)).cast("I")
     laid = bytearray(_SPACE_UTF32 * (3 * size - 2))
     units = memoryview(laid).cast("I")
     units[0::3] = source
     units[1::3] = source[1:]
-    pieces = laid.decode("utf-32-le").split("\0")[0::2]
+    pieces = laid.decode(_UTF32).split("\0")[0::2]
     pieces[1:] = [piece[2:] for piece in pieces[1:]]
     return pieces
 
@@ -111,7 +114,7 @@ def cjk_characters(prepared: str) -> str:
     ]
     if not pieces:
         return ""
-    codes = set(memoryview("".join(pieces).encode("utf-32-le")).cast("I"))
+    codes = set(memoryview("".join(pieces).encode(_UTF32)).cast("I"))
     codes.discard(ord(" "))
     return " ".join(map(chr, sorted(codes)))
 
