@@ -51,7 +51,12 @@ start = time.perf_counter()
 summary = archive.update(due_only=False)
 seconds = time.perf_counter() - start
 images = summary.images
-print(json.dumps({{"seconds": seconds, "stored_seconds": summary.seconds,
+again = 0.0
+if {again!r}:  # the same pass once more in this process: what a running `tidings run` sees
+    start = time.perf_counter()
+    archive.update(due_only=False)
+    again = time.perf_counter() - start
+print(json.dumps({{"seconds": seconds, "again_seconds": again, "stored_seconds": summary.seconds,
     "images_archived": images.archived if images else 0, "images_seconds": images.seconds if images else 0,
     "derive_seconds": summary.derive_seconds, "fetched": summary.fetched, "not_modified": summary.not_modified,
     "failed": summary.failed, "new": summary.new_articles,
@@ -176,7 +181,7 @@ def compare(work: Path, src: str, urls: list[str], modes: dict[str, dict[str, ob
             db = work / f"mode-{mode}.sqlite3"
             for path in work.glob(f"mode-{mode}.*"):
                 shutil.rmtree(path) if path.is_dir() else path.unlink()
-            result = run_json(TIDINGS_PASS.format(src=src, db=str(db), urls=urls, **options))
+            result = run_json(TIDINGS_PASS.format(src=src, db=str(db), urls=urls, again=False, **options))
             times[mode].append(result["seconds"])
             archived = max(archived, float(result["images_archived"]))
     medians = {mode: sorted(runs)[len(runs) // 2] for mode, runs in times.items()}
@@ -240,10 +245,10 @@ def main() -> None:
             compare_images(work, src, urls)
         if args.keep_responses:
             compare_keeping(work, src, urls)
-        first = run_json(TIDINGS_PASS.format(src=src, db=str(db), urls=urls, images="archive", keep=False))
+        first = run_json(TIDINGS_PASS.format(src=src, db=str(db), urls=urls, images="archive", keep=False, again=False))
         on_disk = sum(path.stat().st_size for path in work.glob("tidings.sqlite3*"))
         print(f"database after the first pass: {on_disk / 1e6:.1f} MB, {on_disk / 1024 / max(1, first['new']):.1f} KB per entry")
-        second = run_json(TIDINGS_PASS.format(src=src, db=str(db), urls=urls, images="archive", keep=False))
+        second = run_json(TIDINGS_PASS.format(src=src, db=str(db), urls=urls, images="archive", keep=False, again=True))
         env = dict(os.environ, PYTHONPATH=src, TIDINGS_DB=str(db))
         start = time.perf_counter()
         subprocess.run([sys.executable, "-m", "tidings", "update", "--all"], env=env, check=True, stdout=subprocess.DEVNULL)
@@ -258,7 +263,8 @@ def main() -> None:
         )
         print(
             f"tidings second pass    {second['seconds']:7.3f} s   {second['not_modified']:.0f} not modified"
-            f"   (whole command `tidings update --all`: {command_second:.2f} s)"
+            f"   (whole command `tidings update --all`: {command_second:.2f} s;"
+            f" the same pass again in that process, as `tidings run` makes them: {second['again_seconds']:.3f} s)"
         )
         if not args.no_reader:
             from peers import require
@@ -284,20 +290,23 @@ def main() -> None:
             print(
                 f"whole pipeline: tidings {first['seconds']:.2f} s (fetch, parse, store, clean, index) against"
                 f" reader update_feeds + update_search {reader_total:.2f} s: {reader_total / first['seconds']:.1f}x"
-                " (target >= 5x)"
+                " (target >= 12x)"
             )
             print(
                 f"first pass: fetch, parse, store {r_first['seconds'] / first['stored_seconds']:.1f}x faster"
                 f" than reader (target >= 10x); with cleaning {r_first['seconds'] / first['seconds']:.1f}x;"
                 f" second pass {r_second['seconds'] / second['seconds']:.1f}x"
             )
-        print(f"second pass target: < 0.3 s -> {'met' if second['seconds'] < 0.3 else 'NOT met'}")
+        print(
+            f"second pass target: < 0.3 s -> {'met' if second['seconds'] < 0.3 else 'NOT met'} in a new process,"
+            f" {'met' if second['again_seconds'] < 0.3 else 'NOT met'} in a running one"
+        )
         if args.memory_feeds:
             urls = server.urls(args.memory_feeds)
             mdb = work / "memory.sqlite3"
             for path in work.glob("memory.sqlite3*"):
                 path.unlink()
-            memory = run_json(TIDINGS_PASS.format(src=src, db=str(mdb), urls=urls, images="archive", keep=False))
+            memory = run_json(TIDINGS_PASS.format(src=src, db=str(mdb), urls=urls, images="archive", keep=False, again=False))
             print(
                 f"memory: first pass over {args.memory_feeds} feeds ({size / 1e6:.0f} MB) peaked at"
                 f" {memory['maxrss_mb']:.0f} MB RSS in {memory['seconds']:.1f} s (target < 200 MB)"
