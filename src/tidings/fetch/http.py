@@ -283,7 +283,7 @@ class HttpFetcher:
 
     def _target(self, url: str) -> _Target:
         """The hop's URL, validated as httpx would send it; FetchError ``url`` if it cannot be."""
-        parsed = self._client.build_request("GET", url).url
+        parsed = httpx.URL(url)  # what the client sends (it has no base URL to merge)
         host = parsed.raw_host.decode("ascii").lower()
         port = parsed.port or (443 if parsed.scheme == "https" else 80)
         if parsed.scheme not in ("http", "https") or not host:
