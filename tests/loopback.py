@@ -7,6 +7,8 @@ Items carry their full text; with ``pages`` they carry a one-line summary instea
 their links lead to article pages this host serves (after the same latency). The host
 counts feed requests per path (``hits``), page requests (``pages``), the requests in
 flight and the most ever in flight at once.
+
+:func:`serving` runs any such server on a thread for the length of a ``with`` block.
 """
 
 from __future__ import annotations
@@ -15,7 +17,25 @@ import html
 import threading
 import time
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import TypeVar
+
+_S = TypeVar("_S", bound=ThreadingHTTPServer)
+
+
+@contextmanager
+def serving(server: _S) -> Iterator[_S]:
+    """The server answering on a thread of its own until the block ends, then shut and closed."""
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
 
 
 class LateHost(ThreadingHTTPServer):

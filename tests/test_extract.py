@@ -28,6 +28,8 @@ from tidings.fetch import Limits
 from tidings.model import FeedOptions, RevisionSource
 from tidings.siterules import RULES_ENV, parse_site_rules
 
+from .loopback import serving
+
 NOW = datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
 FAST = Limits(connect_timeout=2, read_timeout=2, total_timeout=5, max_bytes=2_000_000)
 
@@ -360,14 +362,8 @@ def site() -> Iterator[Site]:
     httpd.daemon_threads = True
     state = Site(port=httpd.server_address[1])
     httpd.site = state  # type: ignore[attr-defined]
-    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    try:
+    with serving(httpd):
         yield state
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
-        thread.join(timeout=5)
 
 
 @pytest.fixture

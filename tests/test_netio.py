@@ -21,6 +21,8 @@ from tidings.fetch import Limits
 from tidings.fetch.http import HttpFetcher
 from tidings.fetch.netio import HIGH_WATER, AsyncioBackend, AsyncioStream, transport
 
+from .loopback import serving
+
 PEM = Path(__file__).parent / "data" / "loopback-tls.pem"
 BIG = bytes(range(256)) * (32 * 1024)  # 8 MiB
 
@@ -77,15 +79,8 @@ class _Server(ThreadingHTTPServer):
 
 
 def _serve(tls: bool = False, close_idle: bool = False) -> Iterator[_Server]:
-    server = _Server(tls, close_idle)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    try:
+    with serving(_Server(tls, close_idle)) as server:
         yield server
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
 
 
 @pytest.fixture
