@@ -1120,3 +1120,16 @@ def test_share_link_hints_never_miss_a_share_link(href):
     from tidings.clean import _SHARE_LINK, _is_share_link
 
     assert _is_share_link(href) == (_SHARE_LINK.search(href) is not None)
+
+
+@pytest.mark.parametrize(
+    ("reference", "kept"),
+    [("&#11;", ""), ("&#12;", ""), ("&#x1c;", ""), ("&#1;", "\x01 "), ("&#xfffe;", "\ufffe "), ("&#xFFFF;", "\uffff ")],
+)
+def test_a_character_reference_to_a_control_keeps_the_article(reference, kept):
+    """libxml2 decodes these into text that lxml will not take back: the text is read
+    without writing into the tree (whitespace among them collapsed, the others kept, as
+    ever), and the clean HTML is kept."""
+    cleaned = Cleaner().clean(f"<p>Story text {reference} here.</p><p>Second paragraph.</p>")
+    assert cleaned.text == f"Story text {kept}here.\n\nSecond paragraph."
+    assert cleaned.html.startswith("<p>Story text ") and "Second paragraph." in cleaned.html

@@ -308,8 +308,12 @@ def _consume_text(root: Any) -> str:
     markers are written into the tree itself, in one pass over its elements, and the
     marked text is then read by libxml2 in one call. Comments, processing instructions
     and entities (whose text, and for the first two their tails, html_text leaves out)
-    send it the other way."""
-    if next(root.iter(*_NOT_ELEMENTS), None) is not None:
+    send it the other way, and so do characters that lxml will not take back into a
+    tree (controls and U+FFFE/U+FFFF that character references such as ``&#11;`` decode
+    to: writing a marker beside one would fail)."""
+    if next(root.iter(*_NOT_ELEMENTS), None) is not None or _TREE_CONTROL.search(
+        etree.tostring(root, method="text", encoding="unicode")
+    ):
         return html_text(root)
     marks = _MARKS
     close = ""  # what ends the root itself (its tail is not its text)
