@@ -46,6 +46,11 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(body)
         except OSError:
             return  # the client went away
+        if self.path == "/stall":
+            self.wfile.flush()
+            time.sleep(3)  # answered, then reads nothing more (no TLS close_notify answered)
+            self.close_connection = True
+            return
         if self.server.close_idle:
             # Keep-alive announced, then the connection dropped while the client holds it idle.
             self.wfile.flush()
@@ -197,3 +202,65 @@ def test_the_fetcher_goes_through_it(plain):
     content, backend = asyncio.run(run())
     assert content == b"answer to /feed.xml"
     assert isinstance(backend, AsyncioBackend)
+
+
+def test_a_closed_tls_connection_lets_go_of_its_socket_at_once(secure):
+    """No TLS close_notify is waited for (a server that never answers one would hold the
+    socket for up to 30 s): closing the client closes the socket."""
+
+    async def run() -> int:
+        async with _client(_trusting()) as client:
+            response = await client.get(secure.base + "/stall")
+            sock = response.extensions["network_stream"].get_extra_info("socket")
+            assert sock.fileno() >= 0
+        await asyncio.sleep(0.1)
+        return int(sock.fileno())
+
+    assert asyncio.run(run()) == -1
+
+
+def test_a_stream_is_usable_after_reads_and_writes_cut_by_their_timeouts():
+    listener = socket.socket()
+    listener.bind(("127.0.0.2", 0))
+    listener.listen()
+    reading = threading.Event()
+    received = bytearray()
+
+    def peer() -> None:
+        connection, _ = listener.accept()
+        with connection:
+            time.sleep(0.4)  # silent first: the first read times out
+            connection.sendall(b"late data")
+            reading.wait(10)  # then not reading: the first large write times out
+            while chunk := connection.recv(1 << 20):
+                received.extend(chunk)
+
+    thread = threading.Thread(target=peer, daemon=True)
+    thread.start()
+
+    async def run() -> list[object]:
+        seen: list[object] = []
+        stream = await AsyncioBackend().connect_tcp("127.0.0.2", listener.getsockname()[1], timeout=2)
+        for attempt in (lambda: stream.read(100, timeout=0.1), lambda: stream.read(100, timeout=2)):
+            try:
+                seen.append(await attempt())
+            except Exception as exc:  # noqa: BLE001 - what kind is the point
+                seen.append(type(exc).__name__)
+        try:
+            await stream.write(b"x" * 50_000_000, timeout=0.3)
+        except Exception as exc:  # noqa: BLE001
+            seen.append(type(exc).__name__)
+        reading.set()
+        await stream.write(b"y", timeout=10)  # once the peer reads again, writing goes on
+        seen.append("written")
+        await stream.aclose()
+        return seen
+
+    try:
+        import httpcore
+
+        assert asyncio.run(run()) == ["ReadTimeout", b"late data", httpcore.WriteTimeout.__name__, "written"]
+        thread.join(timeout=10)
+        assert received.endswith(b"y")
+    finally:
+        listener.close()

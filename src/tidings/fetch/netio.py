@@ -10,8 +10,9 @@ all the socket's attributes, with a system call for the peer's address, every ti
 small protocol keeps what arrived in a buffer (reading pauses above
 :data:`HIGH_WATER` bytes, so a body never read is never all in memory), answers "readable"
 from that buffer and the end-of-stream flag, and upgrades to TLS with
-``loop.start_tls``. It raises httpcore's exceptions exactly where anyio's backend does
-(connect, read, write, TLS; timeouts as their own kinds), so httpx maps them as before.
+``loop.start_tls`` and closes at once (no TLS close_notify waited for). It raises
+httpcore's exceptions where anyio's backend does (connect, read, write, TLS; timeouts as
+their own kinds), so httpx maps them as before.
 """
 
 from __future__ import annotations
@@ -99,7 +100,9 @@ class _Protocol(asyncio.Protocol):
 
     async def drained(self) -> None:
         if self._writer is not None:
-            await self._writer
+            # Shielded: a write cut short by its timeout must not cancel the future the
+            # next write waits on too.
+            await asyncio.shield(self._writer)
         if self.ended and self.error is not None:
             raise httpcore.WriteError(str(self.error) or type(self.error).__name__)
 
@@ -117,7 +120,7 @@ class AsyncioStream(httpcore.AsyncNetworkStream):
             async with asyncio.timeout(timeout):
                 return await self._protocol.read(max_bytes)
         except TimeoutError as exc:
-            raise httpcore.ReadTimeout(f"no data within {timeout:g} s") from exc
+            raise httpcore.ReadTimeout(_late("no data", timeout, exc)) from exc
 
     async def write(self, buffer: bytes, timeout: float | None = None) -> None:
         if not buffer:
@@ -129,12 +132,15 @@ class AsyncioStream(httpcore.AsyncNetworkStream):
             async with asyncio.timeout(timeout):
                 await self._protocol.drained()
         except TimeoutError as exc:
-            raise httpcore.WriteTimeout(f"could not send within {timeout:g} s") from exc
+            raise httpcore.WriteTimeout(_late("could not send", timeout, exc)) from exc
         except (OSError, RuntimeError) as exc:
             raise httpcore.WriteError(str(exc)) from exc
 
     async def aclose(self) -> None:
-        self._transport.close()
+        # At once, as anyio's backend does: no TLS close_notify to wait for (up to 30 s on a
+        # peer that does not answer it), nothing unsent to flush (httpcore closes only
+        # between exchanges or after a failure).
+        self._transport.abort()
 
     async def start_tls(
         self,
@@ -154,7 +160,7 @@ class AsyncioStream(httpcore.AsyncNetworkStream):
                 )
         except TimeoutError as exc:
             self._transport.abort()
-            raise httpcore.ConnectTimeout(f"no TLS handshake within {timeout:g} s") from exc
+            raise httpcore.ConnectTimeout(_late("no TLS handshake", timeout, exc)) from exc
         except (OSError, ssl.SSLError, ConnectionError, RuntimeError) as exc:
             self._transport.abort()
             raise httpcore.ConnectError(str(exc) or type(exc).__name__) from exc
@@ -195,8 +201,8 @@ class AsyncioBackend(httpcore.AsyncNetworkBackend):
                 transport, protocol = await loop.create_connection(
                     _Protocol, host, port, local_addr=(local_address, 0) if local_address else None
                 )
-        except TimeoutError as exc:
-            raise httpcore.ConnectTimeout(f"no connection to {host}:{port} within {timeout:g} s") from exc
+        except TimeoutError as exc:  # (the kernel's ETIMEDOUT too)
+            raise httpcore.ConnectTimeout(_late(f"no connection to {host}:{port}", timeout, exc)) from exc
         except OSError as exc:
             raise httpcore.ConnectError(_why(exc)) from exc
         return _stream(transport, protocol, socket_options)
@@ -209,7 +215,7 @@ class AsyncioBackend(httpcore.AsyncNetworkBackend):
             async with asyncio.timeout(timeout):
                 transport, protocol = await loop.create_unix_connection(_Protocol, path)
         except TimeoutError as exc:
-            raise httpcore.ConnectTimeout(f"no connection to {path} within {timeout:g} s") from exc
+            raise httpcore.ConnectTimeout(_late(f"no connection to {path}", timeout, exc)) from exc
         except OSError as exc:
             raise httpcore.ConnectError(_why(exc)) from exc
         return _stream(transport, protocol, socket_options)
@@ -220,8 +226,16 @@ class AsyncioBackend(httpcore.AsyncNetworkBackend):
 
 def _why(exc: OSError) -> str:
     """Why a connection failed, in the system's words ("Connection refused"); the address is
-    the caller's to name (asyncio's own message repeats it)."""
-    return os.strerror(exc.errno) if exc.errno else str(exc) or type(exc).__name__
+    the caller's to name (asyncio's own message repeats it). A failed lookup keeps its own
+    words ("Name or service not known", which says it is one)."""
+    if isinstance(exc, socket.gaierror) or not exc.errno:
+        return str(exc) or type(exc).__name__
+    return os.strerror(exc.errno)
+
+
+def _late(what: str, timeout: float | None, exc: TimeoutError) -> str:
+    """A timeout's message: ours when it was our limit, the system's when it was its own."""
+    return f"{what} within {timeout:g} s" if timeout is not None and not exc.errno else f"{what}: {_why(exc)}"
 
 
 def _stream(transport: asyncio.BaseTransport, protocol: _Protocol, options: Iterable[Any] | None) -> AsyncioStream:
@@ -230,9 +244,7 @@ def _stream(transport: asyncio.BaseTransport, protocol: _Protocol, options: Iter
     for option in options or ():
         if sock is not None:
             sock.setsockopt(*option)
-    if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    return AsyncioStream(transport, protocol)
+    return AsyncioStream(transport, protocol)  # (asyncio sets TCP_NODELAY itself)
 
 
 def transport(verify: ssl.SSLContext, limits: httpx.Limits) -> httpx.AsyncHTTPTransport:
