@@ -267,6 +267,38 @@ def test_a_dead_image_host_costs_a_few_tries_not_one_per_image(tmp_path, outlet)
     archive.close()
 
 
+def test_an_unexpected_error_with_one_image_costs_only_that_image(tmp_path, outlet, monkeypatch):
+    import tidings.images
+
+    names = ["a.jpg", "b.png", "c.webp", "d.gif"]
+    for name, body in zip(names, (JPEG, png(), WEBP, GIF)):
+        outlet.route(f"/{name}", static(body, "application/octet-stream"))
+    tags = "".join(f'&lt;img src="{outlet.url("/" + name)}"&gt;' for name in names)
+    document = (
+        f'<?xml version="1.0"?><rss version="2.0"><channel><title>Outlet</title><link>{outlet.url("/")}</link>'
+        f"<item><title>Story</title><link>{outlet.url('/story')}</link>"
+        f"<description>&lt;p&gt;Pictures.&lt;/p&gt;{tags}</description></item></channel></rss>"
+    )
+    url = outlet.route("/feed.xml", static(document, "application/rss+xml"))
+    real = tidings.images.sniff_image
+
+    def sniff(data: bytes) -> str | None:
+        if data == png():
+            raise RuntimeError("a decoder surprise")
+        return real(data)
+
+    monkeypatch.setattr(tidings.images, "sniff_image", sniff)
+    limits = Limits(connect_timeout=2, read_timeout=1, total_timeout=1.5, per_host=1, is_public=only_outlet_is_public)
+    archive = tidings.open_archive(tmp_path / "news.sqlite3", clock=lambda: FIXED_NOW)
+    archive.add_feed(url, site="Outlet")
+    summary = asyncio.run(archive.update_async(due_only=False, limits=limits, transport=LoopbackOnly()))
+    assert summary.images is not None and (summary.images.archived, summary.images.failed) == (3, 1)
+    seen = statuses(archive)
+    assert seen["b.png"][:2] == ("failed", "an unexpected error (in the log)")
+    assert all(seen[name][0] == "archived" for name in ("a.jpg", "c.webp", "d.gif"))  # one runner went on
+    archive.close()
+
+
 def test_image_urls_and_sniffing_are_strict():
     html = (
         '<img src="https://a.example/x.jpg?a=1&amp;b=2" srcset="https://a.example/x2.jpg 2x, https://a.example/x.jpg?a=1&amp;b=2 1x">'

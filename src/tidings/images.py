@@ -19,6 +19,7 @@ cannot hold a pass; an image never holds its article, which is stored already.
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections import Counter, deque
 from collections.abc import Callable
@@ -26,7 +27,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
-from .errors import FetchError
+from .errors import FetchError, StorageError
 from .fetch import Limits
 from .fetch.retrieve import Fetcher
 from .media import MAX_IMAGE_BYTES, MediaStorage, image_urls, refusal_of, sniff_image
@@ -34,6 +35,8 @@ from .model import ImageJob, ImageSummary
 from .store import Store
 
 __all__ = ["MAX_ATTEMPTS", "PER_FEED", "archive_images", "list_images"]
+
+log = logging.getLogger(__name__)
 
 #: How many times an image that failed is tried, in all.
 MAX_ATTEMPTS = 3
@@ -166,8 +169,13 @@ async def archive_images(
             job = queue.popleft()
             try:
                 await one(job, host)
+            except StorageError:
+                raise  # the database: the pass reports it
             except OSError as exc:  # the media folder refused it (full, read-only): next pass
                 record(job.image_id, "failed", "failed", reason=f"not stored: {exc}"[:300])
+            except Exception:  # noqa: BLE001 - one image never stops the others of its host
+                log.exception("archiving the image %s failed", job.url)
+                record(job.image_id, "failed", "failed", reason="an unexpected error (in the log)")
             counts["handled"] += 1
 
     try:
@@ -182,7 +190,9 @@ async def archive_images(
                 _done, pending = await asyncio.wait(tasks, timeout=remaining)
                 for task in pending:
                     task.cancel()
-                await asyncio.gather(*tasks, return_exceptions=True)
+                for outcome in await asyncio.gather(*tasks, return_exceptions=True):
+                    if isinstance(outcome, StorageError):
+                        raise outcome
                 counts["deferred"] += len(chosen) - counts["handled"]
     finally:
         flush()  # recorded before they are let go: another worker then finds them done
