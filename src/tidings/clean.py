@@ -391,7 +391,7 @@ class Cleaner:
             self._remove_boilerplate(root, site_url or base_url)
             self._fix_urls(root, base_url)
             self._remove_empty(root)
-            markup = inner_html(root)
+            markup = _root_markup(root)
             return Cleaned(self._sanitiser.clean(markup).strip(), _consume_text(root))
         except (etree.LxmlError, ValueError, TypeError, RecursionError):
             return Cleaned("", "")
@@ -547,6 +547,18 @@ def _escape(text: str) -> str:
 def strip_controls(html: str) -> str:
     """HTML with control characters (never text; lxml refuses them) turned into spaces."""
     return _TREE_CONTROL.sub(" ", html)
+
+
+_ROOT_OPEN = f"<div {_ROOT_MARK}>"
+
+
+def _root_markup(root: Any) -> str:
+    """:func:`inner_html` of the wrapper :meth:`Cleaner._tree` made, in one serialisation
+    (the wrapper's own tags cut off); any other element, the general way."""
+    whole = etree.tostring(root, encoding="unicode", method="html", with_tail=False)
+    if whole.startswith(_ROOT_OPEN) and whole.endswith("</div>"):
+        return whole[len(_ROOT_OPEN) : -len("</div>")]
+    return inner_html(root)
 
 
 def inner_html(element: Any) -> str:
