@@ -10,7 +10,7 @@ all the socket's attributes, with a system call for the peer's address, every ti
 small protocol keeps what arrived in a buffer (reading pauses above
 :data:`HIGH_WATER` bytes, so a body never read is never all in memory), answers "readable"
 from that buffer and the end-of-stream flag, and upgrades to TLS with
-``loop.start_tls`` and closes at once (no TLS close_notify waited for). It raises
+``loop.start_tls`` and closes at once (no TLS close_notify waited for, nothing unsent flushed). It raises
 httpcore's exceptions where anyio's backend does (connect, read, write, TLS; timeouts as
 their own kinds), so httpx maps them as before.
 """
@@ -137,10 +137,14 @@ class AsyncioStream(httpcore.AsyncNetworkStream):
             raise httpcore.WriteError(str(exc)) from exc
 
     async def aclose(self) -> None:
-        # At once, as anyio's backend does: no TLS close_notify to wait for (up to 30 s on a
-        # peer that does not answer it), nothing unsent to flush (httpcore closes only
-        # between exchanges or after a failure).
-        self._transport.abort()
+        # At once, as anyio's backend does: a plain connection with nothing left to send
+        # ends with a FIN; a TLS one, or one whose unsent bytes a failed write left, is
+        # dropped (asyncio would wait up to 30 s for a peer's TLS close_notify, and for ever
+        # for a peer that does not read).
+        if self._transport.get_extra_info("ssl_object") is None and not self._transport.get_write_buffer_size():
+            self._transport.close()
+        else:
+            self._transport.abort()
 
     async def start_tls(
         self,
