@@ -1010,56 +1010,7 @@ def test_fuzz_plain_text_keeps_its_words(text):
     assert result.text.split() == text.split()
 
 
-# --------------------------------------------------------------------------- plain text: the fast reading agrees with the walk
-
-_TREE_TAGS = ["p", "div", "li", "td", "h2", "span", "b", "a", "br", "img", "o_p", "section", "em"]
-_TREE_TEXTS = st.one_of(
-    st.none(),
-    st.sampled_from(["", " ", "a", " b c ", "中文", "\n\t", "\u3000", "\xa0x\xa0", "\ue000", "\ue001", "𠀀"]),
-    st.text(alphabet=_PRINTABLE, max_size=12),
-)
-
-
-@st.composite
-def _trees(draw, depth=0):
-    """A tree built element by element (so that it holds what no parser makes: text in a
-    br, an img with children, alt text of spaces), sometimes with comments and PIs."""
-    from lxml import etree
-
-    tag = draw(st.sampled_from(_TREE_TAGS))
-    element = etree.Element(tag)
-    if tag == "img" or draw(st.booleans()):
-        alt = draw(st.sampled_from([None, "", "  ", " photo ", "中 文", "\u3000x\u3000"]))
-        if alt is not None:
-            element.set("alt", alt)
-    element.text = draw(_TREE_TEXTS)
-    for _ in range(draw(st.integers(0, 3 if depth < 3 else 0))):
-        kind = draw(st.integers(0, 9))
-        if kind == 0:
-            child = etree.Comment(draw(st.sampled_from(["c", " note "])))
-        elif kind == 1:
-            child = etree.ProcessingInstruction("pi", "x")
-        else:
-            child = draw(_trees(depth + 1))
-        element.append(child)
-        child.tail = draw(_TREE_TEXTS)
-    return element
-
-
-@settings(max_examples=500, deadline=None)
-@given(_trees(), _TREE_TEXTS)
-def test_text_read_in_place_is_the_text_of_the_walk(tree, root_tail):
-    import copy
-
-    from lxml import etree
-
-    from tidings.clean import _consume_text, html_text
-
-    holder = etree.Element("div")
-    holder.append(tree)
-    tree.tail = root_tail  # never part of the text
-    expected = html_text(tree)
-    assert _consume_text(copy.deepcopy(holder)[0]) == expected
+# --------------------------------------------------------------------------- plain text: breaks and whitespace collapsed at once
 
 
 def _paragraphs_reference(marked: str) -> str:

@@ -297,47 +297,6 @@ def html_text(root: Any) -> str:
     return _paragraphs("".join(parts))
 
 
-# What each element that marks the text leaves there: a paragraph break around a
-# block, a line break after a br, the alt text (empty here: read per image) after an img.
-_MARKS = dict.fromkeys(BLOCK_TAGS, _PARAGRAPH) | {"br": _LINE, "img": ""}
-_NOT_ELEMENTS = (etree.Comment, etree.ProcessingInstruction, etree.Entity)
-
-
-def _consume_text(root: Any) -> str:
-    """:func:`html_text` of a tree that is not needed afterwards (the same string): the
-    markers are written into the tree itself, in one pass over its elements, and the
-    marked text is then read by libxml2 in one call. Comments, processing instructions
-    and entities (whose text, and for the first two their tails, html_text leaves out)
-    send it the other way, and so do characters that lxml will not take back into a
-    tree (controls and U+FFFE/U+FFFF that character references such as ``&#11;`` decode
-    to: writing a marker beside one would fail)."""
-    if next(root.iter(*_NOT_ELEMENTS), None) is not None or _TREE_CONTROL.search(
-        etree.tostring(root, method="text", encoding="unicode")
-    ):
-        return html_text(root)
-    marks = _MARKS
-    close = ""  # what ends the root itself (its tail is not its text)
-    for node in root.iter():
-        mark = marks.get(node.tag)
-        if mark is None:
-            continue
-        if mark is _PARAGRAPH:
-            text = node.text
-            node.text = _PARAGRAPH + text if text else _PARAGRAPH
-        elif not mark:
-            alt = node.get("alt")
-            alt = alt.strip() if alt else ""
-            if not alt:
-                continue
-            mark = f" {alt} "
-        if node is root:
-            close = mark
-        else:
-            tail = node.tail
-            node.tail = mark + tail if tail else mark
-    return _paragraphs(etree.tostring(root, method="text", encoding="unicode", with_tail=False) + close)
-
-
 def _paragraphs(marked: str) -> str:
     """Text with paragraph and line markers as paragraphs (blank line between) and lines,
     whitespace collapsed within each, empty ones left out.
@@ -392,7 +351,7 @@ class Cleaner:
             self._fix_urls(root, base_url)
             self._remove_empty(root)
             markup = _root_markup(root)
-            return Cleaned(self._sanitiser.clean(markup).strip(), _consume_text(root))
+            return Cleaned(self._sanitiser.clean(markup).strip(), html_text(root))
         except (etree.LxmlError, ValueError, TypeError, RecursionError):
             return Cleaned("", "")
 
