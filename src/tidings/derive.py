@@ -40,8 +40,9 @@ BATCH = 400
 PARALLEL_FROM = 2000
 
 Item = tuple[int, int, str, str | None]  # revision id, article id, html, article url
-# revision id, article id, clean html and text (as the store keeps them), prepared text, its CJK characters
-Result = tuple[int, int, Any, Any, str, str]
+# revision id, article id, clean html and text (as the store keeps them), prepared text and its CJK
+# characters (None where the index is not written, or does not use them)
+Result = tuple[int, int, Any, Any, str | None, str | None]
 Packer = Callable[[str | None, Any], Any]
 Source = tuple[int, int, str, int, str]  # article id, title revision, title, body revision, body
 
@@ -56,25 +57,41 @@ def _start_worker(rules_dir: Path | None) -> None:
     _worker_cleaner = Cleaner(rules_dir=rules_dir)
 
 
-def _clean_items(items: list[Item], cleaner: Cleaner | None = None, pack: Packer | None = None) -> list[Result]:
+def _characters(prepared: str, wanted: bool) -> str | None:
+    return cjk_characters(prepared) if wanted else None
+
+
+def _clean_items(
+    items: list[Item],
+    cleaner: Cleaner | None = None,
+    *,
+    pack: Packer | None = None,
+    index: bool = True,
+    characters: bool = True,
+) -> list[Result]:
     """Clean a batch, and do here (in a worker when there are workers) all that can be done
-    without the database: packing as the store keeps them, preparing for the index."""
+    without the database: packing as the store keeps them, and (with ``index``) preparing
+    for the index and (with ``characters``) finding the CJK characters it looks up."""
     cleaner = cleaner or _worker_cleaner
     assert cleaner is not None
     out: list[Result] = []
     for revision_id, article_id, html, url in items:
         cleaned = cleaner.clean(html, base_url=url, site_url=url)
-        prepared = prepare(cleaned.text)
+        prepared = prepare(cleaned.text) if index else None
         clean, text = (cleaned.html, cleaned.text) if pack is None else (pack(cleaned.html, html), pack(cleaned.text, html))
-        out.append((revision_id, article_id, clean, text, prepared, cjk_characters(prepared)))
+        chars = _characters(prepared, characters) if prepared is not None else None
+        out.append((revision_id, article_id, clean, text, prepared, chars))
     return out
 
 
-def _prepare_sources(sources: list[Source], _cleaner: Cleaner | None = None) -> list[IndexRow]:
+def _prepare_sources(
+    sources: list[Source], _cleaner: Cleaner | None = None, *, characters: bool = True
+) -> list[IndexRow]:
     rows = []
     for article_id, title_revision, title, body_revision, body in sources:
         prepared = prepare(body)
-        rows.append(IndexRow(article_id, prepare(title), prepared, title_revision, body_revision, cjk_characters(prepared)))
+        chars = _characters(prepared, characters)
+        rows.append(IndexRow(article_id, prepare(title), prepared, title_revision, body_revision, chars))
     return rows
 
 
@@ -126,19 +143,16 @@ def _run(
             save(work(batch, cleaner))
 
 
-def update_index(store: Store, article_ids: list[int], prepared: dict[int, tuple[str, str]] | None = None) -> None:
+def update_index(store: Store, article_ids: list[int], prepared: dict[int, tuple[str, str | None]]) -> None:
     """Bring the index rows of these articles in line with their revisions.
 
-    ``prepared`` holds already prepared body texts and their CJK characters by revision id
-    (from workers).
+    ``prepared`` holds the body texts the workers prepared (and their CJK characters) by
+    revision id; bodies are read (and unpacked) only for rows whose body is another.
     """
-    prepared = prepared or {}
-    # Bodies are read (and unpacked) only for rows whose body text the workers did not prepare.
-    wanted = store.index_sources(article_ids, bodies=not prepared)
-    if prepared:
-        unknown = [article_id for article_id, source in wanted.items() if source[2] not in prepared]
-        if unknown:
-            wanted.update(store.index_sources(unknown))
+    wanted = store.index_sources(article_ids, bodies=False)
+    unknown = [article_id for article_id, source in wanted.items() if source[2] not in prepared]
+    if unknown:
+        wanted.update(store.index_sources(unknown))
     current = store.indexed_sources(list(wanted))
     removals = []
     additions = []
@@ -190,14 +204,16 @@ def derive_revisions(
                 update_index(
                     store,
                     sorted({result[1] for result in results}),
-                    {result[0]: (result[4], result[5]) for result in results},
+                    {rid: (prep, chars) for rid, _aid, _html, _text, prep, chars in results if prep is not None},
                 )
         done += len(results)
         if progress is not None:
             progress(done)
 
     _run(
-        functools.partial(_clean_items, pack=store.derived_packer()),
+        functools.partial(
+            _clean_items, pack=store.derived_packer(), index=index, characters=store.INDEX_CHARACTERS
+        ),
         _revision_items(store, next_batch),
         save,
         cleaner=cleaner,
@@ -235,5 +251,6 @@ def rebuild_index(
         if progress is not None:
             progress(done)
 
-    _run(_prepare_sources, batches(), save, cleaner=cleaner, expected=expected, workers=workers)
+    work = functools.partial(_prepare_sources, characters=store.INDEX_CHARACTERS)
+    _run(work, batches(), save, cleaner=cleaner, expected=expected, workers=workers)
     return done

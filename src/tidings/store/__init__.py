@@ -84,6 +84,8 @@ class Store(Protocol):
     #: Whether several processes share this store's feeds (PostgreSQL): then a pass leases
     #: them a few at a time (see :meth:`lease_feeds`).
     shares_work: bool
+    #: Whether the index uses the distinct CJK characters of each text (IndexRow.body_characters).
+    INDEX_CHARACTERS: bool
 
     def start_pass(self, worker: str) -> None:
         """Note that ``worker`` begins a pass (what ``all_active`` leases count from)."""

@@ -289,6 +289,10 @@ class Queries:
     #: How a statement writes one: ``{0}`` the value, ``{1}`` the revision's HTML column.
     WRITE_DERIVED = "{0}"
 
+    #: Whether the search index looks single CJK characters up in columns of the distinct
+    #: characters of each text (IndexRow.body_characters): what the derive stage computes.
+    INDEX_CHARACTERS = False
+
     def derived_packer(self) -> Callable[[str | None, Any], Any] | None:
         """The function that turns a clean HTML or text and its revision's HTML into the form
         this store keeps (None: kept as it is). The derive stage's workers call it, so that

@@ -55,6 +55,7 @@ class SQLiteStore(
     """The :class:`~tidings.store.Store` on a SQLite file."""
 
     BEGIN = "BEGIN IMMEDIATE"
+    INDEX_CHARACTERS = True
     READ_DERIVED = "tidings_text({0}, {1})"
     WRITE_DERIVED = "tidings_pack({0}, {1})"
 
