@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import StorageError
+from .packing import packed_in
 
 __all__ = ["TABLES", "CopyReport", "copy_tables", "verify_tables"]
 
@@ -64,30 +65,27 @@ def _after(key: tuple[str, ...]) -> str:
 
 
 def _read(store: Any, table: str, columns: list[str]) -> str:
-    """The columns as a SELECT reads their values (a revision's clean HTML and text
+    """The columns as a SELECT reads their values (those packed against their row's HTML
     through the store's unpacking; see :attr:`Queries.READ_DERIVED`)."""
-    derived = ("clean_html", "text") if table == "revisions" else ()
-    return ", ".join(store._read_derived(c, "content_html") if c in derived else c for c in columns)
-
-
-#: Per table, the HTML column and the columns packed against it (see Queries._packed).
-_LONG_TEXTS = {"revisions": ("content_html", ("clean_html", "text")), "raw_contents": ("content_html", ())}
+    long = packed_in(table)
+    return ", ".join(store._read_derived(c, against) if (against := long.get(c)) else c for c in columns)
 
 
 def _stored(target: Any, table: str, columns: list[str]) -> Callable[[tuple[Any, ...]], tuple[Any, ...]]:
     """What the target writes for a row read from the source: its long texts in the
     target's stored form (packed on SQLite), the rest as read."""
-    if table not in _LONG_TEXTS:
+    long = [
+        (columns.index(c), None if against is None else columns.index(against))
+        for c, against in packed_in(table).items()
+        if c in columns
+    ]
+    if not long:
         return tuple
-    html_column, against = _LONG_TEXTS[table]
-    html = columns.index(html_column)
-    derived = [columns.index(c) for c in against if c in columns]
 
     def stored(row: tuple[Any, ...]) -> tuple[Any, ...]:
         values = list(row)
-        values[html] = target._packed(row[html])
-        for place in derived:
-            values[place] = target._packed(row[place], row[html])
+        for place, html in long:
+            values[place] = target._packed(row[place], None if html is None else row[html])
         return tuple(values)
 
     return stored
@@ -108,6 +106,7 @@ def copy_tables(source: Any, target: Any, *, batch: int = 1000, progress: Progre
         order = ", ".join(key)
         places = [columns.index(k) for k in key]
         stored = _stored(target, table, columns)
+        read = _read(source, table, columns)
         insert = (
             f"INSERT INTO {table}({listed}) VALUES ({', '.join('?' * len(columns))})"
             f" ON CONFLICT ({order}) DO NOTHING"
@@ -115,7 +114,7 @@ def copy_tables(source: Any, target: Any, *, batch: int = 1000, progress: Progre
         while True:
             where = f" WHERE {_after(key)}" if start is not None else ""
             rows = source._db.execute(
-                f"SELECT {_read(source, table, columns)} FROM {table}{where} ORDER BY {order} LIMIT ?",
+                f"SELECT {read} FROM {table}{where} ORDER BY {order} LIMIT ?",
                 [*(start or ()), batch],
             ).fetchall()
             if not rows:

@@ -25,7 +25,25 @@ from typing import Any
 
 import zstandard
 
-__all__ = ["LONG", "MARK", "MARK_AGAINST", "pack", "pack_against", "unpack", "unpack_against", "unpack_row"]
+__all__ = [
+    "LONG", "MARK", "MARK_AGAINST", "PACKED_COLUMNS", "pack", "pack_against", "packed_in", "unpack", "unpack_against",
+    "unpack_row",
+]  # fmt: skip
+
+#: The long texts (table, column, and the HTML column of the same row it is packed against,
+#: or None when it is packed alone): what SQLite keeps packed, and what `migrate` writes in
+#: the target's form.
+PACKED_COLUMNS = (
+    ("revisions", "content_html", None),
+    ("revisions", "clean_html", "content_html"),
+    ("revisions", "text", "content_html"),
+    ("raw_contents", "content_html", None),
+)
+
+
+def packed_in(table: str) -> dict[str, str | None]:
+    """The long texts of one table: column -> the HTML column it is packed against (or None)."""
+    return {column: against for name, column, against in PACKED_COLUMNS if name == table}
 
 #: What a packed value begins with (no text does: a text is never a BLOB).
 MARK = b"\x00tz1"

@@ -25,19 +25,10 @@ from .documents import DocumentQueries
 from .feeds import FeedQueries
 from .history import HistoryQueries
 from .media import MediaQueries
-from .packing import LONG, MARK, pack, pack_against, unpack_against, unpack_row
+from .packing import LONG, MARK, PACKED_COLUMNS, pack, pack_against, unpack_against, unpack_row
 from . import search as search_module
 from .search import SearchQueries, Window
 from .sqlite_schema import MIGRATIONS
-
-#: The columns whose long texts are stored packed (see :mod:`tidings.store.packing`), and
-#: the HTML column each is packed against (None: alone).
-_PACKED_COLUMNS = (
-    ("revisions", "content_html", None),
-    ("revisions", "clean_html", "content_html"),
-    ("revisions", "text", "content_html"),
-    ("raw_contents", "content_html", None),
-)
 
 __all__ = ["MIGRATIONS", "SQLiteStore"]
 
@@ -284,7 +275,7 @@ class SQLiteStore(
     def compact(self) -> tuple[int, int, int] | None:
         before = self._bytes_on_disk()
         packed = 0
-        for table, column, html in _PACKED_COLUMNS:
+        for table, column, html in PACKED_COLUMNS:
             # Long values still stored as text (written before texts were packed), and
             # clean HTML and text packed alone (before they were packed against their HTML).
             unpacked = f"(typeof({column}) = 'text' AND length({column}) >= {LONG})"
