@@ -114,7 +114,7 @@ class Fetching:
             clock=self._clock,
             limits=self._limits(limits),
             transport=transport,
-            site_rules=lambda: self.cleaner.site_rules,  # made when first needed
+            cleaner=lambda: self.cleaner,  # made when first needed
         )
 
     async def update_async(

@@ -148,11 +148,12 @@ class Updater:
         limits: Limits = Limits(),
         rng: random.Random | None = None,
         transport: Any = None,
-        site_rules: tuple[SiteRules, ...] | Callable[[], tuple[SiteRules, ...]] | None = None,
+        cleaner: Callable[[], Cleaner] | None = None,
     ) -> None:
         self.store = store
-        # Site rules (or what gives them) are loaded when an article page is first read.
-        self._site_rules = site_rules
+        # The cleaner (and its site rules) is made when a body is first read: an all-304
+        # pass needs neither. ``cleaner`` gives the archive's own; else one of the defaults.
+        self._make_cleaner = cleaner
         self.clock = clock
         self.limits = limits
         self.rng = rng or random.Random()
@@ -693,20 +694,17 @@ class Updater:
 
     @property
     def site_rules(self) -> tuple[SiteRules, ...]:
-        if self._site_rules is None:
-            from .siterules import load_site_rules
-
-            self._site_rules = load_site_rules()
-        elif callable(self._site_rules):
-            self._site_rules = self._site_rules()
-        return self._site_rules
+        return self.cleaner.site_rules
 
     @property
     def cleaner(self) -> Cleaner:
         if self._cleaner is None:
-            from .clean import Cleaner
+            if self._make_cleaner is not None:
+                self._cleaner = self._make_cleaner()
+            else:
+                from .clean import Cleaner
 
-            self._cleaner = Cleaner(site_rules=self.site_rules)
+                self._cleaner = Cleaner()
         return self._cleaner
 
     def _fingerprint_of(self, revision: Revision, url: str) -> str:
